@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# xvio: the only Makefile. Everything is built under $(O) (default build/);
+# the source tree stays clean. `make help` lists the targets.
+
+O ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= gcc
+CFLAGS ?= -O2 -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' "$(1)" "$(2)";
+endif
+
+# Toolchain probes; regenerated when the script changes.
+$(O)/config.mk: scripts/configure.sh
+	$(Q)CC=$(CC) bash scripts/configure.sh $(O)
+-include $(O)/config.mk
+
+XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader \
+	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iheaders -Ibpf $(BPF_SYS_INC)
+
+BPF_OBJ := $(O)/xvio.bpf.o
+SKEL := $(O)/xvio_xdp.skel.h
+
+include bpf/build.mk
+include loader/build.mk
+include tests/build.mk
+
+all: $(BPF_OBJ) $(SKEL) $(LOADER_BIN) $(TEST_BINS)
+
+# --- generic rules --------------------------------------------------------
+$(O)/%.o: %.c $(O)/config.mk
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(XVIO_CFLAGS) -c $< -o $@
+
+$(O)/san/%.o: %.c $(O)/config.mk
+	$(call msg,CC-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g $(SAN_FLAGS) $(XVIO_CFLAGS) -c $< -o $@
+
+# --- tests, demo, bench ---------------------------------------------------
+.PHONY: all deps test test-unit test-bpf test-integ demo bench check install clean help
+
+deps:
+	$(Q)bash scripts/deps.sh test
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/run.sh $(O) $(TESTS)
+
+test-bpf test-integ test-unit: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/run.sh $(O) $(patsubst test-%,%,$@)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh $(O)
+
+check: all
+	$(Q)clang-format --dry-run --Werror $(shell git ls-files '*.c' '*.h') 2>&1 | head -50
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/bpf \
+		$(DESTDIR)$(PREFIX)/share/doc/xvio $(DESTDIR)$(PREFIX)/include/xvio
+	install -m 0755 $(LOADER_BIN) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/bpf/
+	install -m 0644 headers/xvio/*.h $(DESTDIR)$(PREFIX)/include/xvio/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xvio/
+
+clean:
+	$(call msg,CLEAN,$(O))
+	$(Q)rm -rf $(O)
+
+help:
+	@echo 'Targets:'
+	@echo '  all         build everything into $(O)/ (default)'
+	@echo '  test        install test dependencies, build, run every test suite'
+	@echo '  test-unit | test-bpf | test-integ   one suite'
+	@echo '  demo        attach xvio to a veth in a fresh namespace and show it working'
+	@echo '  check       clang-format dry run'
+	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+	@echo '  clean       remove $(O)/'
+	@echo 'Variables: O=dir V=1 CC= CLANG= BPFTOOL= PREFIX= DESTDIR= TESTS="bpf integ"'
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The maps of the XDP program, BTF-style so that `bpftool map dump` prints
+ * field names. Every map is pinned by name: the loader (or xdp-loader's
+ * --pin-path) puts them under /sys/fs/bpf/xvio/<ifname>/.
+ */
+#ifndef XVIO_BPF_MAPS_H
+#define XVIO_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xvio/abi.h>
+#include <xvio/action.h>
+#include <xvio/flow.h>
+#include <xvio/l2.h>
+#include <xvio/ports.h>
+#include <xvio/stats.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVIO_FLOW_ENTRIES);
+	__type(key, struct xvio_flow_key);
+	__type(value, struct xvio_action);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVIO_L2_ENTRIES);
+	__type(key, struct xvio_l2_key);
+	__type(value, struct xvio_action);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_l2 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XVIO_XSK_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_xsks SEC(".maps");
+
+/* Keyed by the target ifindex; value is the kernel's struct bpf_devmap_val. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XVIO_DEV_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVIO_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct xvio_stat_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_stats SEC(".maps");
+
+#endif

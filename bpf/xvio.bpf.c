@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * xvio_rx: the XDP program on every NIC xvio serves.
+ *
+ * parse (eth, up to two VLAN tags, IPv4/IPv6, TCP/UDP/ICMP) -> flow table
+ * (exact 5-tuple + ingress + VLANs) -> L2 table (dst MAC, outer VLAN) ->
+ * broadcast/multicast flood -> miss = XDP_PASS. Frames that cannot be parsed
+ * are counted and passed; nothing is dropped unless a rule says so.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/stats.h"
+
+/*
+ * libxdp run config: when the multiprog dispatcher is available, run early
+ * and let the next program see what we pass.
+ */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xvio_rx);
+
+/* Redirect into an AF_XDP socket slot; an empty slot falls back to XDP_PASS. */
+static __always_inline int to_xsk(struct xdp_md *ctx, __u32 port, __u32 ok, __u32 nosock)
+{
+	__u32 queue = ctx->rx_queue_index;
+	long ret;
+
+	if (queue >= XVIO_MAX_QUEUES) {
+		stat_add(ctx, XVIO_STAT_ERR_QUEUE);
+		return XDP_PASS;
+	}
+	ret = bpf_redirect_map(&xvio_xsks, XVIO_XSK_SLOT(port, queue), XDP_PASS);
+	stat_add(ctx, ret == XDP_REDIRECT ? ok : nosock);
+	return ret;
+}
+
+static __always_inline int do_action(struct xdp_md *ctx, const struct xvio_action *act)
+{
+	__u32 port = act->port;
+	long ret;
+
+	switch (act->kind) {
+	case XVIO_ACT_XSK:
+		if (port == XVIO_PORT_FLOOD || port >= XVIO_MAX_PORTS)
+			break;
+		return to_xsk(ctx, port, XVIO_STAT_ACT_XSK, XVIO_STAT_ACT_XSK_NOSOCK);
+	case XVIO_ACT_FLOOD:
+		return to_xsk(ctx, XVIO_PORT_FLOOD, XVIO_STAT_ACT_FLOOD,
+			      XVIO_STAT_ACT_FLOOD_NOSOCK);
+	case XVIO_ACT_DROP:
+		stat_add(ctx, XVIO_STAT_ACT_DROP);
+		return XDP_DROP;
+	case XVIO_ACT_PASS:
+		stat_add(ctx, XVIO_STAT_ACT_PASS);
+		return XDP_PASS;
+	case XVIO_ACT_DEV:
+		ret = bpf_redirect_map(&xvio_devs, port, XDP_PASS);
+		stat_add(ctx, ret == XDP_REDIRECT ? XVIO_STAT_ACT_DEV : XVIO_STAT_ACT_DEV_NODEV);
+		return ret;
+	}
+	stat_add(ctx, XVIO_STAT_ACT_BAD);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xvio_rx(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct xvio_flow_key key = {};
+	struct xvio_l2_key l2 = {};
+	struct xvio_action *act;
+	struct ethhdr *eth;
+	int proto, has_l4 = 0, err;
+
+	stat_add(ctx, XVIO_STAT_RX);
+
+	proto = parse_eth(&c, &eth, &key);
+	if (proto < 0)
+		goto parse_err;
+
+	if (proto == ETH_P_IP || proto == ETH_P_IPV6) {
+		if (proto == ETH_P_IP)
+			proto = parse_ipv4(&c, &key, &has_l4);
+		else
+			proto = parse_ipv6(&c, &key, &has_l4);
+		if (proto < 0)
+			goto parse_err;
+		if (has_l4) {
+			err = parse_l4(&c, &key, proto);
+			if (err < 0) {
+				proto = err;
+				goto parse_err;
+			}
+		}
+		key.ifindex = ctx->ingress_ifindex;
+		act = bpf_map_lookup_elem(&xvio_flows, &key);
+		if (act) {
+			stat_add(ctx, XVIO_STAT_HIT_FLOW);
+			return do_action(ctx, act);
+		}
+	}
+
+	__builtin_memcpy(l2.mac, eth->h_dest, sizeof(l2.mac));
+	l2.vlan = key.vlan_outer;
+	act = bpf_map_lookup_elem(&xvio_l2, &l2);
+	if (act) {
+		stat_add(ctx, XVIO_STAT_HIT_L2);
+		return do_action(ctx, act);
+	}
+
+	/* Group bit: broadcast and multicast go to every guest (flood port). */
+	if (eth->h_dest[0] & 1)
+		return to_xsk(ctx, XVIO_PORT_FLOOD, XVIO_STAT_ACT_FLOOD,
+			      XVIO_STAT_ACT_FLOOD_NOSOCK);
+
+	stat_add(ctx, XVIO_STAT_MISS);
+	return XDP_PASS;
+
+parse_err:
+	stat_add(ctx, -proto);
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,2 @@
+# tests/: test binaries (BPF tests, unit tests, integration helpers).
+TEST_BINS :=
