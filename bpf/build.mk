@@ -15,6 +15,6 @@ $(BPF_OBJ): $(O)/bpf/xvio.tmp.o
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name xvio_xdp > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name xvio_xdp > $@ 2> $@.log || { cat $@.log; exit 1; }
 
 .SECONDARY: $(O)/bpf/xvio.tmp.o $(SKEL)

@@ -1,2 +1,9 @@
-# tests/: test binaries (BPF tests, unit tests, integration helpers).
-TEST_BINS :=
+# tests/: test binaries. Unit tests also build under ASan/UBSan ($(O)/san/).
+TEST_LIB_OBJS := $(O)/tests/lib/pkt.o
+
+$(O)/tests/bpf/test_xvio_bpf.o: $(SKEL)
+$(O)/tests/bpf/test_xvio_bpf: $(O)/tests/bpf/test_xvio_bpf.o $(TEST_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
+
+TEST_BINS := $(O)/tests/bpf/test_xvio_bpf
