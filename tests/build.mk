@@ -7,3 +7,9 @@ $(O)/tests/bpf/test_xvio_bpf: $(O)/tests/bpf/test_xvio_bpf.o $(TEST_LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
 
 TEST_BINS := $(O)/tests/bpf/test_xvio_bpf
+
+$(O)/tests/tools/xvio-pkt: $(O)/tests/tools/xvio-pkt.o $(TEST_LIB_OBJS) $(LOADER_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
+
+TEST_BINS += $(O)/tests/tools/xvio-pkt
