@@ -13,3 +13,12 @@ $(O)/tests/tools/xvio-pkt: $(O)/tests/tools/xvio-pkt.o $(TEST_LIB_OBJS) $(LOADER
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
 
 TEST_BINS += $(O)/tests/tools/xvio-pkt
+
+# Unit tests: linked against sanitizer builds of the modules they test.
+$(O)/tests/unit/test_rule: $(O)/san/tests/unit/test_rule.o $(O)/san/loader/rule.o \
+		$(O)/san/user/jsonw.o
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^
+
+TEST_BINS += $(O)/tests/unit/test_rule
