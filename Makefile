@@ -21,10 +21,20 @@ Q := @
 msg = @printf '  %-7s %s\n' "$(1)" "$(2)";
 endif
 
-# Toolchain probes; regenerated when the script changes.
+# Toolchain probes; regenerated when the script changes. Goals that first
+# install dependencies and then build in a sub-make (test, demo, ...) must not
+# probe before the install, so the top-level make skips the probe for them.
 $(O)/config.mk: scripts/configure.sh
 	$(Q)CC=$(CC) bash scripts/configure.sh $(O)
+SETUP_GOALS := deps test test-unit test-bpf test-integ demo bench clean help
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(SETUP_GOALS),$(MAKECMDGOALS)),)
+SKIP_CONFIG := 1
+endif
+endif
+ifndef SKIP_CONFIG
 -include $(O)/config.mk
+endif
 
 XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader \
 	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
