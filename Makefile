@@ -36,7 +36,7 @@ ifndef SKIP_CONFIG
 -include $(O)/config.mk
 endif
 
-XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader \
+XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader -Ivhost \
 	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iheaders -Ibpf $(BPF_SYS_INC)
 
@@ -45,9 +45,10 @@ SKEL := $(O)/xvio_xdp.skel.h
 
 include bpf/build.mk
 include loader/build.mk
+include vhost/build.mk
 include tests/build.mk
 
-all: $(BPF_OBJ) $(SKEL) $(LOADER_BIN) $(TEST_BINS)
+all: $(BPF_OBJ) $(SKEL) $(LOADER_BIN) $(VHU_LIB) $(TEST_BINS)
 
 # --- generic rules --------------------------------------------------------
 $(O)/%.o: %.c $(O)/config.mk

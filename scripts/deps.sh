@@ -14,7 +14,7 @@ set -euo pipefail
 
 PKGS_BUILD="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool"
 PKGS_TEST="xdp-tools iproute2 iputils-ping procps"
-PKGS_FRONTEND="dpdk-dev"
+PKGS_FRONTEND="dpdk-dev librte-net-af-xdp23"
 PKGS_GUEST="qemu-system-x86 linux-image-amd64 busybox-static cpio"
 PKGS_BENCH="linux-perf python3"
 

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vhu: a vhost-user backend library for virtio-net devices. It owns the unix
+ * socket protocol, the guest memory table, split and packed virtqueues and the
+ * virtio-net header. It knows nothing about AF_XDP, BPF or threads: the
+ * embedder polls the fds it exposes, calls the data path from whichever thread
+ * owns a queue, and answers a quiesce callback before the library changes
+ * anything the data path reads.
+ *
+ * Control path (one thread per device): vhu_dev__new(), __listen/__connect,
+ * __accept, __dispatch. Data path (the queue's owner): vhu_vq__enqueue_burst(),
+ * vhu_vq__dequeue_burst() + vhu_vq__dequeue_done(), vhu_vq__notify_enable().
+ * Every int function returns 0 or -errno; burst functions return a count.
+ */
+#ifndef XVIO_VHU_H
+#define XVIO_VHU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VHU_MAX_QUEUE_PAIRS 8
+#define VHU_MAX_VQS (2 * VHU_MAX_QUEUE_PAIRS + 1) /* + the control queue */
+#define VHU_MAX_RING_SIZE 32768
+#define VHU_MAX_SEGS 64		/* buffers per frame we gather or scatter */
+#define VHU_MAX_FRAME 65562	/* 64 KiB + Ethernet/VLAN headers */
+#define VHU_BURST 32
+
+struct vhu_dev;
+struct vhu_vq;
+
+enum vhu_log_level { VHU_LOG_ERR, VHU_LOG_WARN, VHU_LOG_INFO, VHU_LOG_DEBUG };
+
+/* Callbacks into the embedder; all are optional. */
+struct vhu_ops {
+	/* One finished line, already prefixed with the device name. */
+	void (*log)(void *ctx, enum vhu_log_level level, const char *line);
+	/*
+	 * Stop every data-path thread from touching @dev's queues and return
+	 * only when none is inside a vhu_vq__* call for them. Called on the
+	 * control thread before the memory table, a ring or the connection
+	 * changes. vhu_dev__resume() is not needed: the library flips
+	 * vhu_vq__ready() itself; the embedder's threads re-read it per burst.
+	 */
+	void (*quiesce)(void *ctx, struct vhu_dev *dev);
+	/* A queue became ready to use, or stopped being so. */
+	void (*queue_state)(void *ctx, struct vhu_dev *dev, unsigned int qidx, bool ready);
+	/* SEND_RARP: announce @mac on the network on the guest's behalf. */
+	void (*send_rarp)(void *ctx, struct vhu_dev *dev, const uint8_t mac[6]);
+	/* The connection closed (peer gone, error, or a broken device). */
+	void (*disconnected)(void *ctx, struct vhu_dev *dev);
+};
+
+struct vhu_dev_cfg {
+	const char *name;		/* for log lines, e.g. the socket's basename */
+	const char *path;		/* unix socket path */
+	bool client;			/* connect to path instead of listening on it */
+	unsigned int max_queue_pairs;	/* 1..VHU_MAX_QUEUE_PAIRS */
+	uint64_t features_mask;		/* virtio features to offer (0: all we support) */
+	uint16_t mtu;			/* offered with VIRTIO_NET_F_MTU; 0: 1500 */
+	const struct vhu_ops *ops;
+	void *ctx;
+};
+
+/* Per-queue counters, written only by the queue's owner; read relaxed. */
+struct vhu_vq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drop_no_buffers;	/* RX: guest posted no (or too few) buffers */
+	uint64_t drop_too_big;		/* frame larger than the buffers / VHU_MAX_FRAME */
+	uint64_t drop_too_many_segs;	/* chain with more than VHU_MAX_SEGS buffers */
+	uint64_t drop_bad_hdr;		/* TX chain shorter than the virtio-net header */
+	uint64_t drop_disabled;		/* TX drained while the ring was disabled */
+	uint64_t drop_broken;		/* frames lost because the device is broken */
+	uint64_t calls;			/* call eventfd writes (guest interrupts) */
+	uint64_t calls_suppressed;	/* bursts that needed no interrupt */
+};
+
+/* ---- device, control path ------------------------------------------------ */
+
+/** vhu_dev__new() - a device bound to @cfg->path (not yet listening). */
+int vhu_dev__new(const struct vhu_dev_cfg *cfg, struct vhu_dev **out);
+/** vhu_dev__free() - disconnect, unmap, close the listening socket, free. */
+void vhu_dev__free(struct vhu_dev *dev);
+
+/** vhu_dev__listen() - server mode: bind and listen; Return: the listen fd. */
+int vhu_dev__listen(struct vhu_dev *dev);
+/** vhu_dev__accept() - accept one frontend (call when the listen fd is readable).
+ * A second frontend while one is connected is refused. Return: conn fd. */
+int vhu_dev__accept(struct vhu_dev *dev);
+/** vhu_dev__connect() - client mode: one non-blocking attempt. Return: conn fd,
+ * or -errno (-ECONNREFUSED/-ENOENT while the frontend is not there yet). */
+int vhu_dev__connect(struct vhu_dev *dev);
+/** vhu_dev__attach_fd() - use an already connected socket (tests). */
+int vhu_dev__attach_fd(struct vhu_dev *dev, int fd);
+/** vhu_dev__dispatch() - read and handle one message; call when the conn fd is
+ * readable. Return: 0, or -errno when the connection was closed (the device
+ * is then reset, ops->disconnected called, ready for a new connection). */
+int vhu_dev__dispatch(struct vhu_dev *dev);
+/** vhu_dev__disconnect() - close the connection and reset the device. */
+void vhu_dev__disconnect(struct vhu_dev *dev);
+
+int vhu_dev__listen_fd(const struct vhu_dev *dev);
+int vhu_dev__conn_fd(const struct vhu_dev *dev);
+const char *vhu_dev__name(const struct vhu_dev *dev);
+bool vhu_dev__is_client(const struct vhu_dev *dev);
+uint64_t vhu_dev__features(const struct vhu_dev *dev);		/* negotiated */
+uint64_t vhu_dev__features_offered(const struct vhu_dev *dev);
+uint64_t vhu_dev__protocol_features(const struct vhu_dev *dev);	/* negotiated */
+uint8_t vhu_dev__status(const struct vhu_dev *dev);		/* SET_STATUS value */
+uint16_t vhu_dev__mtu(const struct vhu_dev *dev);
+unsigned int vhu_dev__num_vqs(const struct vhu_dev *dev);	/* rings configured */
+unsigned int vhu_dev__hdr_len(const struct vhu_dev *dev);
+bool vhu_dev__broken(const struct vhu_dev *dev);
+bool vhu_dev__connected(const struct vhu_dev *dev);
+/* One line naming the negotiated features ("VERSION_1 MRG_RXBUF ..."). */
+int vhu_features_str(uint64_t features, char *buf, size_t len);
+
+/* ---- queues, data path ---------------------------------------------------- */
+
+/* Virtqueue @idx (0 = rx0, 1 = tx0, 2 = rx1, ...), or NULL when out of range. */
+struct vhu_vq *vhu_dev__vq(struct vhu_dev *dev, unsigned int idx);
+/* Started, enabled, memory mapped and not broken: safe to burst. Acquire load. */
+bool vhu_vq__ready(const struct vhu_vq *vq);
+/* Started but disabled: TX must be drained and discarded (vhu_vq__drain). */
+bool vhu_vq__started(const struct vhu_vq *vq);
+int vhu_vq__kick_fd(const struct vhu_vq *vq);
+unsigned int vhu_vq__index(const struct vhu_vq *vq);
+uint16_t vhu_vq__size(const struct vhu_vq *vq);
+bool vhu_vq__packed(const struct vhu_vq *vq);
+const struct vhu_vq_stats *vhu_vq__stats(const struct vhu_vq *vq);
+
+/* A frame as a list of segments (host memory). */
+struct vhu_seg {
+	const void *base;
+	uint32_t len;
+};
+
+struct vhu_pkt {
+	const struct vhu_seg *segs;
+	uint16_t nsegs;
+	uint32_t len;		/* sum of segs[].len */
+};
+
+/**
+ * vhu_vq__enqueue_burst() - copy frames into the guest's receive buffers
+ * (a virtio-net header first), in order; interrupt the guest at most once.
+ * Frames that do not fit are dropped and counted.
+ * Return: the number of frames delivered.
+ */
+unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n);
+
+/**
+ * vhu_vq__dequeue_burst() - take up to @n frames the guest transmitted, as
+ * segment lists pointing into guest memory (header stripped). The segments
+ * stay valid until vhu_vq__dequeue_done(), which must follow before the next
+ * dequeue. Malformed chains are dropped and counted, or break the device.
+ * @segs: room for @n * VHU_MAX_SEGS segments; @pkts: room for @n frames.
+ * Return: the number of frames in @pkts.
+ */
+unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, struct vhu_seg *segs,
+				   unsigned int n);
+/** vhu_vq__dequeue_done() - return the chains of the last dequeue to the guest. */
+void vhu_vq__dequeue_done(struct vhu_vq *vq);
+/** vhu_vq__drain() - discard what a started-but-disabled TX ring holds. */
+unsigned int vhu_vq__drain(struct vhu_vq *vq);
+
+/**
+ * vhu_vq__notify_enable() - ask the guest to kick (@on) or not to (off, while
+ * polling). After enabling, re-checks the ring: Return true when work arrived
+ * in the meantime (the caller must not sleep).
+ */
+bool vhu_vq__notify_enable(struct vhu_vq *vq, bool on);
+/* True when the guest has made buffers available that we have not taken. */
+bool vhu_vq__has_work(const struct vhu_vq *vq);
+
+#endif

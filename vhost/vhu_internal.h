@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vhu internals shared by the library's files: the device and queue structs,
+ * the guest memory table, vhost-user message layouts (QEMU
+ * docs/interop/vhost-user.rst) and the virtio constants we use. Not API.
+ */
+#ifndef XVIO_VHU_INTERNAL_H
+#define XVIO_VHU_INTERNAL_H
+
+#include <endian.h>
+#include <linux/virtio_ring.h>
+#include <stdatomic.h>
+#include "vhu.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define VHU_COLD __attribute__((cold, noinline))
+
+/* virtio feature bits (virtio 1.2 §5.1.3, §6) */
+#define VHU_F_CSUM 0
+#define VHU_F_MTU 3
+#define VHU_F_MAC 5
+#define VHU_F_MRG_RXBUF 15
+#define VHU_F_STATUS 16
+#define VHU_F_CTRL_VQ 17
+#define VHU_F_CTRL_RX 18
+#define VHU_F_GUEST_ANNOUNCE 21
+#define VHU_F_MQ 22
+#define VHU_F_ANY_LAYOUT 27
+#define VHU_F_INDIRECT_DESC 28
+#define VHU_F_EVENT_IDX 29
+#define VHU_F_PROTOCOL_FEATURES 30 /* vhost-user's reuse of the legacy UNUSED bit */
+#define VHU_F_VERSION_1 32
+#define VHU_F_RING_PACKED 34
+#define VHU_F_LOG_ALL 26
+
+#define VHU_FEATURES_SUPPORTED                                                              \
+	((1ull << VHU_F_MTU) | (1ull << VHU_F_MRG_RXBUF) | (1ull << VHU_F_STATUS) |         \
+	 (1ull << VHU_F_CTRL_VQ) | (1ull << VHU_F_GUEST_ANNOUNCE) | (1ull << VHU_F_MQ) |    \
+	 (1ull << VHU_F_INDIRECT_DESC) | (1ull << VHU_F_EVENT_IDX) |                        \
+	 (1ull << VHU_F_PROTOCOL_FEATURES) | (1ull << VHU_F_VERSION_1) |                    \
+	 (1ull << VHU_F_RING_PACKED))
+
+/* vhost-user protocol features */
+#define VHU_PF_MQ 0
+#define VHU_PF_RARP 2
+#define VHU_PF_REPLY_ACK 3
+#define VHU_PF_NET_MTU 4
+#define VHU_PF_RESET_DEVICE 13
+#define VHU_PF_STATUS 16
+#define VHU_PROTOCOL_SUPPORTED                                                          \
+	((1ull << VHU_PF_MQ) | (1ull << VHU_PF_RARP) | (1ull << VHU_PF_REPLY_ACK) |     \
+	 (1ull << VHU_PF_NET_MTU) | (1ull << VHU_PF_RESET_DEVICE) | (1ull << VHU_PF_STATUS))
+
+/* message header flags */
+#define VHU_VERSION 0x1
+#define VHU_FLAG_REPLY 0x4
+#define VHU_FLAG_NEED_REPLY 0x8
+#define VHU_MAX_FDS 8
+#define VHU_MAX_REGIONS 8
+#define VHU_VRING_IDX_MASK 0xff
+#define VHU_VRING_NOFD 0x100
+
+struct vhu_hdr {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+} __attribute__((packed));
+
+struct vhu_vring_state {
+	uint32_t index;
+	uint32_t num;
+};
+
+struct vhu_vring_addr {
+	uint32_t index;
+	uint32_t flags;
+	uint64_t desc;
+	uint64_t used;
+	uint64_t avail;
+	uint64_t log;
+};
+
+struct vhu_region_desc {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t uva;
+	uint64_t mmap_offset;
+};
+
+struct vhu_mem_desc {
+	uint32_t nregions;
+	uint32_t padding;
+	struct vhu_region_desc regions[VHU_MAX_REGIONS];
+};
+
+union vhu_payload {
+	uint64_t u64;
+	struct vhu_vring_state state;
+	struct vhu_vring_addr addr;
+	struct vhu_mem_desc mem;
+	uint8_t raw[sizeof(struct vhu_mem_desc)];
+};
+
+struct vhu_msg {
+	struct vhu_hdr hdr;
+	union vhu_payload p;
+	int fds[VHU_MAX_FDS];
+	int nfds;
+};
+
+/* ---- guest memory ------------------------------------------------------- */
+
+struct vhu_region {
+	uint64_t gpa;		/* guest physical start */
+	uint64_t size;
+	uint64_t uva;		/* the frontend's userspace address of gpa */
+	uint8_t *host;		/* our mapping of gpa */
+	void *map_base;		/* what mmap returned (covers mmap_offset too) */
+	size_t map_len;
+};
+
+struct vhu_mem {
+	unsigned int n;
+	struct vhu_region r[VHU_MAX_REGIONS];
+};
+
+/* Map a region list; on error nothing stays mapped. Closes no fds. */
+int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds, char *err,
+		size_t errlen);
+void vhu_mem_unmap(struct vhu_mem *m);
+/* Frontend userspace address range -> host pointer; the whole range must be
+ * inside one region (ring structures). NULL otherwise. */
+void *vhu_mem_uva(const struct vhu_mem *m, uint64_t uva, uint64_t len);
+
+/*
+ * gpa -> host pointer with a length clamp: the bytes available from @gpa to
+ * the end of its region, at most @len. Regions are few (<= 8): try the
+ * last hit first, then scan.
+ */
+static inline void *vhu_mem_gpa(const struct vhu_mem *m, uint64_t gpa, uint64_t len,
+				uint32_t *avail, unsigned int *hint)
+{
+	unsigned int i, h = *hint;
+
+	if (likely(h < m->n)) {
+		const struct vhu_region *r = &m->r[h];
+
+		if (gpa - r->gpa < r->size) {
+			uint64_t left = r->size - (gpa - r->gpa);
+
+			*avail = (uint32_t)(len < left ? len : left);
+			return r->host + (gpa - r->gpa);
+		}
+	}
+	for (i = 0; i < m->n; i++) {
+		const struct vhu_region *r = &m->r[i];
+
+		/* gpa - r->gpa wraps for gpa < r->gpa, so one compare covers both ends. */
+		if (gpa - r->gpa < r->size) {
+			uint64_t left = r->size - (gpa - r->gpa);
+
+			*hint = i;
+			*avail = (uint32_t)(len < left ? len : left);
+			return r->host + (gpa - r->gpa);
+		}
+	}
+	return NULL;
+}
+
+/* ---- queues -------------------------------------------------------------- */
+
+struct vhu_used {
+	uint16_t id;		/* split: head index; packed: buffer id */
+	uint16_t ndesc;		/* packed: descriptors the chain took */
+	uint32_t len;
+};
+
+/* vq->state, published by the control thread, read once per burst */
+enum vhu_vq_state { VHU_VQ_STOPPED = 0, VHU_VQ_DRAIN = 1, VHU_VQ_READY = 2 };
+
+struct vhu_vq {
+	/* hot, read by the data path */
+	_Atomic int state;	/* enum vhu_vq_state */
+	bool packed;
+	bool event_idx;
+	bool indirect;
+	bool mrg_rxbuf;
+	uint8_t hdr_len;
+	uint16_t size;
+	uint16_t last_avail;	/* split: free-running; packed: index < size */
+	uint16_t last_used;	/* split: free-running used->idx shadow; packed: index */
+	bool avail_wrap;	/* packed */
+	bool used_wrap;		/* packed */
+	bool signalled_valid;
+	uint16_t signalled_used;
+	unsigned int mem_hint;
+	struct vhu_dev *dev;
+	const struct vhu_mem *mem;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *driver_event; /* packed: written by the driver */
+	struct vring_packed_desc_event *device_event; /* packed: written by us */
+	int call_fd;
+	int kick_fd;
+	/* the last dequeue, returned by dequeue_done */
+	struct vhu_used *pending;
+	unsigned int npending;
+	/* scratch: copy of an indirect table that spans regions */
+	struct vring_desc *indirect_copy;
+	struct vhu_vq_stats stats;
+
+	/* control path only */
+	unsigned int index;
+	bool started;		/* kick fd received (or polling), not stopped */
+	bool enabled;
+	bool have_addr;
+	bool kick_nofd;
+	bool announced;		/* ops->queue_state last said "ready" */
+	bool need_init;		/* started: take indices from base at next publish */
+	uint16_t base;		/* SET_VRING_BASE num (packed: bit 15 = wrap) */
+	uint32_t base_raw;
+	struct vhu_vring_addr addr;
+	int err_fd;
+} __attribute__((aligned(64)));
+
+struct vhu_dev {
+	char name[64];
+	char path[108];
+	bool client;
+	int listen_fd;
+	int conn_fd;
+	const struct vhu_ops *ops;
+	void *ctx;
+	unsigned int max_queue_pairs;
+	uint64_t offered;
+	uint64_t features;
+	uint64_t protocol;
+	bool features_set;
+	bool owner;
+	bool broken;
+	uint8_t status;
+	uint16_t mtu;
+	struct vhu_mem mem;
+	unsigned int nvqs;	/* highest configured index + 1 */
+	struct vhu_vq vq[VHU_MAX_VQS];
+};
+
+__attribute__((format(printf, 3, 4))) void vhu_log(struct vhu_dev *dev, enum vhu_log_level level,
+						   const char *fmt, ...);
+/* A guest broke the rules on @vq: mark the device broken, stop all its
+ * queues, log once (whichever thread gets there first). Returns -EIO. */
+__attribute__((format(printf, 2, 3))) VHU_COLD int vhu_vq_broken(struct vhu_vq *vq,
+								  const char *fmt, ...);
+
+/* vhu_msg.c / vhu_sock.c */
+int vhu_handle_msg(struct vhu_dev *dev, struct vhu_msg *msg);
+int vhu_send_reply(struct vhu_dev *dev, struct vhu_msg *msg);
+const char *vhu_req_name(uint32_t req);
+
+/* vhu_vq.c */
+void vhu_vq_init(struct vhu_vq *vq, struct vhu_dev *dev, unsigned int index);
+void vhu_vq_reset(struct vhu_vq *vq);
+int vhu_vq_alloc(struct vhu_vq *vq, uint16_t size);
+/* Translate ring addresses and, when started/enabled, publish ready. */
+int vhu_vq_update_ready(struct vhu_vq *vq);
+void vhu_vq_signal(struct vhu_vq *vq);
+/* Unpublish every queue of @dev and wait (ops->quiesce) until no data-path
+ * thread is inside; vhu_dev_publish() recomputes and republishes. */
+void vhu_dev_pause(struct vhu_dev *dev);
+void vhu_dev_publish(struct vhu_dev *dev);
+
+#endif

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vhost-user requests: a table of what each request carries, central
+ * validation before any handler runs, and one handle_<req>() per request
+ * (QEMU docs/interop/vhost-user.rst).
+ *
+ * Error policy: a handler returns 0, VHU_REPLY (it filled a reply), or
+ * -errno. On -errno with REPLY_ACK requested the frontend gets a non-zero
+ * ack and the connection stays; otherwise the connection is closed, since a
+ * frontend that asked for no reply would go on believing we complied.
+ * Requests that change what the data path reads pause the device first
+ * (vhu_dev_pause) and republish after.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "vhu_internal.h"
+
+#define VHU_REPLY 1
+
+/* request table flags */
+#define F_MODIFY 0x1	/* pause the data path around the handler */
+#define F_REPLY 0x2	/* has its own reply (GET_*), so no REPLY_ACK */
+#define F_VAR 0x4	/* payload size is a maximum, the handler checks more */
+#define F_QSTATE 0x8	/* payload is a vring state/addr: index in the first u32 */
+#define F_QU64 0x10	/* payload is a u64 with the ring index in bits 0-7 */
+#define F_FDS 0x20	/* may carry fds; the handler checks how many */
+#define F_PROTO 0x40	/* needs VHOST_USER_F_PROTOCOL_FEATURES negotiated or offered */
+
+struct vhu_req {
+	const char *name;
+	int (*handler)(struct vhu_dev *dev, struct vhu_msg *msg);
+	uint32_t size;
+	uint32_t flags;
+};
+
+#define SZ_U64 sizeof(uint64_t)
+#define SZ_STATE sizeof(struct vhu_vring_state)
+#define SZ_ADDR sizeof(struct vhu_vring_addr)
+#define SZ_MEM sizeof(struct vhu_mem_desc)
+
+/* (request, id, payload size, flags) */
+#define VHU_REQUESTS(X)                                                            \
+	X(GET_FEATURES, 1, 0, F_REPLY)                                             \
+	X(SET_FEATURES, 2, SZ_U64, F_MODIFY)                                       \
+	X(SET_OWNER, 3, 0, 0)                                                      \
+	X(RESET_OWNER, 4, 0, F_MODIFY)                                             \
+	X(SET_MEM_TABLE, 5, SZ_MEM, F_MODIFY | F_VAR | F_FDS)                      \
+	X(SET_VRING_NUM, 8, SZ_STATE, F_MODIFY | F_QSTATE)                         \
+	X(SET_VRING_ADDR, 9, SZ_ADDR, F_MODIFY | F_QSTATE)                         \
+	X(SET_VRING_BASE, 10, SZ_STATE, F_MODIFY | F_QSTATE)                       \
+	X(GET_VRING_BASE, 11, SZ_STATE, F_MODIFY | F_QSTATE | F_REPLY)             \
+	X(SET_VRING_KICK, 12, SZ_U64, F_MODIFY | F_QU64 | F_FDS)                   \
+	X(SET_VRING_CALL, 13, SZ_U64, F_MODIFY | F_QU64 | F_FDS)                   \
+	X(SET_VRING_ERR, 14, SZ_U64, F_QU64 | F_FDS)                               \
+	X(GET_PROTOCOL_FEATURES, 15, 0, F_REPLY | F_PROTO)                         \
+	X(SET_PROTOCOL_FEATURES, 16, SZ_U64, F_PROTO)                              \
+	X(GET_QUEUE_NUM, 17, 0, F_REPLY | F_PROTO)                                 \
+	X(SET_VRING_ENABLE, 18, SZ_STATE, F_MODIFY | F_QSTATE | F_PROTO)           \
+	X(SEND_RARP, 19, SZ_U64, F_PROTO)                                          \
+	X(NET_SET_MTU, 20, SZ_U64, F_PROTO)                                        \
+	X(RESET_DEVICE, 34, 0, F_MODIFY | F_PROTO)                                 \
+	X(SET_STATUS, 39, SZ_U64, F_MODIFY | F_PROTO)                              \
+	X(GET_STATUS, 40, 0, F_REPLY | F_PROTO)
+
+#define VHU_REQ_MAX 41
+
+#define DECLARE_HANDLER(name, id, size, flags) \
+	static int handle_##name(struct vhu_dev *dev, struct vhu_msg *msg);
+VHU_REQUESTS(DECLARE_HANDLER)
+
+#define REQ_ENTRY(n, id, sz, fl) [id] = { #n, handle_##n, sz, fl },
+static const struct vhu_req requests[VHU_REQ_MAX] = { VHU_REQUESTS(REQ_ENTRY) };
+
+/* Names of the requests we refuse, for the log line. */
+static const char *unsupported_name(uint32_t req)
+{
+	switch (req) {
+	case 6: return "SET_LOG_BASE";
+	case 7: return "SET_LOG_FD";
+	case 21: return "SET_BACKEND_REQ_FD";
+	case 22: return "IOTLB_MSG";
+	case 23: return "SET_VRING_ENDIAN";
+	case 24: return "GET_CONFIG";
+	case 25: return "SET_CONFIG";
+	case 31: return "GET_INFLIGHT_FD";
+	case 32: return "SET_INFLIGHT_FD";
+	case 36: return "GET_MAX_MEM_SLOTS";
+	case 37: return "ADD_MEM_REG";
+	case 38: return "REM_MEM_REG";
+	}
+	return NULL;
+}
+
+const char *vhu_req_name(uint32_t req)
+{
+	if (req < VHU_REQ_MAX && requests[req].name)
+		return requests[req].name;
+	return unsupported_name(req) ?: "UNKNOWN";
+}
+
+static struct vhu_vq *msg_vq(struct vhu_dev *dev, const struct vhu_msg *msg)
+{
+	uint32_t idx = requests[msg->hdr.request].flags & F_QU64 ?
+			       (uint32_t)(msg->p.u64 & VHU_VRING_IDX_MASK) :
+			       msg->p.state.index;
+
+	return &dev->vq[idx];
+}
+
+/* Take ownership of fd @i of the message (the dispatcher closes the rest). */
+static int take_fd(struct vhu_msg *msg, int i)
+{
+	int fd = msg->fds[i];
+
+	msg->fds[i] = -1;
+	return fd;
+}
+
+static void reply_u64(struct vhu_msg *msg, uint64_t v)
+{
+	msg->hdr.size = SZ_U64;
+	msg->p.u64 = v;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static int handle_GET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	reply_u64(msg, dev->offered);
+	return VHU_REPLY;
+}
+
+static void apply_features(struct vhu_dev *dev)
+{
+	uint64_t f = dev->features;
+	unsigned int i;
+
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		struct vhu_vq *vq = &dev->vq[i];
+
+		vq->packed = f & (1ull << VHU_F_RING_PACKED);
+		vq->event_idx = f & (1ull << VHU_F_EVENT_IDX);
+		vq->indirect = f & (1ull << VHU_F_INDIRECT_DESC);
+		vq->mrg_rxbuf = f & (1ull << VHU_F_MRG_RXBUF);
+		/* virtio 1.2 §5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF. */
+		vq->hdr_len = f & ((1ull << VHU_F_VERSION_1) | (1ull << VHU_F_MRG_RXBUF)) ? 12 : 10;
+	}
+}
+
+static int handle_SET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint64_t f = msg->p.u64;
+	char names[256];
+
+	if (f & ~dev->offered) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_FEATURES %#llx asks for bits we did not offer (%#llx)",
+			(unsigned long long)f, (unsigned long long)(f & ~dev->offered));
+		return -EINVAL;
+	}
+	if (dev->features_set && f != dev->features)
+		vhu_log(dev, VHU_LOG_INFO, "features change from %#llx to %#llx",
+			(unsigned long long)dev->features, (unsigned long long)f);
+	dev->features = f;
+	dev->features_set = true;
+	apply_features(dev);
+	vhu_features_str(f, names, sizeof(names));
+	vhu_log(dev, VHU_LOG_INFO, "features negotiated: %s", names);
+	return 0;
+}
+
+static int handle_SET_OWNER(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	(void)msg;
+	dev->owner = true;
+	return 0;
+}
+
+/* Rings back to "stopped, unconfigured"; memory and features stay. */
+static void reset_rings(struct vhu_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		vhu_vq_reset(&dev->vq[i]);
+	apply_features(dev);
+	dev->nvqs = 0;
+	dev->broken = false;
+}
+
+static int handle_RESET_OWNER(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	(void)msg;
+	reset_rings(dev);
+	return 0;
+}
+
+static int handle_RESET_DEVICE(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	(void)msg;
+	reset_rings(dev);
+	dev->status = 0;
+	return 0;
+}
+
+static int handle_SET_MEM_TABLE(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	const struct vhu_mem_desc *d = &msg->p.mem;
+	struct vhu_mem mem;
+	char err[160];
+	unsigned int i;
+	int rc;
+
+	if (msg->hdr.size < 8 || d->nregions == 0 || d->nregions > VHU_MAX_REGIONS ||
+	    msg->hdr.size != 8 + d->nregions * sizeof(struct vhu_region_desc)) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_MEM_TABLE: %u regions in a %u-byte payload",
+			msg->hdr.size >= 8 ? d->nregions : 0, msg->hdr.size);
+		return -EINVAL;
+	}
+	if ((int)d->nregions != msg->nfds) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_MEM_TABLE: %u regions but %d file descriptors",
+			d->nregions, msg->nfds);
+		return -EINVAL;
+	}
+	rc = vhu_mem_map(&mem, d, msg->fds, err, sizeof(err));
+	if (rc) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_MEM_TABLE: %s", err);
+		return rc;
+	}
+	/* The data path is paused: the old mapping can go. */
+	vhu_mem_unmap(&dev->mem);
+	dev->mem = mem;
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		dev->vq[i].mem_hint = 0;
+	for (i = 0; i < mem.n; i++)
+		vhu_log(dev, VHU_LOG_DEBUG, "region %u: gpa %#llx size %#llx uva %#llx", i,
+			(unsigned long long)mem.r[i].gpa, (unsigned long long)mem.r[i].size,
+			(unsigned long long)mem.r[i].uva);
+	/* The mappings keep the memory; the fds are closed by the dispatcher. */
+	return 0;
+}
+
+static int handle_SET_VRING_NUM(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+	uint32_t num = msg->p.state.num;
+
+	if (num == 0 || num > VHU_MAX_RING_SIZE || (!vq->packed && (num & (num - 1)))) {
+		vhu_log(dev, VHU_LOG_ERR,
+			"vq%u: ring size %u is not %s 1..%d; closing connection", vq->index, num,
+			vq->packed ? "in" : "a power of two in", VHU_MAX_RING_SIZE);
+		return -EINVAL;
+	}
+	if (vq->started) {
+		vhu_log(dev, VHU_LOG_ERR, "vq%u: SET_VRING_NUM while the ring runs", vq->index);
+		return -EBUSY;
+	}
+	return vhu_vq_alloc(vq, (uint16_t)num);
+}
+
+static int handle_SET_VRING_ADDR(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+
+	vq->addr = msg->p.addr;
+	vq->have_addr = true;
+	if (vq->index + 1 > dev->nvqs)
+		dev->nvqs = vq->index + 1;
+	return 0;
+}
+
+static int handle_SET_VRING_BASE(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+	uint32_t num = msg->p.state.num;
+
+	if (vq->packed ? (num & 0x7fff) >= VHU_MAX_RING_SIZE : num > 0xffff) {
+		vhu_log(dev, VHU_LOG_ERR, "vq%u: SET_VRING_BASE %#x out of range", vq->index, num);
+		return -EINVAL;
+	}
+	vq->base_raw = num;
+	return 0;
+}
+
+static int handle_GET_VRING_BASE(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+	uint32_t num;
+
+	/* Stops the ring (paused already); in-order processing leaves nothing in
+	 * flight, so last_avail is where the next owner resumes. */
+	if (vq->packed)
+		num = vq->last_avail | ((uint32_t)vq->avail_wrap << 15);
+	else
+		num = vq->last_avail;
+	if (!vq->started)
+		num = vq->packed ? vq->base_raw : (uint16_t)vq->base_raw;
+	vq->started = false;
+	if (vq->kick_fd >= 0)
+		close(vq->kick_fd);
+	vq->kick_fd = -1;
+	msg->hdr.size = SZ_STATE;
+	msg->p.state.num = num;
+	return VHU_REPLY;
+}
+
+/* Replace one of a ring's eventfds from a u64 message (index + NOFD bit). */
+static int set_ring_fd(struct vhu_dev *dev, struct vhu_msg *msg, int *slot, const char *what)
+{
+	bool nofd = msg->p.u64 & VHU_VRING_NOFD;
+
+	if (msg->p.u64 & ~(uint64_t)(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: reserved bits set in %#llx", what,
+			(unsigned long long)msg->p.u64);
+		return -EINVAL;
+	}
+	if (msg->nfds != (nofd ? 0 : 1)) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: %d file descriptors with the no-fd flag %s", what,
+			msg->nfds, nofd ? "set" : "clear");
+		return -EINVAL;
+	}
+	if (*slot >= 0)
+		close(*slot);
+	*slot = nofd ? -1 : take_fd(msg, 0);
+	return 0;
+}
+
+static int handle_SET_VRING_KICK(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+	int err = set_ring_fd(dev, msg, &vq->kick_fd, "SET_VRING_KICK");
+
+	if (err)
+		return err;
+	vq->kick_nofd = vq->kick_fd < 0;
+	if (!vq->started) {
+		/* The ring starts now, at the base the frontend gave. */
+		vq->started = true;
+		vq->need_init = true;
+		/* Without protocol features a ring is enabled when it starts. */
+		if (!(dev->features & (1ull << VHU_F_PROTOCOL_FEATURES)))
+			vq->enabled = true;
+	}
+	if (vq->index + 1 > dev->nvqs)
+		dev->nvqs = vq->index + 1;
+	return 0;
+}
+
+static int handle_SET_VRING_CALL(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+
+	vq->signalled_valid = false;
+	return set_ring_fd(dev, msg, &vq->call_fd, "SET_VRING_CALL");
+}
+
+static int handle_SET_VRING_ERR(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	return set_ring_fd(dev, msg, &msg_vq(dev, msg)->err_fd, "SET_VRING_ERR");
+}
+
+static int handle_GET_PROTOCOL_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	(void)dev;
+	reply_u64(msg, VHU_PROTOCOL_SUPPORTED);
+	return VHU_REPLY;
+}
+
+static int handle_SET_PROTOCOL_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	if (msg->p.u64 & ~VHU_PROTOCOL_SUPPORTED) {
+		vhu_log(dev, VHU_LOG_ERR,
+			"SET_PROTOCOL_FEATURES %#llx asks for bits we did not offer (%#llx)",
+			(unsigned long long)msg->p.u64,
+			(unsigned long long)(msg->p.u64 & ~VHU_PROTOCOL_SUPPORTED));
+		return -EINVAL;
+	}
+	dev->protocol = msg->p.u64;
+	return 0;
+}
+
+static int handle_GET_QUEUE_NUM(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	reply_u64(msg, dev->max_queue_pairs);
+	return VHU_REPLY;
+}
+
+static int handle_SET_VRING_ENABLE(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg);
+
+	if (msg->p.state.num > 1) {
+		vhu_log(dev, VHU_LOG_ERR, "vq%u: SET_VRING_ENABLE %u (want 0 or 1)", vq->index,
+			msg->p.state.num);
+		return -EINVAL;
+	}
+	vq->enabled = msg->p.state.num;
+	return 0;
+}
+
+static int handle_SEND_RARP(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint8_t mac[6];
+
+	memcpy(mac, &msg->p.u64, 6);
+	if (mac[0] & 1) {
+		vhu_log(dev, VHU_LOG_ERR, "SEND_RARP for a group MAC address; ignored");
+		return -EINVAL;
+	}
+	if (dev->ops && dev->ops->send_rarp)
+		dev->ops->send_rarp(dev->ctx, dev, mac);
+	return 0;
+}
+
+static int handle_NET_SET_MTU(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	/* 68: the IPv4 minimum (RFC 791); above 65535 no frame fits. */
+	if (msg->p.u64 < 68 || msg->p.u64 > 65535) {
+		vhu_log(dev, VHU_LOG_ERR, "NET_SET_MTU %llu out of range 68..65535",
+			(unsigned long long)msg->p.u64);
+		return -EINVAL;
+	}
+	dev->mtu = (uint16_t)msg->p.u64;
+	vhu_log(dev, VHU_LOG_INFO, "MTU set to %u", dev->mtu);
+	return 0;
+}
+
+static int handle_SET_STATUS(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	if (msg->p.u64 > 0xff) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_STATUS %#llx is not a status byte",
+			(unsigned long long)msg->p.u64);
+		return -EINVAL;
+	}
+	dev->status = (uint8_t)msg->p.u64;
+	/* virtio 1.2 §2.1: writing 0 resets the device; a broken device
+	 * comes back to life when its driver resets it. */
+	if (dev->status == 0 && dev->broken) {
+		vhu_log(dev, VHU_LOG_INFO, "guest reset the device; clearing the broken state");
+		dev->broken = false;
+	}
+	return 0;
+}
+
+static int handle_GET_STATUS(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	reply_u64(msg, dev->status);
+	return VHU_REPLY;
+}
+
+/* ---- dispatcher ------------------------------------------------------------- */
+
+int vhu_send_reply(struct vhu_dev *dev, struct vhu_msg *msg);
+
+static void close_msg_fds(struct vhu_msg *msg)
+{
+	int i;
+
+	for (i = 0; i < msg->nfds; i++)
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+	msg->nfds = 0;
+}
+
+/* Checks that apply to every request, before its handler. */
+static int validate(struct vhu_dev *dev, const struct vhu_msg *msg, const struct vhu_req *r)
+{
+	uint32_t req = msg->hdr.request, size = msg->hdr.size;
+
+	if ((msg->hdr.flags & 0x3) != VHU_VERSION) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: protocol version %u (want 1)", r->name,
+			msg->hdr.flags & 0x3);
+		return -EPROTO;
+	}
+	if (r->flags & F_VAR ? size > r->size : size != r->size) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: payload of %u bytes (want %s%u)", r->name, size,
+			r->flags & F_VAR ? "at most " : "", r->size);
+		return -EINVAL;
+	}
+	if (!(r->flags & F_FDS) && msg->nfds) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: %d unexpected file descriptors", r->name, msg->nfds);
+		return -EINVAL;
+	}
+	if ((r->flags & F_PROTO) && !(dev->offered & (1ull << VHU_F_PROTOCOL_FEATURES))) {
+		vhu_log(dev, VHU_LOG_ERR, "%s without protocol features", r->name);
+		return -EPROTO;
+	}
+	if (r->flags & (F_QSTATE | F_QU64)) {
+		uint32_t idx = r->flags & F_QU64 ? (uint32_t)(msg->p.u64 & VHU_VRING_IDX_MASK) :
+						   msg->p.state.index;
+		uint32_t max = 2 * dev->max_queue_pairs + 1;
+
+		if (idx >= max) {
+			vhu_log(dev, VHU_LOG_ERR, "%s: ring index %u (device has %u rings)", r->name,
+				idx, max);
+			return -ERANGE;
+		}
+	}
+	(void)req;
+	return 0;
+}
+
+int vhu_handle_msg(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint32_t req = msg->hdr.request;
+	const struct vhu_req *r = req < VHU_REQ_MAX ? &requests[req] : NULL;
+	bool want_ack = (msg->hdr.flags & VHU_FLAG_NEED_REPLY) &&
+			(dev->protocol & (1ull << VHU_PF_REPLY_ACK));
+	int rc;
+
+	if (!r || !r->handler) {
+		vhu_log(dev, VHU_LOG_ERR, "request %u (%s) is not supported; closing connection",
+			req, vhu_req_name(req));
+		close_msg_fds(msg);
+		return -EOPNOTSUPP;
+	}
+	rc = validate(dev, msg, r);
+	if (!rc) {
+		vhu_log(dev, VHU_LOG_DEBUG, "%s size %u fds %d", r->name, msg->hdr.size, msg->nfds);
+		if (r->flags & F_MODIFY)
+			vhu_dev_pause(dev);
+		rc = r->handler(dev, msg);
+		if (r->flags & F_MODIFY)
+			vhu_dev_publish(dev);
+	}
+	close_msg_fds(msg);
+
+	if (rc == VHU_REPLY)
+		return vhu_send_reply(dev, msg);
+	if (want_ack && !(r->flags & F_REPLY)) {
+		reply_u64(msg, rc ? 1 : 0);
+		if (vhu_send_reply(dev, msg))
+			return -EIO;
+		return 0; /* the frontend was told; keep the connection */
+	}
+	if (rc)
+		vhu_log(dev, VHU_LOG_ERR, "%s failed (%s) and no reply was asked for; closing "
+			"connection", r->name, strerror(-rc));
+	return rc;
+}
