@@ -36,7 +36,7 @@ ifndef SKIP_CONFIG
 -include $(O)/config.mk
 endif
 
-XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader -Ivhost \
+XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader -Ivhost -Iuser \
 	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iheaders -Ibpf $(BPF_SYS_INC)
 
@@ -46,9 +46,10 @@ SKEL := $(O)/xvio_xdp.skel.h
 include bpf/build.mk
 include loader/build.mk
 include vhost/build.mk
+include user/build.mk
 include tests/build.mk
 
-all: $(BPF_OBJ) $(SKEL) $(LOADER_BIN) $(VHU_LIB) $(TEST_BINS)
+all: $(BPF_OBJ) $(SKEL) $(LOADER_BIN) $(VHU_LIB) $(XVIOD_BIN) $(XVIOCTL_BIN) $(TEST_BINS)
 
 # --- generic rules --------------------------------------------------------
 $(O)/%.o: %.c $(O)/config.mk
@@ -85,7 +86,7 @@ check: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/bpf \
 		$(DESTDIR)$(PREFIX)/share/doc/xvio $(DESTDIR)$(PREFIX)/include/xvio
-	install -m 0755 $(LOADER_BIN) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(LOADER_BIN) $(XVIOD_BIN) $(XVIOCTL_BIN) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/bpf/
 	install -m 0644 headers/xvio/*.h $(DESTDIR)$(PREFIX)/include/xvio/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xvio/

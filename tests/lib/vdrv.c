@@ -127,25 +127,27 @@ void vdrv_mem_free(struct vdrv_mem *m)
 
 uint64_t vdrv_alloc(struct vdrv_mem *m, uint64_t len, uint64_t align)
 {
+	int i;
+
 	if (!align)
 		align = 1;
 	if (!len || (align & (align - 1)))
 		return 0;
-	while (m->alloc_region < m->nregions) {
-		struct vdrv_region *r = &m->r[m->alloc_region];
+	/* the cursor only moves on success: a failed request wastes nothing */
+	for (i = m->alloc_region; i < m->nregions; i++) {
+		struct vdrv_region *r = &m->r[i];
 		uint64_t end = r->gpa + r->size, at = m->alloc_next, aligned;
 
-		if (at < r->gpa || at > end)
+		if (i != m->alloc_region || at < r->gpa || at > end)
 			at = r->gpa;
 		if (!at)
 			at = 1;		/* 0 is the failure value: never hand it out */
 		aligned = (at + align - 1) & ~(align - 1);
 		if (aligned >= at && aligned <= end && end - aligned >= len) {
+			m->alloc_region = i;
 			m->alloc_next = aligned + len;
 			return aligned;
 		}
-		m->alloc_region++;
-		m->alloc_next = 0;
 	}
 	return 0;
 }
@@ -170,22 +172,6 @@ uint64_t vdrv_uva(struct vdrv_mem *m, uint64_t gpa)
 }
 
 /* ---- vhost-user messages ---- */
-
-static void iov_advance(struct msghdr *mh, size_t n)
-{
-	while (n && mh->msg_iovlen) {
-		struct iovec *v = mh->msg_iov;
-
-		if (n < v->iov_len) {
-			v->iov_base = (uint8_t *)v->iov_base + n;
-			v->iov_len -= n;
-			return;
-		}
-		n -= v->iov_len;
-		mh->msg_iov++;
-		mh->msg_iovlen--;
-	}
-}
 
 static int wait_fd(int fd, short events, int timeout_ms)
 {
@@ -213,10 +199,8 @@ int vdrv_msg_send_raw(int sock, uint32_t req, uint32_t flags, uint32_t hdr_size,
 		{ .iov_base = (void *)payload, .iov_len = len },
 	};
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	size_t left = sizeof(hdr) + len;
 	struct cmsghdr *c;
 	ssize_t n;
-	int err;
 
 	if (nfds < 0 || nfds > VDRV_MAX_FDS || (nfds && !fds) || (len && !payload))
 		return -EINVAL;
@@ -230,25 +214,14 @@ int vdrv_msg_send_raw(int sock, uint32_t req, uint32_t flags, uint32_t hdr_size,
 		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
-	while (left) {
+	/* One call: a blocking AF_UNIX stream socket takes a whole message of
+	 * this size unless a signal interrupts it. */
+	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			err = wait_fd(sock, POLLOUT, VDRV_TIMEOUT_MS);
-			if (err)
-				return err;
-			continue;
-		}
-		/* the fds travelled with the first byte */
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-		left -= (size_t)n;
-		iov_advance(&mh, (size_t)n);
-	}
-	return 0;
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == sizeof(hdr) + len ? 0 : -EIO;
 }
 
 int vdrv_msg_send(int sock, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
@@ -506,11 +479,7 @@ int vdrv_vq_init(struct vdrv_vq *q, struct vdrv_mem *m, uint16_t size, bool pack
 		goto err_free;
 	}
 	q->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (q->kick_fd < 0) {
-		err = -errno;
-		goto err_free;
-	}
-	q->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	q->call_fd = q->kick_fd < 0 ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->call_fd < 0) {
 		err = -errno;
 		goto err_free;
@@ -760,13 +729,13 @@ void vdrv_vq_set_used_event(struct vdrv_vq *q, uint16_t idx)
 
 void vdrv_vq_disable_cb(struct vdrv_vq *q, bool disable)
 {
-	if (!q->packed)
-		__atomic_store_n(&((struct vdrv_avail *)q->avail)->flags,
-				 htole16(disable ? VDRV_AVAIL_F_NO_INTERRUPT : 0), __ATOMIC_SEQ_CST);
-	else
-		__atomic_store_n(&((struct vdrv_event *)q->avail)->flags,
-				 htole16(disable ? VDRV_EVENT_F_DISABLE : VDRV_EVENT_F_ENABLE),
-				 __ATOMIC_SEQ_CST);
+	/* seq_cst: ordered before the caller's re-check of the used ring */
+	uint16_t f = q->packed ? (disable ? VDRV_EVENT_F_DISABLE : VDRV_EVENT_F_ENABLE) :
+				 (disable ? VDRV_AVAIL_F_NO_INTERRUPT : 0);
+
+	__atomic_store_n(q->packed ? &((struct vdrv_event *)q->avail)->flags :
+				     &((struct vdrv_avail *)q->avail)->flags,
+			 htole16(f), __ATOMIC_SEQ_CST);
 }
 
 static void free_chain(struct vdrv_vq *q, uint16_t id)
@@ -871,38 +840,42 @@ uint32_t vdrv_vq_base(const struct vdrv_vq *q)
 
 int vdrv_vq_setup_backend_ack(int sock, struct vdrv_vq *q, uint32_t index, bool need_reply)
 {
-	struct vdrv_vring_state st = { .index = index };
-	struct vdrv_vring_addr addr = { .index = index };
-	uint64_t u;
+	struct vdrv_vring_state num = { index, q->size }, base = { index, vdrv_vq_base(q) };
+	/* user addresses (vhost-user.rst "A vring address description"); for a
+	 * packed ring avail/used are the driver/device event areas */
+	struct vdrv_vring_addr addr = {
+		.index = index,
+		.desc = vdrv_uva(q->mem, q->desc_gpa),
+		.used = vdrv_uva(q->mem, q->used_gpa),
+		.avail = vdrv_uva(q->mem, q->avail_gpa),
+	};
+	uint64_t call = index | (q->call_fd < 0 ? VDRV_VRING_NOFD : 0);
+	uint64_t kick = index | (q->kick_fd < 0 ? VDRV_VRING_NOFD : 0);
+	const struct {
+		uint32_t req;
+		const void *p;
+		uint32_t size;
+		const int *fd;
+	} m[] = {
+		{ VDRV_REQ_SET_VRING_CALL, &call, sizeof(call), &q->call_fd },
+		{ VDRV_REQ_SET_VRING_NUM, &num, sizeof(num), NULL },
+		{ VDRV_REQ_SET_VRING_BASE, &base, sizeof(base), NULL },
+		{ VDRV_REQ_SET_VRING_ADDR, &addr, sizeof(addr), NULL },
+		/* kick last: it starts the ring */
+		{ VDRV_REQ_SET_VRING_KICK, &kick, sizeof(kick), &q->kick_fd },
+	};
+	size_t i;
 	int err;
 
 	if (index > VDRV_VRING_IDX_MASK)
 		return -EINVAL;
-	u = index | (q->call_fd < 0 ? VDRV_VRING_NOFD : 0);
-	err = set_msg(sock, VDRV_REQ_SET_VRING_CALL, &u, sizeof(u), &q->call_fd, q->call_fd >= 0,
-		      need_reply);
-	if (err)
-		return err;
-	st.num = q->size;
-	err = set_msg(sock, VDRV_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0, need_reply);
-	if (err)
-		return err;
-	st.num = vdrv_vq_base(q);
-	err = set_msg(sock, VDRV_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0, need_reply);
-	if (err)
-		return err;
-	/* user addresses (vhost-user.rst "A vring address description"); for a
-	 * packed ring avail/used are the driver/device event areas */
-	addr.desc = vdrv_uva(q->mem, q->desc_gpa);
-	addr.used = vdrv_uva(q->mem, q->used_gpa);
-	addr.avail = vdrv_uva(q->mem, q->avail_gpa);
-	err = set_msg(sock, VDRV_REQ_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0, need_reply);
-	if (err)
-		return err;
-	/* kick last: it starts the ring */
-	u = index | (q->kick_fd < 0 ? VDRV_VRING_NOFD : 0);
-	return set_msg(sock, VDRV_REQ_SET_VRING_KICK, &u, sizeof(u), &q->kick_fd, q->kick_fd >= 0,
-		       need_reply);
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		err = set_msg(sock, m[i].req, m[i].p, m[i].size, m[i].fd,
+			      m[i].fd && *m[i].fd >= 0, need_reply);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int vdrv_vq_setup_backend(int sock, struct vdrv_vq *q, uint32_t index)
@@ -960,7 +933,9 @@ int vdrv_dev_start(struct vdrv_dev *d, int sock, uint64_t want_features, uint64_
 	d->features = feats;
 	d->packed = feats & VDRV_BIT(VDRV_F_RING_PACKED);
 	/* virtio 1.2 §5.1.6: num_buffers is present with VERSION_1 or MRG_RXBUF */
-	d->hdr_len = feats & (VDRV_BIT(VDRV_F_VERSION_1) | VDRV_BIT(VDRV_NET_F_MRG_RXBUF)) ? 12 : 10;
+	d->hdr_len = 10;
+	if (feats & (VDRV_BIT(VDRV_F_VERSION_1) | VDRV_BIT(VDRV_NET_F_MRG_RXBUF)))
+		d->hdr_len = 12;
 	err = set_msg(sock, VDRV_REQ_SET_FEATURES, &feats, sizeof(feats), NULL, 0, ack);
 	if (err)
 		goto err_mem;
@@ -1193,8 +1168,9 @@ static int rx_take(struct vdrv_vq *q, uint32_t skip, uint8_t **data, uint32_t *d
 int vdrv_net_rx_get(struct vdrv_dev *d, int rxq, void *frame, uint32_t cap, uint32_t *len)
 {
 	struct vdrv_vq *q = net_vq(d, VDRV_RXVQ(rxq));
-	uint32_t hl = (uint32_t)d->hdr_len, total = 0, dlen, c;
+	uint32_t hl = (uint32_t)d->hdr_len, dlen, c;
 	uint16_t nbufs = 1, i, nb_le;
+	uint64_t total = 0;
 	uint8_t *data;
 	int ret;
 
@@ -1224,10 +1200,11 @@ int vdrv_net_rx_get(struct vdrv_dev *d, int rxq, void *frame, uint32_t cap, uint
 			data += hl;
 			dlen -= hl;
 		}
-		c = total < cap ? (cap - total < dlen ? cap - total : dlen) : 0;
-		memcpy((uint8_t *)frame + total, data, c);
+		c = total < cap ? (cap - total < dlen ? (uint32_t)(cap - total) : dlen) : 0;
+		if (c)
+			memcpy((uint8_t *)frame + total, data, c);
 		total += dlen;
 	}
-	*len = total;
+	*len = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
 	return total > cap ? -EMSGSIZE : 1;
 }

@@ -220,7 +220,7 @@ struct vdrv_net_hdr {
  */
 #define VDRV_MAX_REGIONS	8
 #define VDRV_UVA_BASE		0x7f0000000000ULL
-#define VDRV_UVA_STRIDE		0x1000000000ULL	/* 64 GiB between regions' uva bases */
+#define VDRV_UVA_STRIDE		0x1000000000ULL	/* 64 GiB between regions' bases */
 
 struct vdrv_region {
 	int fd;

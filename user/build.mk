@@ -1,0 +1,14 @@
+# user/: the daemon xviod and the CLI xvioctl.
+XVIOD_SRCS := user/xviod.c user/poller.c user/fwd.c user/report.c user/ctl.c user/log.c \
+	user/jsonw.c
+XVIOD_OBJS := $(patsubst %.c,$(O)/%.o,$(XVIOD_SRCS))
+XVIOD_BIN := $(O)/xviod
+XVIOCTL_BIN := $(O)/xvioctl
+
+$(XVIOD_BIN): $(XVIOD_OBJS) $(VHU_LIB) $(LOADER_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS) -lpthread
+
+$(XVIOCTL_BIN): $(O)/user/xvioctl.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^

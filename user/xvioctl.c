@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * xvioctl: ask a running xviod what it is doing, over its control socket.
+ *   xvioctl [--ctl PATH] [--json] ports|stats|macs
+ * Exit status: 0 on success, 1 when the daemon cannot be reached or
+ * refuses the request, 2 on bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "daemon.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: xvioctl [--ctl PATH] [--json] COMMAND\n"
+		   "\n"
+		   "Commands:\n"
+		   "  ports   ports, their state, negotiated virtio features and queues\n"
+		   "  stats   per-port and per-queue packets, bytes and drops by reason\n"
+		   "  macs    the MAC table: configured and learned addresses\n"
+		   "\n"
+		   "Options:\n"
+		   "  -c, --ctl PATH   xviod's control socket (default " XVIOD_DEFAULT_CTL ")\n"
+		   "  -j, --json       machine-readable output\n"
+		   "  -h, --help       this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "ctl", 1, NULL, 'c' }, { "json", 0, NULL, 'j' },
+					    { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	const char *path = XVIOD_DEFAULT_CTL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char req[64], buf[4096];
+	bool json = false, first = true, failed = false;
+	ssize_t n;
+	int c, fd;
+
+	while ((c = getopt_long(argc, argv, "c:jh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[optind], "ports") && strcmp(argv[optind], "stats") &&
+	    strcmp(argv[optind], "macs")) {
+		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs)\n", argv[optind]);
+		return 2;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "xvioctl: control socket path too long: %s\n", path);
+		return 2;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "xvioctl: cannot reach xviod at %s: %s (is xviod running? use --ctl "
+				"PATH for another socket)\n",
+			path, strerror(errno));
+		return 1;
+	}
+	snprintf(req, sizeof(req), "%s%s\n", argv[optind], json ? " json" : "");
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		fprintf(stderr, "xvioctl: cannot send the request: %s\n", strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (first && n >= 6 && !memcmp(buf, "error:", 6))
+			failed = true;
+		first = false;
+		fwrite(buf, 1, (size_t)n, failed ? stderr : stdout);
+	}
+	close(fd);
+	if (first) {
+		fprintf(stderr, "xvioctl: xviod closed the connection without answering\n");
+		return 1;
+	}
+	return failed ? 1 : 0;
+}
