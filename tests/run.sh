@@ -10,7 +10,7 @@
 set -u
 O=${1:-build}
 shift || true
-SUITES=${*:-"unit bpf integ"}
+SUITES=${*:-"unit bpf integ frontend"}
 here=$(cd "$(dirname "$0")" && pwd)
 logdir="$O/test-logs"
 mkdir -p "$logdir"
@@ -57,7 +57,12 @@ for suite in $SUITES; do
 			run_suite "integ:$(basename "$t" .sh)" bash "$t" "$O"
 		done
 		;;
-	*) echo "run.sh: unknown suite '$suite' (unit, bpf, integ)" >&2; exit 2 ;;
+	frontend)
+		for t in "$here"/frontend/test-*.sh; do
+			run_suite "frontend:$(basename "$t" .sh)" bash "$t" "$O"
+		done
+		;;
+	*) echo "run.sh: unknown suite '$suite' (unit, bpf, integ, frontend)" >&2; exit 2 ;;
 	esac
 done
 

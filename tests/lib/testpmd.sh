@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# dpdk-testpmd as a guest (net_virtio_user) for xvio's tests, driven through a
+# fifo in interactive mode. Source after scripts/topo.sh. Every testpmd gets a
+# unique --file-prefix; its hugepage files and runtime dir are removed on
+# cleanup. Facts this relies on (see docs/testing.md):
+#  - virtio_user needs --single-file-segments and --iova-mode=va (in PA mode
+#    it hands the backend rings it never uses);
+#  - the fifo must be testpmd's stdin directly: `tail -f fifo` buffers until EOF;
+#  - on 2 cores each testpmd gets one CPU for both lcores (0@N,1@N).
+#
+#   tp_start NAME CPU VDEV_ARGS TESTPMD_ARGS...   start, wait for the prompt
+#   tp_cmd NAME "command"                          one interactive command
+#   tp_port_stat NAME rx|tx                        cumulative RX/TX-packets
+#   tp_rounds NAME N BURSTS                        N x (start tx_first BURSTS; stop)
+#   tp_kill NAME                                   SIGKILL (a crash), files removed
+#   tp_stop NAME                                   quit, wait, files removed
+TP_DIR=${TP_DIR:-$(mktemp -d)}
+TP_NAMES=()
+declare -A TP_PID TP_FD TP_PREFIX
+
+_tp_files_rm() { # prefix
+	rm -f /dev/hugepages/"$1"map_* 2>/dev/null
+	rm -rf /var/run/dpdk/"$1" 2>/dev/null
+}
+
+tp_start() {
+	local name=$1 cpu=$2 vdev=$3; shift 3
+	local prefix="${TOPO_ID:-xt}${name}" fifo="$TP_DIR/$name.fifo" log="$TP_DIR/$name.log"
+	local fd
+	_tp_files_rm "$prefix"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	stdbuf -oL -eL dpdk-testpmd --lcores="0@$cpu,1@$cpu" --no-pci --iova-mode=va \
+		--single-file-segments -m 128 --file-prefix="$prefix" \
+		--vdev="net_virtio_user0,$vdev" -- -i --nb-cores=1 --total-num-mbufs=8192 "$@" \
+		<"$fifo" >"$log" 2>&1 &
+	TP_PID[$name]=$!
+	topo_track_pid "${TP_PID[$name]}"
+	exec {fd}>"$fifo"
+	TP_FD[$name]=$fd
+	TP_PREFIX[$name]=$prefix
+	TP_NAMES+=("$name")
+	# The prompt appears once the port is configured (and, in client mode,
+	# once the backend side is there).
+	if ! wait_for 30 grep -q 'Port 0: ' "$log"; then
+		echo "testpmd $name did not start: $(tail -5 "$log")"
+		return 1
+	fi
+}
+
+_tp_more_stats() { # log count: true once the log has more stats blocks
+	[ "$(grep -c 'NIC statistics for port 0' "$1")" -gt "$2" ]
+}
+
+tp_cmd() {
+	echo "$2" >&"${TP_FD[$1]}"
+}
+
+tp_log() {
+	echo "$TP_DIR/$1.log"
+}
+
+# Cumulative port counters ("show port stats"): prints the number.
+tp_port_stat() {
+	local name=$1 dir=$2 log="$TP_DIR/$1.log" n before
+	before=$(grep -c 'NIC statistics for port 0' "$log")
+	tp_cmd "$name" "show port stats 0"
+	wait_for 10 _tp_more_stats "$log" "$before" || return 1
+	sleep 0.1
+	if [ "$dir" = rx ]; then
+		n=$(grep -E '^  RX-packets: [0-9]+ +RX-missed' "$log" | tail -1 | awk '{print $2}')
+	else
+		n=$(grep -E '^  TX-packets: [0-9]+ +TX-errors' "$log" | tail -1 | awk '{print $2}')
+	fi
+	echo "${n:-0}"
+}
+
+# Paced sending: each round sends BURSTS bursts of 32 per tx queue, then stops.
+tp_rounds() {
+	local name=$1 n=$2 bursts=$3 i
+	for ((i = 0; i < n; i++)); do
+		tp_cmd "$name" "start tx_first $bursts"
+		sleep 0.05
+		tp_cmd "$name" "stop"
+		sleep 0.05
+	done
+}
+
+tp_kill() {
+	local name=$1
+	kill -9 "${TP_PID[$name]}" 2>/dev/null
+	wait "${TP_PID[$name]}" 2>/dev/null
+	eval "exec ${TP_FD[$name]}>&-"
+	_tp_files_rm "${TP_PREFIX[$name]}"
+	unset "TP_PID[$name]"
+}
+
+tp_stop() {
+	local name=$1 pid=${TP_PID[$1]}
+	[ -n "$pid" ] || return 0
+	tp_cmd "$name" "quit" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "exec ${TP_FD[$name]}>&-" 2>/dev/null
+	_tp_files_rm "${TP_PREFIX[$name]}"
+	unset "TP_PID[$name]"
+}
+
+tp_cleanup() {
+	local n
+	for n in "${TP_NAMES[@]}"; do
+		tp_stop "$n"
+	done
+	TP_NAMES=()
+}
