@@ -22,3 +22,9 @@ $(O)/tests/unit/test_rule: $(O)/san/tests/unit/test_rule.o $(O)/san/loader/rule.
 	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^
 
 TEST_BINS += $(O)/tests/unit/test_rule
+
+$(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+TEST_BINS += $(O)/tests/tools/vu-peer

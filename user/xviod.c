@@ -261,10 +261,10 @@ static int run(struct daemon *d, int ctl_fd)
 	int sfd, tfd, i, n;
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 
+	/* Blocked in main() before any thread existed, so only this fd sees them. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL))
@@ -333,7 +333,15 @@ int main(int argc, char **argv)
 	struct daemon *d = &daemon_state;
 	int verbose = 0, c, err, ctl_fd;
 	unsigned int i, q, k = 0;
+	sigset_t sigs;
 	__u32 v;
+
+	/* Before any thread starts: pollers inherit the mask, and SIGINT/SIGTERM
+	 * reach only the control loop's signalfd (never a default action). */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	d->mode = POLL_ADAPTIVE;
 	d->ctl_path = XVIOD_DEFAULT_CTL;

@@ -142,11 +142,13 @@ int vhu_dev__listen(struct vhu_dev *dev)
 
 static void setup_conn(struct vhu_dev *dev, int fd)
 {
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = { .tv_sec = 1 };
 	int flags = fcntl(fd, F_GETFL);
 
 	/* Messages are read blocking once their first byte is there; a peer
-	 * that stalls mid-message is cut off after this timeout. */
+	 * that stalls mid-message is cut off after this timeout. (It holds the
+	 * embedder's control thread meanwhile; a per-connection reassembly
+	 * buffer would remove that stall.) */
 	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));

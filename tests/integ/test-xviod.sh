@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# xviod as an operator meets it, without guests: bad flags get a clear
+# error; xvioctl shows ports and MACs (text and JSON); a vhost-user peer
+# sending malformed messages is disconnected with a log line while the
+# daemon keeps serving; SIGTERM shuts down cleanly and removes its sockets.
+set -u
+O=$(cd "${1:?build dir}" && pwd)
+X="$O/xviod" XC="$O/xvioctl" PEER="$O/tests/tools/vu-peer"
+TMP=$(mktemp -d)
+CTL="$TMP/ctl.sock"
+XPID=""
+trap '[ -n "$XPID" ] && kill "$XPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
+
+pass() { echo "PASS: integ/xviod/$1"; }
+fail() { echo "FAIL: integ/xviod/$1: $2"; }
+
+expect() { # name status pattern cmd...
+	local name=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name" "exit $rc, want $want: $out"
+	elif ! echo "$out" | grep -Eq -- "$pat"; then
+		fail "$name" "output lacks /$pat/: $out"
+	else
+		pass "$name"
+	fi
+}
+
+expect no_ports 2 "no ports: give at least one --vhost" "$X" --ctl "$CTL"
+expect bad_mac 2 "bad MAC '02:zz:00:00:00:01'" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,mac=02:zz:00:00:00:01"
+expect group_mac 2 "bad MAC '01:00:5e:00:00:01'" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,mac=01:00:5e:00:00:01"
+expect bad_queues 2 "queues=9 \(1..8\)" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,queues=9"
+expect bad_option 2 "unknown option 'colour=red'" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,colour=red"
+expect bad_poll 2 "--poll fast: expected busy, adaptive or interrupt" "$X" --ctl "$CTL" --poll fast --vhost "$TMP/a.sock"
+expect bad_cores 2 "--cores x: expected a list of CPU numbers" "$X" --ctl "$CTL" --cores x --vhost "$TMP/a.sock"
+expect ctl_no_daemon 1 "cannot reach xviod at $CTL" "$XC" --ctl "$CTL" ports
+expect ctl_bad_command 2 "unknown command 'frobnicate'" "$XC" --ctl "$CTL" frobnicate
+
+"$X" --ctl "$CTL" --vhost "$TMP/vm0.sock,mac=02:00:00:00:00:01" \
+	--vhost "$TMP/vm1.sock,queues=2" --vhost "$TMP/gone.sock,client" >"$TMP/xviod.log" 2>&1 &
+XPID=$!
+for _ in $(seq 50); do [ -S "$CTL" ] && break; sleep 0.1; done
+expect second_daemon 1 "another xviod is running on $CTL" "$X" --ctl "$CTL" --vhost "$TMP/other.sock"
+expect ports_text 0 "^1 +vm0.sock +server +waiting +02:00:00:00:00:01" "$XC" --ctl "$CTL" ports
+expect ports_client 0 "gone.sock +client +connecting" "$XC" --ctl "$CTL" ports
+expect ports_json 0 '"name":"vm1.sock","path":"[^"]*vm1.sock","mode":"server","state":"waiting","mac":"","queue_pairs":2' \
+	"$XC" --ctl "$CTL" --json ports
+expect offered_features 0 '"features_offered_names":"MTU MRG_RXBUF STATUS CTRL_VQ GUEST_ANNOUNCE MQ INDIRECT_DESC EVENT_IDX PROTOCOL_FEATURES VERSION_1 RING_PACKED"' \
+	"$XC" --ctl "$CTL" --json ports
+expect macs_static 0 "02:00:00:00:00:01 +1 +vm0.sock +static" "$XC" --ctl "$CTL" macs
+expect stats_json 0 '"ports":\[\{"port":1,"name":"vm0.sock","from_guest":0' "$XC" --ctl "$CTL" --json stats
+expect client_waiting_logged 0 "gone.sock: waiting for the frontend at" cat "$TMP/xviod.log"
+
+for m in truncated oversize unknown bad-index bad-size fds; do
+	expect "peer_$m" 0 "^closed$" "$PEER" "$TMP/vm0.sock" "$m" --expect closed
+	kill -0 "$XPID" 2>/dev/null || { fail "peer_$m" "xviod died"; break; }
+done
+expect log_truncated 0 "vm0.sock: truncated message header" cat "$TMP/xviod.log"
+expect log_oversize 0 "vm0.sock: request 2 \(SET_FEATURES\) with a 1048576-byte payload" cat "$TMP/xviod.log"
+expect log_unknown 0 "vm0.sock: request 99 \(UNKNOWN\) is not supported; closing connection" cat "$TMP/xviod.log"
+expect log_bad_index 0 "vm0.sock: SET_VRING_NUM: ring index 200 \(device has 3 rings\)" cat "$TMP/xviod.log"
+expect log_bad_size 0 "vm0.sock: SET_FEATURES: payload of 4 bytes \(want 8\)" cat "$TMP/xviod.log"
+expect log_fds 0 "vm0.sock: SET_FEATURES: 2 unexpected file descriptors" cat "$TMP/xviod.log"
+expect served_after_abuse 0 "^reply$" "$PEER" "$TMP/vm0.sock" good --expect reply
+expect other_port_served 0 "^reply$" "$PEER" "$TMP/vm1.sock" good --expect reply
+
+kill -TERM "$XPID"
+for _ in $(seq 50); do kill -0 "$XPID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$XPID" 2>/dev/null; then
+	fail sigterm "still running 5 s after SIGTERM"
+else
+	wait "$XPID"
+	rc=$?
+	XPID=""
+	if [ "$rc" -ne 0 ]; then
+		fail sigterm "exit status $rc"
+	elif [ -e "$CTL" ] || [ -e "$TMP/vm0.sock" ] || [ -e "$TMP/vm1.sock" ]; then
+		fail sigterm "sockets left behind: $(ls "$TMP")"
+	elif ! grep -q "caught SIGTERM; shutting down" "$TMP/xviod.log"; then
+		fail sigterm "no shutdown line in the log"
+	else
+		pass sigterm
+	fi
+fi
+exit 0

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vu-peer: a misbehaving vhost-user frontend for daemon-level tests. Connects
+ * to a backend's socket, sends one kind of bad (or good) message, and reports
+ * what the backend did: "reply <hex>" or "closed". Exit 0 when the outcome
+ * is the one asked for with --expect.
+ *
+ *   vu-peer SOCKET good|truncated|oversize|unknown|bad-index|bad-size|fds
+ *           [--expect reply|closed]
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "../lib/vdrv.h"
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		perror(path);
+		exit(2);
+	}
+	return fd;
+}
+
+/* "closed" when the backend hung up within 3 s, else what it sent. */
+static const char *outcome(int fd, char *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t b[64];
+	ssize_t n;
+
+	if (poll(&p, 1, 3000) <= 0) {
+		snprintf(buf, len, "silent");
+		return buf;
+	}
+	n = recv(fd, b, sizeof(b), 0);
+	if (n <= 0) {
+		snprintf(buf, len, "closed");
+		return buf;
+	}
+	snprintf(buf, len, "reply");
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	const char *expect = NULL, *mode;
+	uint8_t payload[64] = { 0 };
+	char res[32];
+	uint64_t u;
+	int fd, i;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: vu-peer SOCKET MODE [--expect reply|closed]\n");
+		return 2;
+	}
+	for (i = 3; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--expect"))
+			expect = argv[i + 1];
+	mode = argv[2];
+	fd = connect_to(argv[1]);
+	vdrv_msg_send(fd, VDRV_REQ_SET_OWNER, 0x1, NULL, 0, NULL, 0);
+	if (!strcmp(mode, "good")) {
+		vdrv_msg_send(fd, VDRV_REQ_GET_FEATURES, 0x1, NULL, 0, NULL, 0);
+	} else if (!strcmp(mode, "truncated")) {
+		/* 7 bytes of a 12-byte header, then nothing */
+		if (write(fd, "\x01\x00\x00\x00\x01\x00\x00", 7) != 7)
+			return 2;
+	} else if (!strcmp(mode, "oversize")) {
+		vdrv_msg_send_raw(fd, VDRV_REQ_SET_FEATURES, 0x1, 0x100000, payload, 8, NULL, 0);
+	} else if (!strcmp(mode, "unknown")) {
+		vdrv_msg_send(fd, 99, 0x1, NULL, 0, NULL, 0);
+	} else if (!strcmp(mode, "bad-index")) {
+		uint32_t st[2] = { 200, 256 };
+
+		vdrv_msg_send(fd, VDRV_REQ_SET_VRING_NUM, 0x1, st, sizeof(st), NULL, 0);
+	} else if (!strcmp(mode, "bad-size")) {
+		vdrv_msg_send(fd, VDRV_REQ_SET_FEATURES, 0x1, payload, 4, NULL, 0);
+	} else if (!strcmp(mode, "fds")) {
+		int extra[2] = { dup(0), dup(1) };
+
+		u = 0;
+		vdrv_msg_send(fd, VDRV_REQ_SET_FEATURES, 0x1, &u, 8, extra, 2);
+	} else {
+		fprintf(stderr, "vu-peer: unknown mode %s\n", mode);
+		return 2;
+	}
+	outcome(fd, res, sizeof(res));
+	printf("%s\n", res);
+	close(fd);
+	return expect && strcmp(expect, res) ? 1 : 0;
+}
