@@ -28,3 +28,11 @@ $(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
 
 TEST_BINS += $(O)/tests/tools/vu-peer
+
+$(O)/tests/unit/test_vhost: $(O)/san/tests/unit/test_vhost.o $(O)/san/tests/lib/vdrv.o \
+		$(VHU_SAN_OBJS)
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^ -lpthread
+
+TEST_BINS += $(O)/tests/unit/test_vhost
