@@ -153,11 +153,24 @@ static int handle_SET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	uint64_t f = msg->p.u64;
 	char names[256];
+	unsigned int i;
 
 	if (f & ~dev->offered) {
 		vhu_log(dev, VHU_LOG_ERR, "SET_FEATURES %#llx asks for bits we did not offer (%#llx)",
 			(unsigned long long)f, (unsigned long long)(f & ~dev->offered));
 		return -EINVAL;
+	}
+	/* Fix (test_msg_features_ring_layout): a started ring keeps its
+	 * indexes; read against the other layout (split's free-running
+	 * last_avail as a packed slot) they index past the translated ring. */
+	if ((f ^ dev->features) & (1ull << VHU_F_RING_PACKED)) {
+		for (i = 0; i < VHU_MAX_VQS; i++) {
+			if (dev->vq[i].started) {
+				vhu_log(dev, VHU_LOG_ERR, "SET_FEATURES switches the ring layout "
+					"while vq%u runs; refused", i);
+				return -EBUSY;
+			}
+		}
 	}
 	if (dev->features_set && f != dev->features)
 		vhu_log(dev, VHU_LOG_INFO, "features change from %#llx to %#llx",

@@ -372,6 +372,13 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 			vq->stats.drop_too_many_segs++;
 			continue;
 		}
+		/* Fix (test_tx_chain_over_4g): check the 64-bit chain length;
+		 * strip_hdr() stores it in 32 bits, so a chain of 4 GiB + n bytes
+		 * passed as an n-byte frame whose segments hold 4 GiB. */
+		if (unlikely(w.len > (uint64_t)vq->hdr_len + VHU_MAX_FRAME)) {
+			vq->stats.drop_too_big++;
+			continue;
+		}
 		if (unlikely(!strip_hdr(&pkts[out], w.seg, w.nseg, w.len, vq->hdr_len))) {
 			vq->stats.drop_bad_hdr++;
 			continue;
@@ -465,6 +472,7 @@ unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts
 		unsigned int nheads = 0, nseg = 0, si = 0, k, s;
 		uint32_t so = 0, left;
 		uint8_t hdr[12] = { 0 };
+		bool too_many = false;
 		int r = 0;
 
 		if (unlikely(p->len > VHU_MAX_FRAME)) {
@@ -491,9 +499,25 @@ unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts
 			cap[nheads++] = (uint32_t)(w.len > UINT32_MAX ? UINT32_MAX : w.len);
 			nseg += w.nseg;
 			have += w.len;
+			too_many |= w.too_many;
 			if (w.too_many || !vq->mrg_rxbuf)
 				break;
 		}
+		/* Fix (test_chain_too_many_segs): buffers past VHU_MAX_SEGS are
+		 * not in seg[], so sg_write() would stop short while the used
+		 * length claimed the whole frame. Drop it, consume the chains. */
+		if (unlikely(too_many)) {
+			for (k = 0; k < nheads; k++)
+				vq->pending[nused + k].len = 0;
+			nused += nheads;
+			vq->stats.drop_too_many_segs++;
+			continue;
+		}
+		/* Fix (test_mrg_ring_exhausted): this burst holds every chain the
+		 * ring can have; with MRG_RXBUF that is "out of buffers" (give the
+		 * chains back), not "one chain too small" (consume them empty). */
+		if (have < need && nused + nheads >= vq->size)
+			r = 0;
 		if (have < need) {
 			if (r == 0 && (vq->mrg_rxbuf || nheads == 0)) {
 				/* Out of buffers: give the chains back untouched and
