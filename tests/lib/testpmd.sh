@@ -97,7 +97,7 @@ tp_kill() {
 }
 
 tp_stop() {
-	local name=$1 pid=${TP_PID[$1]}
+	local name=$1 pid=${TP_PID[$1]:-}
 	[ -n "$pid" ] || return 0
 	tp_cmd "$name" "quit" 2>/dev/null
 	for _ in $(seq 50); do
