@@ -76,6 +76,10 @@ running() { # port name
 	[ "$(xport "$1" state)" = running ]
 }
 
+state_is() { # port name, state
+	[ "$(xport "$1" state)" = "$2" ]
+}
+
 # One scenario: A sends ROUNDS x BURSTS x 32 frames per queue to B.
 # scenario NAME XVIOD_PORT_OPTS VDEV_EXTRA TESTPMD_EXTRA QUEUES [client]
 scenario() {
@@ -239,6 +243,41 @@ scenario_drops() {
 	stop_xviod
 }
 
+# xviod as the client: the frontend (testpmd server=1) goes away and comes
+# back; xviod keeps retrying and serves it again.
+scenario_client_reconnect() {
+	local sa="$TMP/r-a.sock" sb="$TMP/r-b.sock" got fa
+	start_xviod --vhost "$sa,mac=$MAC_A,client" --vhost "$sb,mac=$MAC_B,client" ||
+		{ fail client_reconnect xviod; return; }
+	tp_start b 1 "path=$sb,server=1,queue_size=1024,mac=$MAC_B" --forward-mode=rxonly &&
+		tp_start a 0 "path=$sa,server=1,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
+			--eth-peer=0,$MAC_B || { fail client_reconnect testpmd; tp_cleanup; stop_xviod; return; }
+	wait_for 20 running r-a.sock && wait_for 20 running r-b.sock ||
+		{ fail client_reconnect "ports not running"; tp_cleanup; stop_xviod; return; }
+	tp_kill a
+	if ! wait_for 10 state_is r-a.sock connecting; then
+		fail client_reconnect "port not back to connecting: $(xport r-a.sock state)"
+	fi
+	# A crashed listener leaves its socket file; the new one must remove it
+	# (QEMU does the same) or it cannot bind.
+	rm -f "$sa"
+	tp_start a 0 "path=$sa,server=1,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
+		--eth-peer=0,$MAC_B || { fail client_reconnect restart; tp_cleanup; stop_xviod; return; }
+	wait_for 20 running r-a.sock || { fail client_reconnect "not reconnected"; tp_cleanup; stop_xviod; return; }
+	tp_cmd b start
+	tp_rounds a 5 8
+	sleep 0.5
+	got=$(tp_port_stat b rx)
+	fa=$(xstat r-a.sock from_guest)
+	if [ "$got" != 1280 ] || [ "$fa" != 1280 ]; then
+		fail client_reconnect "after reconnecting: receiver got $got, xviod from_guest $fa (want 1280)"
+	else
+		pass client_reconnect
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
 scenario split "" "" "" 1
 scenario packed "" ",packed_vq=1" "" 1
 scenario no_mrg_rxbuf "" ",mrg_rxbuf=0" "" 1
@@ -246,6 +285,7 @@ XOPTS=(--cores 0,1)
 scenario two_queues_two_pollers ",queues=2" "" "" 2
 XOPTS=()
 scenario client_mode "" "" "" 1 client
+scenario_client_reconnect
 scenario_drops
 scenario_kill
 exit 0
