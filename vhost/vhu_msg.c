@@ -160,9 +160,9 @@ static int handle_SET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
 			(unsigned long long)f, (unsigned long long)(f & ~dev->offered));
 		return -EINVAL;
 	}
-	/* Fix (test_msg_features_ring_layout): a started ring keeps its
-	 * indexes; read against the other layout (split's free-running
-	 * last_avail as a packed slot) they index past the translated ring. */
+	/* A started ring keeps its indexes; read against the other layout
+	 * (split's free-running last_avail as a packed slot) they would index
+	 * past the translated ring. */
 	if ((f ^ dev->features) & (1ull << VHU_F_RING_PACKED)) {
 		for (i = 0; i < VHU_MAX_VQS; i++) {
 			if (dev->vq[i].started) {
@@ -260,8 +260,7 @@ static int handle_SET_VRING_NUM(struct vhu_dev *dev, struct vhu_msg *msg)
 	uint32_t num = msg->p.state.num;
 
 	if (num == 0 || num > VHU_MAX_RING_SIZE || (!vq->packed && (num & (num - 1)))) {
-		vhu_log(dev, VHU_LOG_ERR,
-			"vq%u: ring size %u is not %s 1..%d; closing connection", vq->index, num,
+		vhu_log(dev, VHU_LOG_ERR, "vq%u: ring size %u is not %s 1..%d", vq->index, num,
 			vq->packed ? "in" : "a power of two in", VHU_MAX_RING_SIZE);
 		return -EINVAL;
 	}
@@ -288,7 +287,9 @@ static int handle_SET_VRING_BASE(struct vhu_dev *dev, struct vhu_msg *msg)
 	struct vhu_vq *vq = msg_vq(dev, msg);
 	uint32_t num = msg->p.state.num;
 
-	if (vq->packed ? (num & 0x7fff) >= VHU_MAX_RING_SIZE : num > 0xffff) {
+	/* Packed: bits 0-14 index, 15 wrap (16-31, the used side, unused
+	 * here); the index is checked against the ring size when it starts. */
+	if (!vq->packed && num > 0xffff) {
 		vhu_log(dev, VHU_LOG_ERR, "vq%u: SET_VRING_BASE %#x out of range", vq->index, num);
 		return -EINVAL;
 	}

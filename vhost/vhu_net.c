@@ -372,9 +372,8 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 			vq->stats.drop_too_many_segs++;
 			continue;
 		}
-		/* Fix (test_tx_chain_over_4g): check the 64-bit chain length;
-		 * strip_hdr() stores it in 32 bits, so a chain of 4 GiB + n bytes
-		 * passed as an n-byte frame whose segments hold 4 GiB. */
+		/* The chain length is 64-bit and strip_hdr() keeps 32 bits: a
+		 * chain of 4 GiB + n bytes must not pass as an n-byte frame. */
 		if (unlikely(w.len > (uint64_t)vq->hdr_len + VHU_MAX_FRAME)) {
 			vq->stats.drop_too_big++;
 			continue;
@@ -503,9 +502,9 @@ unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts
 			if (w.too_many || !vq->mrg_rxbuf)
 				break;
 		}
-		/* Fix (test_chain_too_many_segs): buffers past VHU_MAX_SEGS are
-		 * not in seg[], so sg_write() would stop short while the used
-		 * length claimed the whole frame. Drop it, consume the chains. */
+		/* Buffers past VHU_MAX_SEGS are not in seg[]: sg_write() would
+		 * stop short while the used length claimed the whole frame.
+		 * Drop the frame and hand the chains back empty. */
 		if (unlikely(too_many)) {
 			for (k = 0; k < nheads; k++)
 				vq->pending[nused + k].len = 0;
@@ -513,9 +512,9 @@ unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts
 			vq->stats.drop_too_many_segs++;
 			continue;
 		}
-		/* Fix (test_mrg_ring_exhausted): this burst holds every chain the
-		 * ring can have; with MRG_RXBUF that is "out of buffers" (give the
-		 * chains back), not "one chain too small" (consume them empty). */
+		/* This burst holds every chain the ring can have: with MRG_RXBUF
+		 * that is "out of buffers" (give the chains back untouched), not
+		 * "one chain too small" (consume them empty). */
 		if (have < need && nused + nheads >= vq->size)
 			r = 0;
 		if (have < need) {
