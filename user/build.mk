@@ -1,6 +1,6 @@
 # user/: the daemon xviod and the CLI xvioctl.
 XVIOD_SRCS := user/xviod.c user/poller.c user/fwd.c user/report.c user/ctl.c user/log.c \
-	user/jsonw.c
+	user/jsonw.c user/nic.c user/afxdp.c
 XVIOD_OBJS := $(patsubst %.c,$(O)/%.o,$(XVIOD_SRCS))
 XVIOD_BIN := $(O)/xviod
 XVIOCTL_BIN := $(O)/xvioctl

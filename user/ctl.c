@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
+#include "nic.h"
 
 int ctl_listen(const char *path)
 {
@@ -64,7 +65,8 @@ int ctl_listen(const char *path)
 void ctl_serve(struct daemon *d, int listen_fd)
 {
 	struct timeval tv = { .tv_sec = 1 };
-	char line[256] = "", *cmd, *arg, *save;
+	char line[512] = "", *cmd, *arg, *save, *words[32];
+	int nwords = 0;
 	size_t len = 0;
 	FILE *out;
 	bool json = false;
@@ -91,9 +93,12 @@ void ctl_serve(struct daemon *d, int listen_fd)
 		return;
 	}
 	cmd = strtok_r(line, " \t\r\n", &save);
-	while ((arg = strtok_r(NULL, " \t\r\n", &save)))
+	while ((arg = strtok_r(NULL, " \t\r\n", &save))) {
 		if (!strcmp(arg, "json"))
 			json = true;
+		else if (nwords < 32)
+			words[nwords++] = arg;
+	}
 	if (!cmd)
 		fprintf(out, "error: empty request\n");
 	else if (!strcmp(cmd, "ports"))
@@ -102,7 +107,11 @@ void ctl_serve(struct daemon *d, int listen_fd)
 		report_stats(d, out, json);
 	else if (!strcmp(cmd, "macs"))
 		report_macs(d, out, json);
+	else if (!strcmp(cmd, "flow") && d->nic)
+		nic_flow_cmd(d, d->nic, nwords, words, out, json);
+	else if (!strcmp(cmd, "flow"))
+		fprintf(out, "error: xviod has no NIC (--nic): there is no flow table\n");
 	else
-		fprintf(out, "error: unknown request '%s' (ports, stats, macs)\n", cmd);
+		fprintf(out, "error: unknown request '%s' (ports, stats, macs, flow)\n", cmd);
 	fclose(out);
 }

@@ -15,6 +15,8 @@
 #include "fwd.h"
 #include "vhu.h"
 
+struct nic;
+
 #define XVIOD_MAX_PORTS 64
 #define XVIOD_MAX_THREADS 16
 #define XVIOD_DEFAULT_CTL "/run/xvio/xviod.sock"
@@ -66,7 +68,8 @@ struct port {
 	bool have_mac;
 	uint8_t mac[6];
 	unsigned int queues;		/* queue pairs offered */
-	struct vhu_dev *dev;
+	struct vhu_dev *dev;		/* guest ports */
+	struct nic *nic;		/* the NIC port (dev is NULL) */
 	atomic_flag rx_lock[VHU_MAX_QUEUE_PAIRS];
 	bool waiting_logged;		/* client mode: "waiting for frontend" said once */
 	uint64_t connects;
@@ -88,6 +91,8 @@ struct poller {
 	int wake_fd;			/* eventfd to wake it for shutdown */
 	struct poller_queue q[XVIOD_MAX_PORTS * VHU_MAX_QUEUE_PAIRS];
 	unsigned int nq;
+	unsigned int nic_q[64];		/* NIC queues this poller serves */
+	unsigned int nnic_q;
 	_Atomic uint64_t epoch;		/* +1 at every quiescent point */
 	_Atomic bool sleeping;		/* in epoll_wait: holds no queue */
 	struct port_stats stats[XVIOD_MAX_PORTS];
@@ -99,6 +104,7 @@ struct poller {
 	struct vhu_seg *segs;
 	struct vhu_pkt *out;
 	uint16_t *dest;
+	struct vhu_seg *nseg;		/* one segment per frame received from the NIC */
 };
 
 struct daemon {
@@ -112,7 +118,14 @@ struct daemon {
 	_Atomic bool stopping;
 	const char *ctl_path;
 	uint16_t mtu;
+	struct nic *nic;		/* at most one NIC port */
+	int learn_efd;			/* pollers: "a guest MAC was learned", sync L2 */
 };
+
+static inline bool port_is_nic(const struct port *p)
+{
+	return p->nic != NULL;
+}
 
 /* poller.c */
 int poller_start(struct daemon *d, struct poller *p);
@@ -133,6 +146,10 @@ void report_ports(struct daemon *d, FILE *out, bool json);
 void report_stats(struct daemon *d, FILE *out, bool json);
 void report_macs(struct daemon *d, FILE *out, bool json);
 void port_stats_sum(struct daemon *d, const struct port *p, struct port_stats *out);
+
+/* poller.c helpers shared with nic.c */
+unsigned int pollers_deliver(struct poller *p, struct port *dst, unsigned int qp,
+			     const struct vhu_pkt *pkts, unsigned int n);
 
 /* ctl.c */
 int ctl_listen(const char *path);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
+#include "nic.h"
 
 #define IDLE_SPINS 2048
 #define BURST VHU_BURST
@@ -75,7 +76,7 @@ static struct vhu_vq *rx_queue(struct port *port, unsigned int qp, unsigned int 
 {
 	struct vhu_vq *vq;
 
-	if (!port->dev)
+	if (!port->dev || !port->queues)
 		return NULL;
 	qp %= port->queues;
 	vq = vhu_dev__vq(port->dev, 2 * qp);
@@ -106,6 +107,19 @@ static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
 	return done;
 }
 
+unsigned int pollers_deliver(struct poller *p, struct port *dst, unsigned int qp,
+			     const struct vhu_pkt *pkts, unsigned int n)
+{
+	if (port_is_nic(dst))
+		return nic_tx(p, dst->nic, qp, pkts, n);
+	return deliver(p, dst, qp, pkts, n);
+}
+
+static bool port_up(struct port *dp)
+{
+	return port_is_nic(dp) || (dp->dev && vhu_dev__connected(dp->dev));
+}
+
 #define DEST_FLOOD 0xfffe
 #define DEST_DROP 0xfffd
 
@@ -132,7 +146,8 @@ static unsigned int forward_burst(struct poller *p, struct port *src, unsigned i
 			continue;
 		}
 		frame_head(pk, eth, sizeof(eth));
-		fwd_learn(d->fwd, eth + 6, (uint16_t)src->id, now);
+		if (fwd_learn(d->fwd, eth + 6, (uint16_t)src->id, now) && d->nic)
+			eventfd_write(d->learn_efd, 1); /* rare: a new or moved guest MAC */
 		dst = fwd_is_group(eth) ? FWD_PORT_NONE : fwd_lookup(d->fwd, eth);
 		if (dst == FWD_PORT_NONE) {
 			p->dest[i] = DEST_FLOOD;
@@ -158,14 +173,14 @@ static unsigned int forward_burst(struct poller *p, struct port *src, unsigned i
 			if (p->dest[j] == dst)
 				p->out[k++] = p->pkts[j];
 		dp = &d->ports[dst - 1];
-		if (!dp->dev || !vhu_dev__connected(dp->dev)) {
+		if (!port_up(dp)) {
 			ss->drop_dest_down += k;
 			continue;
 		}
-		got = deliver(p, dp, qp, p->out, k);
+		got = pollers_deliver(p, dp, qp, p->out, k);
 		ss->fwd_unicast += got;
 		if (got < k) {
-			if (rx_queue(dp, qp, &j))
+			if (port_is_nic(dp) || rx_queue(dp, qp, &j))
 				ss->drop_dest_full += k - got;
 			else
 				ss->drop_dest_down += k - got;
@@ -186,7 +201,7 @@ static unsigned int forward_burst(struct poller *p, struct port *src, unsigned i
 
 			if (dp == src)
 				continue;
-			got = deliver(p, dp, qp, p->out, k);
+			got = pollers_deliver(p, dp, qp, p->out, k);
 			ss->flood_copies += got;
 			if (got > best)
 				best = got;
@@ -231,6 +246,8 @@ static void *poller_main(void *arg)
 
 		atomic_fetch_add(&p->epoch, 1); /* quiescent point: no queue held */
 		p->loops++;
+		for (i = 0; i < p->nnic_q; i++)
+			work += nic_rx_burst(p, d->nic, p->nic_q[i]);
 		for (i = 0; i < p->nq; i++) {
 			struct port *port = p->q[i].port;
 			struct vhu_vq *tx = port->dev ? vhu_dev__vq(port->dev, 2 * p->q[i].qp + 1) :
@@ -302,7 +319,8 @@ int poller_start(struct daemon *d, struct poller *p)
 	p->out = calloc(BURST, sizeof(*p->out));
 	p->segs = calloc((size_t)BURST * VHU_MAX_SEGS, sizeof(*p->segs));
 	p->dest = calloc(BURST, sizeof(*p->dest));
-	if (!p->pkts || !p->out || !p->segs || !p->dest)
+	p->nseg = calloc(BURST, sizeof(*p->nseg));
+	if (!p->pkts || !p->out || !p->segs || !p->dest || !p->nseg)
 		return -ENOMEM;
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -331,6 +349,7 @@ void poller_stop(struct poller *p)
 	free(p->out);
 	free(p->segs);
 	free(p->dest);
+	free(p->nseg);
 }
 
 void pollers_quiesce(struct daemon *d)
@@ -386,7 +405,7 @@ unsigned int pollers_flood_frame(struct daemon *d, struct port *from, const void
 		unsigned int which;
 		struct vhu_vq *vq;
 
-		if (dp == from || !(vq = rx_queue(dp, 0, &which)))
+		if (dp == from || port_is_nic(dp) || !(vq = rx_queue(dp, 0, &which)))
 			continue;
 		lock(&dp->rx_lock[which]);
 		n += vhu_vq__enqueue_burst(vq, &pkt, 1);

@@ -8,6 +8,19 @@
 #include <string.h>
 #include "daemon.h"
 #include "jsonw.h"
+#include "nic.h"
+
+/* The NIC port's counters read from the wire's side. */
+static const char *key(const struct port *p, const char *field, char *buf, size_t len)
+{
+	if (port_is_nic(p) && !strncmp(field, "from_guest", 10))
+		snprintf(buf, len, "from_wire%s", field + 10);
+	else if (port_is_nic(p) && !strncmp(field, "to_guest", 8))
+		snprintf(buf, len, "to_wire%s", field + 8);
+	else
+		snprintf(buf, len, "%s", field);
+	return buf;
+}
 
 static void mac_str(const uint8_t *m, char *buf)
 {
@@ -32,6 +45,8 @@ static const char *port_state(const struct port *p)
 {
 	const struct vhu_dev *dev = p->dev;
 
+	if (port_is_nic(p))
+		return "running";
 	if (!vhu_dev__connected(dev))
 		return p->client ? "connecting" : "waiting";
 	if (vhu_dev__broken(dev))
@@ -46,6 +61,8 @@ static unsigned int ready_pairs(const struct port *p)
 {
 	unsigned int q, n = 0;
 
+	if (port_is_nic(p))
+		return p->nic->nqueues;
 	for (q = 0; q < p->queues; q++)
 		if (vhu_vq__ready(vhu_dev__vq(p->dev, 2 * q)) &&
 		    vhu_vq__ready(vhu_dev__vq(p->dev, 2 * q + 1)))
@@ -70,12 +87,38 @@ void report_ports(struct daemon *d, FILE *out, bool json)
 	}
 	for (i = 0; i < d->nports; i++) {
 		struct port *p = &d->ports[i];
-		uint64_t f = vhu_dev__features(p->dev);
+		uint64_t f;
 		char feats[256], offered[256], mac[18] = "-";
-		const char *ring = !vhu_dev__connected(p->dev) ? "-" :
-				   f & (1ull << 34)		  ? "packed" :
-								    "split";
+		const char *ring;
 
+		if (port_is_nic(p)) {
+			struct nic *n = p->nic;
+
+			mac_str(n->mac, mac);
+			if (json) {
+				jsonw_obj_open(&w, NULL);
+				jsonw_u64(&w, "port", p->id);
+				jsonw_str(&w, "name", p->name);
+				jsonw_str(&w, "mode", "nic");
+				jsonw_str(&w, "state", "running");
+				jsonw_str(&w, "mac", mac);
+				jsonw_u64(&w, "queues", n->nqueues);
+				jsonw_str(&w, "afxdp_mode", n->q[0]->zerocopy ? "zerocopy" : "copy");
+				jsonw_bool(&w, "host", n->host);
+				jsonw_obj_close(&w);
+			} else {
+				char q[16];
+
+				snprintf(q, sizeof(q), "%u", n->nqueues);
+				fprintf(out, "%-4u %-16s %-6s %-11s %-17s %-6s %-5s AF_XDP %s mode, host %s\n",
+					p->id, p->name, "nic", "running", mac, q, "-",
+					n->q[0]->zerocopy ? "zero-copy" : "copy",
+					n->host ? "gets floods" : "off");
+			}
+			continue;
+		}
+		f = vhu_dev__features(p->dev);
+		ring = !vhu_dev__connected(p->dev) ? "-" : f & (1ull << 34) ? "packed" : "split";
 		vhu_features_str(f, feats, sizeof(feats));
 		vhu_features_str(vhu_dev__features_offered(p->dev), offered, sizeof(offered));
 		if (p->have_mac)
@@ -136,22 +179,34 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 		struct port *p = &d->ports[i];
 		struct port_stats s;
 
+		char kb[32];
+
 		port_stats_sum(d, p, &s);
 		if (json) {
 			jsonw_obj_open(&w, NULL);
 			jsonw_u64(&w, "port", p->id);
 			jsonw_str(&w, "name", p->name);
-#define J(f, help) jsonw_u64(&w, #f, s.f);
+#define J(f, help) jsonw_u64(&w, key(p, #f, kb, sizeof(kb)), s.f);
 			PORT_STATS_FIELDS(J)
 #undef J
+			if (port_is_nic(p)) {
+				nic_report(d, p->nic, out, true, &w);
+				jsonw_obj_close(&w);
+				continue;
+			}
 			jsonw_arr_open(&w, "queues");
 		} else {
 			fprintf(out, "port %u (%s): %s\n", p->id, p->name, port_state(p));
 #define T(f, help)                                                                 \
 	if (s.f || !strncmp(#f, "from_guest", 10) || !strncmp(#f, "to_guest", 8)) \
-		fprintf(out, "  %-18s %14llu  %s\n", #f, (unsigned long long)s.f, help);
+		fprintf(out, "  %-18s %14llu  %s\n", key(p, #f, kb, sizeof(kb)), \
+			(unsigned long long)s.f, help);
 			PORT_STATS_FIELDS(T)
 #undef T
+			if (port_is_nic(p)) {
+				nic_report(d, p->nic, out, false, NULL);
+				continue;
+			}
 		}
 		for (q = 0; q < 2 * p->queues; q++) {
 			struct vhu_vq *vq = vhu_dev__vq(p->dev, q);

@@ -22,6 +22,9 @@ static void usage(FILE *f)
 		   "  ports   ports, their state, negotiated virtio features and queues\n"
 		   "  stats   per-port and per-queue packets, bytes and drops by reason\n"
 		   "  macs    the MAC table: configured and learned addresses\n"
+		   "  flow add MATCH ACTION | flow del MATCH | flow list\n"
+		   "          the NIC's flow table; MATCH: [vlan V [inner-vlan V]] proto P\n"
+		   "          src IP [sport N] dst IP [dport N]; ACTION: port N | drop | pass\n"
 		   "\n"
 		   "Options:\n"
 		   "  -c, --ctl PATH   xviod's control socket (default " XVIOD_DEFAULT_CTL ")\n"
@@ -35,7 +38,9 @@ int main(int argc, char **argv)
 					    { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *path = XVIOD_DEFAULT_CTL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char req[64], buf[4096];
+	char req[512], buf[4096];
+	size_t off;
+	int a;
 	bool json = false, first = true, failed = false;
 	ssize_t n;
 	int c, fd;
@@ -48,13 +53,14 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc || (strcmp(argv[optind], "flow") && optind != argc - 1)) {
 		usage(stderr);
 		return 2;
 	}
 	if (strcmp(argv[optind], "ports") && strcmp(argv[optind], "stats") &&
-	    strcmp(argv[optind], "macs")) {
-		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs)\n", argv[optind]);
+	    strcmp(argv[optind], "macs") && strcmp(argv[optind], "flow")) {
+		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs, flow)\n",
+			argv[optind]);
 		return 2;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -69,7 +75,11 @@ int main(int argc, char **argv)
 			path, strerror(errno));
 		return 1;
 	}
-	snprintf(req, sizeof(req), "%s%s\n", argv[optind], json ? " json" : "");
+	off = 0;
+	for (a = optind; a < argc && off < sizeof(req) - 8; a++)
+		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s", a > optind ? " " : "",
+					argv[a]);
+	snprintf(req + off, sizeof(req) - off, "%s\n", json ? " json" : "");
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		fprintf(stderr, "xvioctl: cannot send the request: %s\n", strerror(errno));
 		return 1;

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +18,35 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include "daemon.h"
 #include "log.h"
+#include "nic.h"
 #include "../loader/loader.h"
 
 /* epoll tags: kind in the top byte, port index below */
-enum { EV_SIGNAL = 1, EV_TIMER, EV_CTL, EV_LISTEN, EV_CONN };
+enum { EV_SIGNAL = 1, EV_TIMER, EV_CTL, EV_LISTEN, EV_CONN, EV_LEARN };
 #define TAG(kind, idx) ((uint64_t)(kind) << 56 | (uint64_t)(idx))
 
 static struct daemon daemon_state;
+static struct nic nic_state;
 static int ctl_epfd = -1;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: xviod --vhost PATH[,mac=MAC][,client][,queues=N] [--vhost ...] [OPTIONS]\n"
+		"Usage: xviod [--nic IFNAME[,opts]] --vhost PATH[,opts] [--vhost ...] [OPTIONS]\n"
 		"\n"
 		"Switches frames between guests on vhost-user sockets (QEMU -netdev vhost-user,\n"
-		"DPDK virtio-user) by destination MAC, learning source MACs and flooding\n"
-		"broadcast, multicast and unknown destinations.\n"
+		"DPDK virtio-user) and a NIC, by destination MAC, learning source MACs and\n"
+		"flooding broadcast, multicast and unknown destinations. On the NIC, xvio's\n"
+		"XDP program steers guest traffic into AF_XDP sockets; the rest stays with\n"
+		"the host.\n"
 		"\n"
+		"  --nic IFNAME[,opts]   the NIC (at most one):\n"
+		"                          queues=N   NIC queues served (default: all rx queues)\n"
+		"                          mode=M     XDP mode native, skb or auto (default)\n"
+		"                          host=off   do not hand flooded frames to the host\n"
 		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d):\n"
 		"                          mac=MAC    the guest's MAC, known before it sends\n"
 		"                          client     connect to the frontend's socket (QEMU\n"
@@ -57,6 +67,19 @@ static void usage(FILE *f)
 static void cb_log(void *ctx, enum vhu_log_level level, const char *line)
 {
 	(void)ctx;
+	log_print((enum log_level)level, "%s", line);
+}
+
+/* loader/libbpf/libxdp messages, one level below ours (see loader.h) */
+static void loader_print(enum loader_level level, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = 0;
 	log_print((enum log_level)level, "%s", line);
 }
 
@@ -127,6 +150,8 @@ static void cb_disconnected(void *ctx, struct vhu_dev *dev)
 	p->disconnects++;
 	p->waiting_logged = false;
 	fwd_expire(d->fwd, 0, 0, (uint16_t)p->id);
+	if (d->nic)
+		nic_l2_sync(d, d->nic);
 	pr_info("%s: port %u down%s", p->name, p->id,
 		p->client ? "; reconnecting every second" : "; waiting for the frontend");
 }
@@ -245,12 +270,14 @@ static void on_timer(struct daemon *d)
 	unsigned int i, n;
 
 	for (i = 0; i < d->nports; i++)
-		if (d->ports[i].client && !vhu_dev__connected(d->ports[i].dev))
+		if (d->ports[i].client && d->ports[i].dev && !vhu_dev__connected(d->ports[i].dev))
 			try_connect(&d->ports[i], i);
 	if (now % 10 == 0) {
 		n = fwd_expire(d->fwd, now, XVIOD_MAC_AGE, FWD_PORT_NONE);
 		if (n)
 			pr_dbg("forgot %u MAC address(es) not seen for %ds", n, XVIOD_MAC_AGE);
+		if (d->nic)
+			nic_l2_sync(d, d->nic);
 	}
 }
 
@@ -272,7 +299,10 @@ static int run(struct daemon *d, int ctl_fd)
 	watch(sfd, TAG(EV_SIGNAL, 0));
 	watch(tfd, TAG(EV_TIMER, 0));
 	watch(ctl_fd, TAG(EV_CTL, 0));
+	watch(d->learn_efd, TAG(EV_LEARN, 0));
 	for (i = 0; i < (int)d->nports; i++) {
+		if (port_is_nic(&d->ports[i]))
+			continue;
 		if (d->ports[i].client)
 			try_connect(&d->ports[i], (unsigned int)i);
 		else
@@ -314,6 +344,10 @@ static int run(struct daemon *d, int ctl_fd)
 					watch(fd, TAG(EV_CONN, idx));
 				}
 				break;
+			case EV_LEARN:
+				if (read(d->learn_efd, &ticks, sizeof(ticks)) > 0 && d->nic)
+					nic_l2_sync(d, d->nic);
+				break;
 			case EV_CONN:
 				/* On error the library closed the fd (epoll forgets it). */
 				vhu_dev__dispatch(d->ports[idx].dev);
@@ -328,7 +362,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "vhost", 1, NULL, 'V' }, { "cores", 1, NULL, 'c' }, { "poll", 1, NULL, 'p' },
 		{ "ctl", 1, NULL, 'C' },   { "mtu", 1, NULL, 'm' },   { "verbose", 0, NULL, 'v' },
-		{ "help", 0, NULL, 'h' },  { NULL, 0, NULL, 0 },
+		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },   { NULL, 0, NULL, 0 },
 	};
 	struct daemon *d = &daemon_state;
 	int verbose = 0, c, err, ctl_fd;
@@ -375,6 +409,20 @@ int main(int argc, char **argv)
 		case 'C':
 			d->ctl_path = optarg;
 			break;
+		case 'N': {
+			char e[160];
+
+			if (d->nic) {
+				pr_err("--nic: xviod serves at most one NIC");
+				return 2;
+			}
+			if (nic_parse(optarg, &nic_state, e, sizeof(e))) {
+				pr_err("%s", e);
+				return 2;
+			}
+			d->nic = &nic_state;
+			break;
+		}
 		case 'm':
 			if (loader_parse_u32(optarg, 65535, &v) || v < 68) {
 				pr_err("--mtu %s: expected 68..65535", optarg);
@@ -403,10 +451,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("xviod", verbose >= 2 ? LOG_DEBUG : LOG_INFO);
+	loader_set_print(loader_print, verbose >= 2 ? LOADER_DEBUG : verbose ? LOADER_INFO : LOADER_WARN);
 
 	d->fwd = calloc(1, sizeof(*d->fwd));
 	ctl_epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!d->fwd || ctl_epfd < 0) {
+	d->learn_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!d->fwd || ctl_epfd < 0 || d->learn_efd < 0) {
 		pr_err("out of memory");
 		return 1;
 	}
@@ -415,6 +465,20 @@ int main(int argc, char **argv)
 	if (ctl_fd < 0)
 		return 1;
 
+	if (d->nic) {
+		struct port *p;
+
+		if (d->nports >= XVIOD_MAX_PORTS || d->nports >= XVIO_MAX_PORTS - 1) {
+			pr_err("--nic: too many ports");
+			return 2;
+		}
+		p = &d->ports[d->nports];
+		memset(p, 0, sizeof(*p));
+		p->id = ++d->nports;
+		p->nic = d->nic;
+		d->nic->port = p;
+		snprintf(p->name, sizeof(p->name), "%s", d->nic->ifname);
+	}
 	for (i = 0; i < d->nports; i++) {
 		struct port *p = &d->ports[i];
 		struct vhu_dev_cfg cfg = {
@@ -424,6 +488,8 @@ int main(int argc, char **argv)
 
 		for (q = 0; q < VHU_MAX_QUEUE_PAIRS; q++)
 			atomic_flag_clear(&p->rx_lock[q]);
+		if (port_is_nic(p))
+			continue;
 		err = vhu_dev__new(&cfg, &p->dev);
 		if (err) {
 			pr_err("%s: %s", p->path, strerror(-err));
@@ -442,9 +508,23 @@ int main(int argc, char **argv)
 			pl->nq++;
 		}
 	}
+	if (d->nic) {
+		err = nic_setup(d, d->nic);
+		if (err) {
+			d->nic = NULL;
+			goto out;
+		}
+		for (q = 0; q < d->nic->nqueues; q++) {
+			struct poller *pl = &d->pollers[q % d->npollers];
+
+			pl->nic_q[pl->nnic_q++] = q;
+		}
+	}
 	for (i = 0; i < d->npollers; i++) {
 		d->pollers[i].id = i;
 		err = poller_start(d, &d->pollers[i]);
+		if (!err && d->nic)
+			err = nic_watch(d->nic, &d->pollers[i]);
 		if (err) {
 			pr_err("cannot start poller %u: %s", i, strerror(-err));
 			goto out;
@@ -460,6 +540,8 @@ out:
 	atomic_store(&d->stopping, true);
 	for (i = 0; i < d->npollers; i++)
 		poller_stop(&d->pollers[i]);
+	if (d->nic)
+		nic_teardown(d, d->nic);
 	for (i = 0; i < d->nports; i++)
 		vhu_dev__free(d->ports[i].dev);
 	close(ctl_fd);

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * AF_XDP queue: one UMEM per NIC queue, shared by every socket bound to that
+ * queue (one per guest port the XDP program redirects to, plus the flood
+ * socket). The fill and completion rings belong to the UMEM and so are
+ * shared too; RX and TX rings are per socket. See afxdp.h for the frame
+ * ownership rules this file keeps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+#include "afxdp.h"
+
+int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
+		     struct afxdp_queue **out)
+{
+	struct xsk_umem_config cfg = { .frame_size = AFXDP_FRAME_SIZE };
+	struct afxdp_queue *q;
+	uint32_t i;
+	int err;
+
+	*out = NULL;
+	if (!ring_size || (ring_size & (ring_size - 1)))
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	snprintf(q->ifname, sizeof(q->ifname), "%s", ifname);
+	q->qid = qid;
+	q->ring_size = ring_size;
+	/* Several sockets' RX rings are fed from one fill ring: make it deep.
+	 * Frames: everything the fill ring and one TX ring can hold, plus a
+	 * few bursts of slack for frames being copied. */
+	q->fq_size = 2 * ring_size;
+	q->nframes = q->fq_size + ring_size + 256;
+	q->area_size = (uint64_t)q->nframes * AFXDP_FRAME_SIZE;
+	q->area = mmap(NULL, q->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (q->area == MAP_FAILED) {
+		err = -errno;
+		free(q);
+		return err;
+	}
+	q->free = calloc(q->nframes, sizeof(*q->free));
+	if (!q->free) {
+		err = -ENOMEM;
+		goto err_unmap;
+	}
+	for (i = 0; i < q->nframes; i++)
+		q->free[i] = (uint64_t)i * AFXDP_FRAME_SIZE;
+	q->nfree = q->nframes;
+	cfg.fill_size = q->fq_size;
+	cfg.comp_size = ring_size;
+	err = xsk_umem__create(&q->umem, q->area, q->area_size, &q->fq, &q->cq, &cfg);
+	if (err)
+		goto err_free;
+	*out = q;
+	return 0;
+
+err_free:
+	free(q->free);
+err_unmap:
+	munmap(q->area, q->area_size);
+	free(q);
+	return err;
+}
+
+void afxdp_queue__free(struct afxdp_queue *q)
+{
+	unsigned int i;
+
+	if (!q)
+		return;
+	for (i = 0; i < q->nsocks; i++)
+		xsk_socket__delete(q->socks[i].xsk);
+	if (q->umem)
+		xsk_umem__delete(q->umem);
+	free(q->free);
+	munmap(q->area, q->area_size);
+	free(q);
+}
+
+static int bind_one(struct afxdp_queue *q, struct afxdp_sock *s, uint16_t flags)
+{
+	struct xsk_socket_config cfg = {
+		.rx_size = q->ring_size,
+		.tx_size = q->ring_size,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = flags,
+	};
+
+	return xsk_socket__create_shared(&s->xsk, q->ifname, q->qid, q->umem, &s->rx, &s->tx,
+					 &q->fq, &q->cq, &cfg);
+}
+
+int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_sock **out,
+			    char *err, size_t errlen)
+{
+	struct afxdp_sock *s;
+	int rc;
+
+	if (q->nsocks >= AFXDP_MAX_SOCKS) {
+		snprintf(err, errlen, "%s q%u: more than %d sockets", q->ifname, q->qid,
+			 AFXDP_MAX_SOCKS);
+		return -E2BIG;
+	}
+	s = &q->socks[q->nsocks];
+	memset(s, 0, sizeof(*s));
+	if (q->nsocks == 0) {
+		/* Zero-copy when the driver can; veth and most virtual NICs
+		 * cannot, and copy mode works everywhere. */
+		rc = bind_one(q, s, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
+		q->zerocopy = !rc;
+		if (rc)
+			rc = bind_one(q, s, XDP_COPY | XDP_USE_NEED_WAKEUP);
+	} else {
+		rc = bind_one(q, s, (q->zerocopy ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP);
+	}
+	if (rc) {
+		snprintf(err, errlen, "%s q%u: AF_XDP bind failed: %s", q->ifname, q->qid,
+			 strerror(-rc));
+		return rc;
+	}
+	s->fd = xsk_socket__fd(s->xsk);
+	s->port = port;
+	q->nsocks++;
+	if (q->nsocks == 1)
+		afxdp_queue__refill(q, q->fq_size);
+	*out = s;
+	return 0;
+}
+
+static void wake_rx(struct afxdp_queue *q)
+{
+	/* need_wakeup on the fill ring: the driver stopped for lack of frames. */
+	if (q->nsocks && xsk_ring_prod__needs_wakeup(&q->fq)) {
+		recvfrom(q->socks[0].fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		q->stats.wakeups++;
+	}
+}
+
+unsigned int afxdp_queue__refill(struct afxdp_queue *q, unsigned int max)
+{
+	uint32_t room = q->fq_size - q->fq_out, n = q->nfree, idx, i;
+
+	if (n > room)
+		n = room;
+	if (n > max)
+		n = max;
+	if (!n)
+		return 0;
+	n = xsk_ring_prod__reserve(&q->fq, n, &idx);
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = q->free[--q->nfree];
+	xsk_ring_prod__submit(&q->fq, n);
+	q->fq_out += n;
+	wake_rx(q);
+	return n;
+}
+
+unsigned int afxdp_queue__complete(struct afxdp_queue *q)
+{
+	uint32_t idx, n, i;
+
+	n = xsk_ring_cons__peek(&q->cq, q->ring_size, &idx);
+	for (i = 0; i < n; i++)
+		q->free[q->nfree++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i);
+	xsk_ring_cons__release(&q->cq, n);
+	q->tx_out -= n;
+	return n;
+}
+
+unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
+				 struct afxdp_frame *f, unsigned int n)
+{
+	uint32_t idx, got, i;
+
+	got = xsk_ring_cons__peek(&s->rx, n, &idx);
+	for (i = 0; i < got; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+
+		/* Aligned mode: the descriptor points past the headroom; the frame
+		 * is identified by its start. */
+		f[i].addr = d->addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
+		f[i].data = xsk_umem__get_data(q->area, addr);
+		f[i].len = d->len;
+		s->rx_packets++;
+		s->rx_bytes += d->len;
+		q->stats.rx_packets++;
+		q->stats.rx_bytes += d->len;
+	}
+	return got;
+}
+
+void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
+			    const struct afxdp_frame *f, unsigned int n)
+{
+	uint32_t idx, got, i;
+
+	if (!n)
+		return;
+	xsk_ring_cons__release(&s->rx, n);
+	/* The frames came out of the fill ring, so it has room for them. */
+	got = xsk_ring_prod__reserve(&q->fq, n, &idx);
+	for (i = 0; i < got; i++)
+		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = f[i].addr;
+	xsk_ring_prod__submit(&q->fq, got);
+	for (i = got; i < n; i++) {
+		q->free[q->nfree++] = f[i].addr;
+		q->fq_out--;
+	}
+	wake_rx(q);
+}
+
+void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
+{
+	if (!q->nfree) {
+		afxdp_queue__complete(q);
+		if (!q->nfree)
+			return NULL;
+	}
+	*addr = q->free[--q->nfree];
+	return xsk_umem__get_data(q->area, *addr);
+}
+
+void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr)
+{
+	q->free[q->nfree++] = addr;
+}
+
+unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
+				   const uint64_t *addr, const uint32_t *len, unsigned int n)
+{
+	uint32_t idx, got, i;
+
+	if (!n)
+		return 0;
+	got = xsk_ring_prod__reserve(&s->tx, n, &idx);
+	for (i = 0; i < got; i++) {
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&s->tx, idx + i);
+
+		d->addr = addr[i];
+		d->len = len[i];
+		q->stats.tx_packets++;
+		q->stats.tx_bytes += len[i];
+	}
+	xsk_ring_prod__submit(&s->tx, got);
+	q->tx_out += got;
+	for (i = got; i < n; i++) {
+		q->free[q->nfree++] = addr[i];
+		q->stats.tx_ring_full++;
+	}
+	/* Copy mode always wants the kick; with need_wakeup it says so. */
+	if (got && xsk_ring_prod__needs_wakeup(&s->tx)) {
+		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		q->stats.wakeups++;
+	}
+	return got;
+}
+
+int afxdp_sock__xdp_stats(const struct afxdp_sock *s, struct afxdp_xdp_stats *st)
+{
+	struct xdp_statistics x = {};
+	socklen_t len = sizeof(x);
+
+	if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &x, &len))
+		return -errno;
+	st->rx_dropped = x.rx_dropped;
+	st->rx_invalid_descs = x.rx_invalid_descs;
+	st->tx_invalid_descs = x.tx_invalid_descs;
+	st->rx_ring_full = x.rx_ring_full;
+	st->rx_fill_ring_empty_descs = x.rx_fill_ring_empty_descs;
+	st->tx_ring_empty_descs = x.tx_ring_empty_descs;
+	return 0;
+}
+
+int afxdp_queue__check(const struct afxdp_queue *q)
+{
+	return (uint64_t)q->nfree + q->fq_out + q->tx_out == q->nframes ? 0 : -EFAULT;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * afxdp: AF_XDP sockets of one NIC queue over one UMEM. Knows nothing about
+ * vhost or the switch; never prints (errors are -errno and a message buffer).
+ *
+ * Frame ownership: each UMEM frame is at any moment in exactly one place:
+ *   free  - our free list (struct afxdp_queue.free)
+ *   fq    - the fill ring or, once filled, the kernel's RX path / an RX ring
+ *   tx    - the TX ring or the completion ring (sent, not yet reclaimed)
+ * free + fq_out + tx_out == nframes always holds; afxdp_queue__check() says so.
+ * RX frames are handled within one burst and go straight back to the fill
+ * ring, so none is ever held by the caller between bursts.
+ *
+ * A queue's rings are not thread-safe: the caller serialises bursts (xviod
+ * holds a per-queue lock for a burst).
+ */
+#ifndef XVIO_AFXDP_H
+#define XVIO_AFXDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xdp/xsk.h>
+
+#define AFXDP_MAX_SOCKS 64
+#define AFXDP_FRAME_SIZE 4096
+
+struct afxdp_sock {
+	struct xsk_socket *xsk;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	int fd;
+	uint32_t port;		/* XSKMAP port this socket serves (0 = flood) */
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+};
+
+struct afxdp_queue_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_no_frame;	/* TX dropped: no free UMEM frame */
+	uint64_t tx_ring_full;	/* TX dropped: TX ring full */
+	uint64_t tx_too_big;	/* TX dropped: frame larger than a UMEM frame */
+	uint64_t wakeups;	/* sendto/recvfrom kicks for need_wakeup */
+};
+
+struct afxdp_queue {
+	char ifname[16];
+	uint32_t qid;
+	bool zerocopy;
+	void *area;
+	uint64_t area_size;
+	struct xsk_umem *umem;
+	struct xsk_ring_prod fq;
+	struct xsk_ring_cons cq;
+	uint32_t nframes;
+	uint32_t fq_size;
+	uint32_t ring_size;
+	uint64_t *free;		/* free-list stack of frame addresses */
+	uint32_t nfree;
+	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
+	uint32_t tx_out;	/* frames submitted to TX, not reclaimed from CQ */
+	struct afxdp_sock socks[AFXDP_MAX_SOCKS];
+	unsigned int nsocks;
+	struct afxdp_queue_stats stats;
+};
+
+/* XDP_STATISTICS of one socket, as the kernel counts them. */
+struct afxdp_xdp_stats {
+	uint64_t rx_dropped;
+	uint64_t rx_invalid_descs;
+	uint64_t tx_invalid_descs;
+	uint64_t rx_ring_full;
+	uint64_t rx_fill_ring_empty_descs;
+	uint64_t tx_ring_empty_descs;
+};
+
+/**
+ * afxdp_queue__new() - UMEM for queue @qid of @ifname, sized from the ring
+ * sizes: fill + TX + slack frames of AFXDP_FRAME_SIZE.
+ */
+int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
+		     struct afxdp_queue **out);
+void afxdp_queue__free(struct afxdp_queue *q);
+/**
+ * afxdp_queue__add_socket() - bind one more socket to the queue, sharing
+ * the UMEM: zero-copy first, copy mode when the driver cannot (the first
+ * socket decides for all). The XDP program is never loaded by libxdp.
+ */
+int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_sock **out,
+			    char *err, size_t errlen);
+/* Move free frames into the fill ring (at most @max); returns how many. */
+unsigned int afxdp_queue__refill(struct afxdp_queue *q, unsigned int max);
+/* Reclaim completed TX frames into the free list; returns how many. */
+unsigned int afxdp_queue__complete(struct afxdp_queue *q);
+
+/* A received frame: points into the UMEM until afxdp_sock__rx_release(). */
+struct afxdp_frame {
+	void *data;
+	uint32_t len;
+	uint64_t addr;
+};
+
+/* Peek up to @n frames from @s's RX ring. */
+unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
+				 struct afxdp_frame *f, unsigned int n);
+/* Release @n peeked frames: back to the fill ring (they were fq_out). */
+void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
+			    const struct afxdp_frame *f, unsigned int n);
+
+/* TX: reserve a free frame to copy into; submit it on @s. */
+void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr);
+/* Give back a frame reserved but not sent. */
+void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr);
+/* Submit @n frames (addr, len) on @s's TX ring and kick if needed; frames
+ * that do not fit are returned to the free list and counted. Returns sent. */
+unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
+				   const uint64_t *addr, const uint32_t *len, unsigned int n);
+
+int afxdp_sock__xdp_stats(const struct afxdp_sock *s, struct afxdp_xdp_stats *st);
+/* 0 when every frame is accounted for, -EFAULT (and the counts) otherwise. */
+int afxdp_queue__check(const struct afxdp_queue *q);
+
+#endif
