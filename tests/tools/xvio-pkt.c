@@ -45,8 +45,8 @@
 
 static struct {
 	const char *ifname;
-	uint8_t dst_mac[6], src_mac[6];
-	bool have_dst_mac, have_src_mac;
+	uint8_t dst_mac[6], src_mac[6], from_mac[6];
+	bool have_dst_mac, have_src_mac, have_from_mac;
 	uint32_t src_ip, dst_ip;
 	uint16_t sport, dport, vlan;
 	uint32_t vary_sport;
@@ -164,6 +164,17 @@ static void account(struct tally *t, const uint8_t *frame, size_t len, int q)
 	size_t plen;
 	uint32_t seq;
 
+	/* --from-mac: count every frame from that MAC (a guest's own traffic,
+	 * whose payload is not ours to check). */
+	if (o.have_from_mac) {
+		if (len < 14 || memcmp(frame + 6, o.from_mac, 6))
+			return;
+		t->received++;
+		t->valid++;
+		if (q >= 0 && q < MAX_Q)
+			t->per_q[q]++;
+		return;
+	}
 	pl = pkt_udp_payload(frame, len, &plen);
 	if (!pl || plen < 8)
 		return; /* not a test frame (ARP, ND...): ignore */
@@ -204,6 +215,8 @@ static int report(struct tally *t, int nq)
 	for (q = 0; q < nq; q++)
 		printf(" q%d=%llu", q, (unsigned long long)t->per_q[q]);
 	printf("\n");
+	if (o.have_from_mac)
+		return t->valid == o.count ? 0 : 1;
 	return t->valid == o.count && !t->invalid && !t->dup && !t->extra ? 0 : 1;
 }
 
@@ -214,6 +227,7 @@ static int do_recv_packet(void)
 {
 	struct tally t = { .seen = calloc(o.count + 1, 1) };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	/* With --from-mac the count is of frames, not of sequence numbers. */
 	uint8_t buf[4096];
 	double end, done_at = 0;
 	int fd;
@@ -241,7 +255,7 @@ static int do_recv_packet(void)
 		if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
 		account(&t, buf, (size_t)n, -1);
-		if (o.count && t.valid == o.count && !done_at)
+		if (o.count && t.valid >= o.count && !done_at)
 			done_at = now();
 	}
 	close(fd);
@@ -379,7 +393,7 @@ static void usage(void)
 		"                [--sport N] [--dport N] [--vary-sport N] [--count N]\n"
 		"                [--rate PPS] [--size BYTES] [--vlan VID] [--first-seq N]\n"
 		"       xvio-pkt recv-xsk IFNAME --port P [--queues N] --count N [--timeout S]\n"
-		"       xvio-pkt recv-packet IFNAME --count N [--timeout S]\n");
+		"       xvio-pkt recv-packet IFNAME --count N [--timeout S] [--from-mac MAC]\n");
 	exit(2);
 }
 
@@ -391,6 +405,7 @@ int main(int argc, char **argv)
 		{ "count", 1, NULL, 'c' },   { "rate", 1, NULL, 'r' },	  { "size", 1, NULL, 'z' },
 		{ "vlan", 1, NULL, 'v' },    { "port", 1, NULL, 'o' },	  { "queues", 1, NULL, 'q' },
 		{ "timeout", 1, NULL, 't' }, { "vary-sport", 1, NULL, 'V' }, { "first-seq", 1, NULL, 'F' },
+		{ "from-mac", 1, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
@@ -425,6 +440,11 @@ int main(int argc, char **argv)
 		case 'P': o.dport = (uint16_t)atoi(optarg); break;
 		case 'V': o.vary_sport = (uint32_t)atoi(optarg); break;
 		case 'F': o.first_seq = strtoull(optarg, NULL, 0); break;
+		case 'M':
+			if (loader_parse_mac(optarg, o.from_mac))
+				usage();
+			o.have_from_mac = true;
+			break;
 		case 'c': o.count = strtoull(optarg, NULL, 0); break;
 		case 'r': o.rate = atof(optarg); break;
 		case 'z': o.size = (size_t)atoi(optarg); break;

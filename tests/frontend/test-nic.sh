@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The datapath xvio exists for, end to end on veth: a wire peer in a
+# namespace, xviod on the host end (XDP + AF_XDP), DPDK testpmd
+# net_virtio_user guests. Frames are sequence numbered and checked.
+#
+#   nic_to_guest       peer -> guest MAC: the guest receives exactly N
+#   guest_to_wire      guest transmits: the peer receives them all
+#   payload_roundtrip  peer -> guest (macswap) -> peer: N frames, payload intact
+#   icmpecho_and_host  the peer pings a guest (ARP included) while the host's
+#                      own address on the same veth keeps answering
+#   own_traffic        two guests: each gets only its own frames
+#   broadcast          reaches both guests and the host stack
+#   flow_steer / flow_drop   xvioctl flow rules
+#   kill_guest         the other guest's counters keep rising
+#   two_queues         a 2-queue veth, both queues carrying traffic
+#   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): no loss,
+#                      every UMEM frame accounted for
+#   restart_clean      xviod killed, restarted, stopped: no program or pin left
+set -u
+O=$(cd "${1:?build dir}" && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/scripts/topo.sh"
+. "$ROOT/tests/lib/testpmd.sh"
+
+X="$O/xviod" XC="$O/xvioctl" P="$O/tests/tools/xvio-pkt"
+TMP=$(mktemp -d)
+TP_DIR="$TMP"
+CTL="$TMP/ctl.sock"
+N=${XVIO_NIC_FRAMES:-2000}
+SOAK=${XVIO_SOAK_SECS:-120}
+G1=02:00:00:00:70:01 G2=02:00:00:00:70:02
+XPID=""
+
+topo_init xn
+H=${TOPO_ID}h NS=${TOPO_ID}-wire PEER=${TOPO_ID}p
+HQ=${TOPO_ID}q NSQ=${TOPO_ID}-mq PQ=${TOPO_ID}Q
+HOST_IP=198.18.70.1 PEER_IP=198.18.70.2 GUEST_IP=198.18.70.50
+trap 'tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
+
+pass() { echo "PASS: nic/$1"; }
+fail() { echo "FAIL: nic/$1: $2"; }
+skip() { echo "SKIP: nic/$1: $2"; }
+
+if ! command -v dpdk-testpmd >/dev/null; then
+	skip all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
+	exit 0
+fi
+
+start_xviod() { # nic args...
+	local nic=$1; shift
+	rm -f "$CTL"
+	"$X" --ctl "$CTL" --nic "$nic" "$@" >>"$TMP/xviod.log" 2>&1 &
+	XPID=$!
+	topo_track_pid "$XPID"
+	wait_for 15 test -S "$CTL" || { echo "xviod did not start: $(tail -5 "$TMP/xviod.log")"; return 1; }
+}
+
+stop_xviod() {
+	[ -n "$XPID" ] || return 0
+	kill -TERM "$XPID" 2>/dev/null
+	wait "$XPID" 2>/dev/null
+	XPID=""
+}
+
+xjson_port() { "$XC" --ctl "$CTL" --json "$1" | sed 's/{"port":/\n{"port":/g' | grep "\"name\":\"$2\""; }
+xstat() { xjson_port stats "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+running() { [ "$(xjson_port ports "$1" | grep -o '"state":"[a-z]*"' | cut -d'"' -f4)" = running ]; }
+guest_rx() { tp_port_stat "$1" rx; }
+
+send() { # dst-mac count [args]
+	local mac=$1 cnt=$2; shift 2
+	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$mac" --src "$PEER_IP" \
+		--dst 198.18.70.99 --count "$cnt" --rate 4000 "$@" >/dev/null
+}
+
+start_guest() { # name cpu sock mac mode
+	tp_start "$1" "$2" "path=$3,queue_size=1024,mac=$4" --forward-mode="$5" \
+		--eth-peer=0,"$PEER_MAC" && wait_for 20 running "$(basename "$3")"
+}
+
+quiet_ipv6() { # keep ND/MLD chatter out of exact counts
+	sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1" 2>/dev/null
+	[ -n "${2:-}" ] && ip netns exec "$2" sysctl -qw "net.ipv6.conf.$3.disable_ipv6=1" 2>/dev/null
+	return 0
+}
+
+setup() {
+	topo_pair "$H" "$NS" "$PEER" "$HOST_IP/24" "$PEER_IP/24" || return 1
+	quiet_ipv6 "$H" "$NS" "$PEER"
+	PEER_MAC=$(topo_mac "$PEER" "$NS")
+	HOST_MAC=$(topo_mac "$H")
+}
+
+# ---- one guest ---------------------------------------------------------------------
+one_guest() {
+	local s1="$TMP/g1.sock" before got rx cnt
+	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail one_guest "xviod"; return; }
+	start_guest g1 1 "$s1" "$G1" rxonly || { fail one_guest "guest not running"; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+
+	before=$(guest_rx g1)
+	send "$G1" "$N"
+	sleep 0.5
+	got=$(( $(guest_rx g1) - before ))
+	rx=$(xstat g1.sock to_guest)
+	if [ "$got" -eq "$N" ] && [ "$rx" -ge "$N" ]; then
+		pass nic_to_guest
+	else
+		fail nic_to_guest "peer sent $N, guest received $got (xviod to_guest $rx)"
+	fi
+
+	cnt=$((10 * 8 * 32))
+	ip netns exec "$NS" "$P" recv-packet "$PEER" --from-mac "$G1" --count "$cnt" --timeout 20 \
+		>"$TMP/wire.out" 2>&1 &
+	local rpid=$!
+	wait_for 10 grep -q ready "$TMP/wire.out"
+	tp_cmd g1 stop # "start tx_first" is refused while forwarding runs
+	tp_rounds g1 10 8
+	if wait "$rpid"; then
+		pass guest_to_wire
+	else
+		fail guest_to_wire "guest sent $cnt: $(tail -1 "$TMP/wire.out"); $("$XC" --ctl "$CTL" stats | grep -E 'to_wire |tx')"
+	fi
+
+	# macswap: every frame comes back to the peer, payload untouched
+	tp_cmd g1 "set fwd macswap"
+	tp_cmd g1 start
+	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$N" --timeout 20 >"$TMP/echo.out" 2>&1 &
+	rpid=$!
+	wait_for 10 grep -q ready "$TMP/echo.out"
+	send "$G1" "$N" --size 512
+	if wait "$rpid"; then
+		pass payload_roundtrip
+	else
+		fail payload_roundtrip "$(tail -1 "$TMP/echo.out")"
+	fi
+
+	# icmpecho answers every ARP request, so let the peer learn the host's
+	# MAC first, then check it still has it after talking to the guest.
+	tp_cmd g1 stop
+	ip -n "$NS" neigh flush dev "$PEER" 2>/dev/null
+	if ! ip netns exec "$NS" ping -c 2 -i 0.2 -W 2 "$HOST_IP" >/dev/null; then
+		fail icmpecho_and_host "host did not answer before the guest ran"
+	fi
+	tp_cmd g1 "set fwd icmpecho"
+	tp_cmd g1 start
+	if ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$GUEST_IP" >"$TMP/ping.out" 2>&1; then
+		fail icmpecho_and_host "guest did not answer ping: $(tail -2 "$TMP/ping.out")"
+	elif ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$HOST_IP" >"$TMP/ping.out" 2>&1; then
+		fail icmpecho_and_host "host stopped answering: $(tail -2 "$TMP/ping.out")"
+	elif ! ip -n "$NS" neigh show "$HOST_IP" | grep -qi "$HOST_MAC"; then
+		fail icmpecho_and_host "peer's ARP entry for the host is $(ip -n "$NS" neigh show "$HOST_IP")"
+	elif ! ip -n "$NS" neigh show "$GUEST_IP" | grep -qi "$G1"; then
+		fail icmpecho_and_host "peer's ARP entry for the guest is $(ip -n "$NS" neigh show "$GUEST_IP")"
+	else
+		pass icmpecho_and_host
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
+# ---- two guests ---------------------------------------------------------------------
+two_guests() {
+	local s1="$TMP/t1.sock" s2="$TMP/t2.sock" a1 a2 b1 b2 k hostrx p2 drops
+	start_xviod "$H" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2" || { fail two_guests xviod; return; }
+	start_guest g1 1 "$s1" "$G1" rxonly && start_guest g2 0 "$s2" "$G2" rxonly ||
+		{ fail two_guests "guests not running"; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+	tp_cmd g2 start
+	p2=$(xjson_port ports t2.sock | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2)
+
+	a1=$(guest_rx g1); a2=$(guest_rx g2)
+	send "$G1" 1500
+	send "$G2" 700
+	sleep 0.5
+	b1=$(guest_rx g1); b2=$(guest_rx g2)
+	if [ $((b1 - a1)) -eq 1500 ] && [ $((b2 - a2)) -eq 700 ]; then
+		pass own_traffic
+	else
+		fail own_traffic "guest 1 got $((b1 - a1)) (want 1500), guest 2 got $((b2 - a2)) (want 700)"
+	fi
+
+	k=300
+	ip netns exec "$NS" true
+	"$P" recv-packet "$H" --count "$k" --timeout 20 >"$TMP/host.out" 2>&1 &
+	local hpid=$!
+	wait_for 10 grep -q ready "$TMP/host.out"
+	a1=$(guest_rx g1); a2=$(guest_rx g2)
+	send ff:ff:ff:ff:ff:ff "$k"
+	sleep 0.5
+	b1=$(guest_rx g1); b2=$(guest_rx g2)
+	wait "$hpid"
+	hostrx=$?
+	if [ $((b1 - a1)) -eq "$k" ] && [ $((b2 - a2)) -eq "$k" ] && [ "$hostrx" -eq 0 ]; then
+		pass broadcast
+	else
+		fail broadcast "guests got $((b1 - a1)) and $((b2 - a2)) of $k; host stack: $(tail -1 "$TMP/host.out")"
+	fi
+
+	# steer UDP dport 7777 to guest 2, though addressed to guest 1's MAC
+	if ! "$XC" --ctl "$CTL" flow add proto udp src "$PEER_IP" sport 9000 dst 198.18.70.99 \
+		dport 7777 port "$p2" >"$TMP/flow.out" 2>&1; then
+		fail flow_steer "$(cat "$TMP/flow.out")"
+	else
+		a1=$(guest_rx g1); a2=$(guest_rx g2)
+		send "$G1" 500 --dport 7777
+		sleep 0.5
+		b1=$(guest_rx g1); b2=$(guest_rx g2)
+		if [ $((b2 - a2)) -eq 500 ] && [ $((b1 - a1)) -eq 0 ] &&
+			"$XC" --ctl "$CTL" flow list | grep -q "dport 7777 .*-> port $p2"; then
+			pass flow_steer
+		else
+			fail flow_steer "guest 2 got $((b2 - a2)) of 500, guest 1 got $((b1 - a1))"
+		fi
+	fi
+	"$XC" --ctl "$CTL" flow add proto udp src "$PEER_IP" sport 9000 dst 198.18.70.99 dport 6666 drop >/dev/null
+	a1=$(guest_rx g1)
+	drops=$("$XC" --ctl "$CTL" --json stats | grep -o '"drop":[0-9]*' | head -1 | cut -d: -f2)
+	send "$G1" 400 --dport 6666
+	sleep 0.5
+	b1=$(guest_rx g1)
+	k=$("$XC" --ctl "$CTL" --json stats | grep -o '"drop":[0-9]*' | head -1 | cut -d: -f2)
+	if [ $((b1 - a1)) -eq 0 ] && [ $((k - drops)) -eq 400 ]; then
+		pass flow_drop
+	else
+		fail flow_drop "guest got $((b1 - a1)), XDP drop counter moved by $((k - drops)) (want 400)"
+	fi
+	"$XC" --ctl "$CTL" flow del proto udp src "$PEER_IP" sport 9000 dst 198.18.70.99 dport 6666 >/dev/null
+
+	# kill guest 2 while the peer streams to guest 1
+	send "$G1" 16000 &
+	local spid=$!
+	sleep 1
+	a1=$(xstat t1.sock to_guest)
+	tp_kill g2
+	sleep 1.5
+	b1=$(xstat t1.sock to_guest)
+	sleep 1
+	local c1
+	c1=$(xstat t1.sock to_guest)
+	wait "$spid"
+	if [ "$b1" -gt "$a1" ] && [ "$c1" -gt "$b1" ]; then
+		pass kill_guest
+	else
+		fail kill_guest "guest 1's to_guest: $a1 -> $b1 -> $c1 around the kill"
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
+# ---- two queues ------------------------------------------------------------------------
+two_queues() {
+	local s1="$TMP/q1.sock" a b q0 q1
+	topo_pair "$HQ" "$NSQ" "$PQ" "198.18.71.1/24" "198.18.71.2/24" 2 || { fail two_queues topology; return; }
+	quiet_ipv6 "$HQ" "$NSQ" "$PQ"
+	start_xviod "$HQ" --vhost "$s1,mac=$G1" || { fail two_queues xviod; return; }
+	tp_start g1 1 "path=$s1,queue_size=1024,mac=$G1" --forward-mode=rxonly &&
+		wait_for 20 running q1.sock || { fail two_queues guest; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+	a=$(guest_rx g1)
+	ip netns exec "$NSQ" "$P" send "$PQ" --dst-mac "$G1" --src 198.18.71.2 --dst 198.18.71.99 \
+		--count "$N" --rate 4000 --vary-sport 64 >/dev/null
+	sleep 0.5
+	b=$(guest_rx g1)
+	q0=$("$XC" --ctl "$CTL" --json stats | grep -o '"queue":0,"afxdp_mode":"[a-z]*","rx_packets":[0-9]*' | grep -o '[0-9]*$')
+	q1=$("$XC" --ctl "$CTL" --json stats | grep -o '"queue":1,"afxdp_mode":"[a-z]*","rx_packets":[0-9]*' | grep -o '[0-9]*$')
+	if [ $((b - a)) -eq "$N" ] && [ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]; then
+		pass two_queues
+	else
+		fail two_queues "guest got $((b - a)) of $N; queue 0 rx ${q0:-?}, queue 1 rx ${q1:-?}"
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
+# ---- soak ------------------------------------------------------------------------------
+soak() {
+	local s1="$TMP/s1.sock" rate=2000 cnt json
+	cnt=$((rate * SOAK))
+	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail soak xviod; return; }
+	start_guest g1 1 "$s1" "$G1" macswap || { fail soak guest; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$cnt" --timeout $((SOAK + 30)) \
+		>"$TMP/soak.out" 2>&1 &
+	local rpid=$!
+	wait_for 10 grep -q ready "$TMP/soak.out"
+	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src "$PEER_IP" --dst 198.18.70.99 \
+		--count "$cnt" --rate "$rate" --size 256 >/dev/null
+	wait "$rpid"
+	local ok=$?
+	sleep 1
+	json=$("$XC" --ctl "$CTL" --json stats)
+	if [ "$ok" -ne 0 ]; then
+		fail soak "$cnt frames at $rate/s through the guest and back: $(tail -1 "$TMP/soak.out")"
+	elif ! echo "$json" | grep -q '"umem_accounted":true' || echo "$json" | grep -q '"umem_accounted":false'; then
+		fail soak "UMEM frames missing: $(echo "$json" | grep -o '"umem_[a-z]*":[a-z0-9]*' | tr '\n' ' ')"
+	elif ! echo "$json" | grep -q '"umem_tx":0'; then
+		fail soak "frames still in flight on TX after traffic stopped"
+	else
+		pass soak
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
+restart_clean() {
+	local s1="$TMP/r1.sock"
+	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean xviod; return; }
+	kill -9 "$XPID"
+	wait "$XPID" 2>/dev/null
+	XPID=""
+	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean "restart after a crash"; return; }
+	"$XC" --ctl "$CTL" ports | grep -q "$H" || fail restart_clean "NIC missing after restart"
+	stop_xviod
+	if ip -d link show "$H" | grep -q 'prog/xdp'; then
+		fail restart_clean "XDP program left on $H"
+	elif [ -e "/sys/fs/bpf/xvio/$H" ]; then
+		fail restart_clean "pins left in /sys/fs/bpf/xvio/$H"
+	elif [ -e "$s1" ] || [ -e "$CTL" ]; then
+		fail restart_clean "sockets left behind"
+	else
+		pass restart_clean
+	fi
+}
+
+setup || { fail setup topology; exit 1; }
+one_guest
+two_guests
+two_queues
+soak
+restart_clean
+exit 0
