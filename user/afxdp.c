@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/if_xdp.h>
 #include "afxdp.h"
 
@@ -111,12 +112,20 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_s
 	s = &q->socks[q->nsocks];
 	memset(s, 0, sizeof(*s));
 	if (q->nsocks == 0) {
+		int tries = 20;
+
 		/* Zero-copy when the driver can; veth and most virtual NICs
-		 * cannot, and copy mode works everywhere. */
-		rc = bind_one(q, s, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
-		q->zerocopy = !rc;
-		if (rc)
-			rc = bind_one(q, s, XDP_COPY | XDP_USE_NEED_WAKEUP);
+		 * cannot, and copy mode works everywhere. Sockets of a process
+		 * that just died are released asynchronously: EBUSY for a
+		 * moment after a crash is retried. */
+		do {
+			rc = bind_one(q, s, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
+			q->zerocopy = !rc;
+			if (rc)
+				rc = bind_one(q, s, XDP_COPY | XDP_USE_NEED_WAKEUP);
+			if (rc == -EBUSY)
+				usleep(100 * 1000);
+		} while (rc == -EBUSY && --tries);
 	} else {
 		rc = bind_one(q, s, (q->zerocopy ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP);
 	}
