@@ -292,3 +292,36 @@ int afxdp_queue__check(const struct afxdp_queue *q)
 {
 	return (uint64_t)q->nfree + q->fq_out + q->tx_out == q->nframes ? 0 : -EFAULT;
 }
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+int afxdp_queue__set_busy_poll(struct afxdp_queue *q, unsigned int usec, unsigned int budget)
+{
+	int one = 1, us = (int)usec, b = (int)budget;
+	unsigned int i;
+
+	for (i = 0; i < q->nsocks; i++) {
+		int fd = q->socks[i].fd;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
+			return -errno;
+	}
+	return 0;
+}
+
+void afxdp_queue__busy_poll(struct afxdp_queue *q)
+{
+	/* With preferred busy polling the driver's NAPI runs from our
+	 * syscalls: one per queue per round, never per frame. */
+	if (q->nsocks) {
+		recvfrom(q->socks[0].fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		q->stats.wakeups++;
+	}
+}

@@ -119,6 +119,10 @@ unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
 				   const uint64_t *addr, const uint32_t *len, unsigned int n);
 
 int afxdp_sock__xdp_stats(const struct afxdp_sock *s, struct afxdp_xdp_stats *st);
+/* SO_PREFER_BUSY_POLL + SO_BUSY_POLL(@usec) + SO_BUSY_POLL_BUDGET on every
+ * socket of @q: the caller then drives NAPI with afxdp_queue__busy_poll(). */
+int afxdp_queue__set_busy_poll(struct afxdp_queue *q, unsigned int usec, unsigned int budget);
+void afxdp_queue__busy_poll(struct afxdp_queue *q);
 /* 0 when every frame is accounted for, -EFAULT (and the counts) otherwise. */
 int afxdp_queue__check(const struct afxdp_queue *q);
 

@@ -64,10 +64,18 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 					 n->ifname, tok + 5);
 				return -EINVAL;
 			}
+		} else if (!strncmp(tok, "busy_poll=", 10)) {
+			if (loader_parse_u32(tok + 10, 1000000, &v)) {
+				snprintf(err, errlen, "--nic %s: busy_poll=%s (microseconds)",
+					 n->ifname, tok + 10);
+				return -EINVAL;
+			}
+			n->busy_poll = v;
 		} else if (!strcmp(tok, "host=on") || !strcmp(tok, "host=off")) {
 			n->host = !strcmp(tok, "host=on");
 		} else {
-			snprintf(err, errlen, "--nic %s: unknown option '%s' (queues=, mode=, host=)",
+			snprintf(err, errlen,
+				 "--nic %s: unknown option '%s' (queues=, mode=, host=, busy_poll=)",
 				 n->ifname, tok);
 			return -EINVAL;
 		}
@@ -198,6 +206,14 @@ int nic_setup(struct daemon *d, struct nic *n)
 			}
 		}
 	}
+	for (q = 0; n->busy_poll && q < n->nqueues; q++) {
+		rc = afxdp_queue__set_busy_poll(n->q[q], n->busy_poll, BURST * 2);
+		if (rc) {
+			pr_warn("%s q%u: preferred busy polling not available (%s); continuing "
+				"without it", n->ifname, q, strerror(-rc));
+			n->busy_poll = 0;
+		}
+	}
 	pr_info("%s: %u queue(s), %s mode AF_XDP, %u socket(s) per queue, host stack %s",
 		n->ifname, n->nqueues, n->q[0]->zerocopy ? "zero-copy" : "copy", n->q[0]->nsocks,
 		n->host ? "also gets broadcast/multicast" : "gets no flooded frames");
@@ -276,6 +292,8 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 	unsigned int s, i, got, total = 0, pi;
 
 	qlock(n, qi);
+	if (n->busy_poll)
+		afxdp_queue__busy_poll(q);
 	afxdp_queue__complete(q);
 	for (s = 0; s < q->nsocks; s++) {
 		struct afxdp_sock *sk = &q->socks[s];

@@ -24,6 +24,7 @@ struct nic {
 	unsigned int nqueues;
 	enum loader_mode mode;
 	bool host;			/* also hand flooded frames to the host stack */
+	unsigned int busy_poll;		/* SO_BUSY_POLL usec; 0: off */
 	struct port *port;		/* its switch port */
 	struct loader_maps *maps;
 	int inject_fd;			/* XDP_PASS program run on live frames */
@@ -34,7 +35,7 @@ struct nic {
 	uint64_t host_inject_errors;
 };
 
-/* --nic IFNAME[,queues=N][,mode=native|skb][,host=on|off] */
+/* --nic IFNAME[,queues=N][,mode=native|skb][,host=on|off][,busy_poll=USEC] */
 int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen);
 int nic_setup(struct daemon *d, struct nic *n);
 void nic_teardown(struct daemon *d, struct nic *n);

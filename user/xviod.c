@@ -47,6 +47,7 @@ static void usage(FILE *f)
 		"                          queues=N   NIC queues served (default: all rx queues)\n"
 		"                          mode=M     XDP mode native, skb or auto (default)\n"
 		"                          host=off   do not hand flooded frames to the host\n"
+		"                          busy_poll=USEC  SO_PREFER_BUSY_POLL on the sockets\n"
 		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d):\n"
 		"                          mac=MAC    the guest's MAC, known before it sends\n"
 		"                          client     connect to the frontend's socket (QEMU\n"

@@ -304,6 +304,57 @@ soak() {
 	stop_xviod
 }
 
+# SO_PREFER_BUSY_POLL on the sockets, busy pollers: the same exact counts.
+busy_poll() {
+	local s1="$TMP/b1.sock" a b
+	start_xviod "$H,busy_poll=20" --poll busy --vhost "$s1,mac=$G1" || { fail busy_poll xviod; return; }
+	start_guest g1 1 "$s1" "$G1" rxonly || { fail busy_poll guest; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+	a=$(guest_rx g1)
+	send "$G1" "$N"
+	sleep 0.5
+	b=$(guest_rx g1)
+	if [ $((b - a)) -eq "$N" ]; then
+		pass busy_poll
+	else
+		fail busy_poll "guest got $((b - a)) of $N; $(grep -i busy "$TMP/xviod.log" | tail -1)"
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
+# xviod restarted while a guest (testpmd server=1, xviod as client) runs:
+# the guest is served again without being restarted.
+restart_with_guest() {
+	local s1="$TMP/c1.sock" a b
+	start_guest_srv() {
+		tp_start g1 1 "path=$s1,server=1,queue_size=1024,mac=$G1" --forward-mode=rxonly \
+			--eth-peer=0,"$PEER_MAC"
+	}
+	# testpmd in server mode waits at startup for its backend: xviod
+	# (client, retrying every second) goes first.
+	start_xviod "$H" --vhost "$s1,mac=$G1,client" || { fail restart_with_guest xviod; return; }
+	start_guest_srv && wait_for 20 running c1.sock ||
+		{ fail restart_with_guest "not connected"; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+	send "$G1" 500
+	stop_xviod
+	start_xviod "$H" --vhost "$s1,mac=$G1,client" && wait_for 20 running c1.sock ||
+		{ fail restart_with_guest "not reconnected after restart"; tp_cleanup; stop_xviod; return; }
+	sleep 0.5
+	a=$(guest_rx g1)
+	send "$G1" "$N"
+	sleep 0.5
+	b=$(guest_rx g1)
+	if [ $((b - a)) -eq "$N" ]; then
+		pass restart_with_guest
+	else
+		fail restart_with_guest "after the restart the guest got $((b - a)) of $N"
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
 restart_clean() {
 	local s1="$TMP/r1.sock"
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean xviod; return; }
@@ -328,6 +379,8 @@ setup || { fail setup topology; exit 1; }
 one_guest
 two_guests
 two_queues
+busy_poll
+restart_with_guest
 soak
 restart_clean
 exit 0
