@@ -159,6 +159,13 @@ int nic_setup(struct daemon *d, struct nic *n)
 	/* A program left by a crashed xviod is replaced; its pinned tables
 	 * (flows added with xvioctl) are kept. */
 	rc = loader_attach(n->ifname, n->mode, true, &st);
+	for (i = 0; rc && rc != -ENODEV && i < 10; i++) {
+		/* Right after a crashed xviod the kernel may still be tearing
+		 * down its program's users (sockets, maps): try again shortly. */
+		pr_warn("%s: attaching failed (%s); retrying", n->ifname, strerror(-rc));
+		usleep(200 * 1000);
+		rc = loader_attach(n->ifname, n->mode, true, &st);
+	}
 	if (rc) {
 		pr_err("%s: cannot attach the XDP program (%s); see the lines above", n->ifname,
 		       strerror(-rc));
