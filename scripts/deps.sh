@@ -15,7 +15,9 @@ set -euo pipefail
 PKGS_BUILD="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool"
 PKGS_TEST="xdp-tools iproute2 iputils-ping procps"
 PKGS_FRONTEND="dpdk-dev librte-net-af-xdp23"
-PKGS_GUEST="qemu-system-x86 linux-image-amd64 busybox-static cpio"
+# The guest kernel is not installed on the host: scripts/guest-build.sh
+# fetches linux-image-amd64's package with `apt-get download` and unpacks it.
+PKGS_GUEST="qemu-system-x86 busybox-static cpio"
 PKGS_BENCH="linux-perf python3"
 
 want=""
@@ -53,9 +55,7 @@ if [ -n "$missing" ]; then
 	# A stale package list finds nothing on a fresh machine: update first,
 	# but only when something is actually missing.
 	apt-get update -qq >/dev/null
-	# linux-image-amd64 is only the guest's kernel: never let it touch the
-	# host's boot loader (there is none in this VM).
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+		apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 if [ "$(id -u)" -eq 0 ]; then
