@@ -26,7 +26,7 @@ endif
 # probe before the install, so the top-level make skips the probe for them.
 $(O)/config.mk: scripts/configure.sh
 	$(Q)CC=$(CC) bash scripts/configure.sh $(O)
-SETUP_GOALS := deps test test-unit test-bpf test-integ test-frontend demo bench clean help
+SETUP_GOALS := deps test test-unit test-bpf test-integ test-frontend test-guest demo bench clean help
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(SETUP_GOALS),$(MAKECMDGOALS)),)
 SKIP_CONFIG := 1
@@ -63,16 +63,16 @@ $(O)/san/%.o: %.c $(O)/config.mk
 	$(Q)$(CC) -O1 -g $(SAN_FLAGS) $(XVIO_CFLAGS) -c $< -o $@
 
 # --- tests, demo, bench ---------------------------------------------------
-.PHONY: all deps test test-unit test-bpf test-integ test-frontend demo bench check install clean help
+.PHONY: all deps test test-unit test-bpf test-integ test-frontend test-guest demo bench check install clean help
 
 deps:
-	$(Q)bash scripts/deps.sh test frontend
+	$(Q)bash scripts/deps.sh test frontend guest
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/run.sh $(O) $(TESTS)
 
-test-bpf test-integ test-unit test-frontend: deps
+test-bpf test-integ test-unit test-frontend test-guest: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/run.sh $(O) $(patsubst test-%,%,$@)
 
@@ -99,7 +99,7 @@ help:
 	@echo 'Targets:'
 	@echo '  all         build everything into $(O)/ (default)'
 	@echo '  test        install test dependencies, build, run every test suite'
-	@echo '  test-unit | test-bpf | test-integ | test-frontend   one suite'
+	@echo '  test-unit | test-bpf | test-integ | test-frontend | test-guest   one suite'
 	@echo '  demo        attach xvio to a veth in a fresh namespace and show it working'
 	@echo '  check       clang-format dry run'
 	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'

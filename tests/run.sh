@@ -10,7 +10,7 @@
 set -u
 O=${1:-build}
 shift || true
-SUITES=${*:-"unit bpf integ frontend"}
+SUITES=${*:-"unit bpf integ frontend guest"}
 here=$(cd "$(dirname "$0")" && pwd)
 logdir="$O/test-logs"
 mkdir -p "$logdir"
@@ -34,7 +34,7 @@ run_suite() { # name command...
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	printf '%-8s %3d passed, %d failed, %d skipped  (%ds, log %s)\n' \
 		"$name" "$p" "$f" "$s" $((SECONDS - t0)) "$log"
-	grep '^SKIP: ' "$log" | sed 's/^/    /'
+	grep -E '^(SKIP|TIME): ' "$log" | sed 's/^/    /'
 	if [ "$f" -gt 0 ]; then
 		echo "---- $name output ----"
 		cat "$log"
@@ -62,7 +62,12 @@ for suite in $SUITES; do
 			run_suite "frontend:$(basename "$t" .sh)" bash "$t" "$O"
 		done
 		;;
-	*) echo "run.sh: unknown suite '$suite' (unit, bpf, integ, frontend)" >&2; exit 2 ;;
+	guest)
+		for t in "$here"/guest/test-*.sh; do
+			run_suite "guest:$(basename "$t" .sh)" bash "$t" "$O"
+		done
+		;;
+	*) echo "run.sh: unknown suite '$suite' (unit, bpf, integ, frontend, guest)" >&2; exit 2 ;;
 	esac
 done
 
