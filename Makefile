@@ -100,7 +100,7 @@ help:
 	@echo '  all         build everything into $(O)/ (default)'
 	@echo '  test        install test dependencies, build, run every test suite'
 	@echo '  test-unit | test-bpf | test-integ | test-frontend | test-guest   one suite'
-	@echo '  demo        attach xvio to a veth in a fresh namespace and show it working'
+	@echo '  demo        boot a Linux guest on xvio behind a veth "NIC" and show traffic both ways'
 	@echo '  check       clang-format dry run'
 	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 	@echo '  clean       remove $(O)/'

@@ -11,6 +11,25 @@
 #include "nic.h"
 
 /* The NIC port's counters read from the wire's side. */
+static const char *help_of(const struct port *p, const char *field, const char *help)
+{
+	if (!port_is_nic(p))
+		return help;
+	if (!strcmp(field, "from_guest"))
+		return "frames received from the wire (steered here by XDP)";
+	if (!strcmp(field, "from_guest_bytes"))
+		return "bytes received from the wire";
+	if (!strcmp(field, "to_guest"))
+		return "frames sent on the wire";
+	if (!strcmp(field, "to_guest_bytes"))
+		return "bytes sent on the wire";
+	if (!strcmp(field, "fwd_unicast"))
+		return "delivered to the guest XDP steered them to";
+	if (!strcmp(field, "fwd_flood"))
+		return "broadcast/multicast, flooded to every guest";
+	return help;
+}
+
 static const char *key(const struct port *p, const char *field, char *buf, size_t len)
 {
 	if (port_is_nic(p) && !strncmp(field, "from_guest", 10))
@@ -200,7 +219,7 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 #define T(f, help)                                                                 \
 	if (s.f || !strncmp(#f, "from_guest", 10) || !strncmp(#f, "to_guest", 8)) \
 		fprintf(out, "  %-18s %14llu  %s\n", key(p, #f, kb, sizeof(kb)), \
-			(unsigned long long)s.f, help);
+			(unsigned long long)s.f, help_of(p, #f, help));
 			PORT_STATS_FIELDS(T)
 #undef T
 			if (port_is_nic(p)) {
