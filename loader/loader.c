@@ -4,9 +4,10 @@
  *
  * The skeleton is opened with pin_root_path = /sys/fs/bpf/xvio/<ifname>, so
  * the maps (all LIBBPF_PIN_BY_NAME) land where `xdp-loader --pin-path` puts
- * them too; a reattach reuses them, keeping the tables. libxdp attaches
- * behind its multiprog dispatcher when the kernel allows it and falls back to
- * a single program otherwise; we report which one happened.
+ * them too. Every attach starts from fresh tables: stale pins are removed,
+ * since libbpf 1.1 cannot reuse a pinned devmap. libxdp attaches behind its
+ * multiprog dispatcher when the kernel allows it and falls back to a single
+ * program otherwise; we report which one happened.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -227,6 +228,8 @@ int loader_status(const char *ifname, struct loader_status *st)
 	return 0;
 }
 
+static void unpin_maps(const char *dir);
+
 int loader_attach(const char *ifname, enum loader_mode mode, bool replace,
 		  struct loader_status *st)
 {
@@ -270,6 +273,20 @@ int loader_attach(const char *ifname, enum loader_mode mode, bool replace,
 	err = loader_pin_dir(ifname, dir, sizeof(dir));
 	if (err)
 		return err;
+	/*
+	 * Pins no attached program uses (a loader that died between pinning and
+	 * attaching, or a program removed behind our back) cannot be reused:
+	 * libbpf 1.1 refuses the pinned devmap (the kernel adds a flag to it).
+	 * Start from fresh tables.
+	 */
+	if (access(dir, F_OK) == 0 && (!cur.attached || !cur.ours || cur.dispatcher)) {
+		struct loader_status now;
+
+		if (!loader_status(ifname, &now) && !now.maps_live) {
+			loader_log(LOADER_INFO, "%s: removing stale pins in %s", ifname, dir);
+			unpin_maps(dir);
+		}
+	}
 	oopts.pin_root_path = dir;
 	skel = xvio_xdp__open_opts(&oopts);
 	if (!skel) {

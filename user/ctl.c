@@ -18,6 +18,23 @@
 #include "log.h"
 #include "nic.h"
 
+bool ctl_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	bool used;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	used = !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return used;
+}
+
 int ctl_listen(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

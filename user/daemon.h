@@ -153,6 +153,8 @@ unsigned int pollers_deliver(struct poller *p, struct port *dst, unsigned int qp
 
 /* ctl.c */
 int ctl_listen(const char *path);
+/* Another daemon answers on @path. */
+bool ctl_in_use(const char *path);
 void ctl_serve(struct daemon *d, int listen_fd);
 
 #endif

@@ -156,8 +156,8 @@ int nic_setup(struct daemon *d, struct nic *n)
 		pr_warn("%s: cannot read its MAC address", n->ifname);
 	if (!n->nqueues)
 		n->nqueues = device_queues(n->ifname);
-	/* A program left by a crashed xviod is replaced; its pinned tables
-	 * (flows added with xvioctl) are kept. */
+	/* A program or pins left by a crashed xviod are replaced (fresh
+	 * tables: libbpf 1.1 cannot reuse the pinned devmap). */
 	rc = loader_attach(n->ifname, n->mode, true, &st);
 	for (i = 0; rc && rc != -ENODEV && i < 10; i++) {
 		/* Right after a crashed xviod the kernel may still be tearing

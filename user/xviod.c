@@ -462,9 +462,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fwd_init(d->fwd);
-	ctl_fd = ctl_listen(d->ctl_path);
-	if (ctl_fd < 0)
+	ctl_fd = -1;
+	/* Refuse before touching any socket path or NIC of the running daemon. */
+	if (ctl_in_use(d->ctl_path)) {
+		pr_err("another xviod is running on %s; stop it or use --ctl PATH", d->ctl_path);
 		return 1;
+	}
 
 	if (d->nic) {
 		struct port *p;
@@ -531,6 +534,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Last: a control socket that answers means the daemon is fully up. */
+	ctl_fd = ctl_listen(d->ctl_path);
+	if (ctl_fd < 0) {
+		err = ctl_fd;
+		goto out;
+	}
 	pr_info("%u port(s), %u poller(s), %s polling; control socket %s", d->nports, d->npollers,
 		poll_mode_name(d->mode), d->ctl_path);
 	err = run(d, ctl_fd);
@@ -545,8 +554,10 @@ out:
 		nic_teardown(d, d->nic);
 	for (i = 0; i < d->nports; i++)
 		vhu_dev__free(d->ports[i].dev);
-	close(ctl_fd);
-	unlink(d->ctl_path);
+	if (ctl_fd >= 0) {
+		close(ctl_fd);
+		unlink(d->ctl_path);
+	}
 	free(d->fwd);
 	pr_info("stopped");
 	return err ? 1 : 0;

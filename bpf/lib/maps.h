@@ -40,7 +40,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvio_xsks SEC(".maps");
 
-/* Keyed by the target ifindex; value is the kernel's struct bpf_devmap_val. */
+/*
+ * Keyed by the target ifindex; value is the kernel's struct bpf_devmap_val.
+ * The kernel adds BPF_F_RDONLY_PROG to every devmap (and refuses it at
+ * creation), so libbpf 1.1, which compares flags exactly, can never reuse a
+ * pinned one: the loader removes stale pins instead (loader.c).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, XVIO_DEV_ENTRIES);

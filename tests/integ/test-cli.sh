@@ -94,6 +94,12 @@ if [ -n "$foreign" ] && xdp-loader load -m native "$H" "$foreign" >"$TMP/foreign
 else
 	echo "SKIP: integ/cli/foreign_program: no foreign XDP program could be loaded: $(tail -1 "$TMP/foreign.out" 2>/dev/null)"
 fi
+# Stale pins, no program (a loader that died between pinning and attaching):
+# attach reuses them, devmap included.
+"$L" attach "$H2" >/dev/null 2>&1
+ip link set dev "$H2" xdp off
+expect attach_over_stale_pins 0 "attached xvio_rx" "$L" attach "$H2"
+ip link set dev "$H2" xdp off
 # Removed behind xvio's back: detach still clears the stale pins.
 ip link set dev "$H2" xdp off
 expect status_stale 0 "stale: no attached program uses them" "$L" status "$H2"
