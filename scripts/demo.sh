@@ -23,7 +23,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 topo_init xd
 NIC=${TOPO_ID}nic NS=${TOPO_ID}-wire PEER=${TOPO_ID}w
 HOST_IP=198.18.50.1 PEER_IP=198.18.50.2 VM_IP=198.18.50.10 VM_MAC=52:54:00:00:50:10
-trap 'echo; step "tearing down"; kill -TERM $XPID 2>/dev/null; wait $XPID 2>/dev/null; topo_cleanup; rm -rf "$TMP"; echo "done: no guest, namespace, link, XDP program or pin left behind"' EXIT
+trap 'set +u; echo; step "tearing down"; kill -TERM $XPID 2>/dev/null; wait $XPID 2>/dev/null; topo_cleanup; rm -rf "$TMP"; echo "done: no guest, namespace, link, XDP program or pin left behind"' EXIT
 
 step "building the guest image (Debian kernel + busybox initramfs, cached in $O/guest)"
 bash "$ROOT/scripts/guest-build.sh" "$O" || exit 1

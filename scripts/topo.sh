@@ -71,6 +71,7 @@ wait_for() {
 
 topo_cleanup() {
 	local p l n d
+	set +u # one missing variable must not skip the rest of the cleanup
 	for p in "${TOPO_PIDS[@]}"; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done

@@ -36,7 +36,7 @@ topo_init xn
 H=${TOPO_ID}h NS=${TOPO_ID}-wire PEER=${TOPO_ID}p
 HQ=${TOPO_ID}q NSQ=${TOPO_ID}-mq PQ=${TOPO_ID}Q
 HOST_IP=198.18.70.1 PEER_IP=198.18.70.2 GUEST_IP=198.18.70.50
-trap 'tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
+trap 'set +u; tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: nic/$1"; }
 fail() { echo "FAIL: nic/$1: $2"; }

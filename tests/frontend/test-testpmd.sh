@@ -26,7 +26,7 @@ ROUNDS=${XVIO_TP_ROUNDS:-20}
 XPID=""
 
 topo_init xf
-trap 'tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
+trap 'set +u; tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: frontend/$1"; }
 fail() { echo "FAIL: frontend/$1: $2"; }

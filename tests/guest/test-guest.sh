@@ -28,7 +28,7 @@ topo_init xg
 H=${TOPO_ID}h NS=${TOPO_ID}-wire PEER=${TOPO_ID}p
 PEER_IP=198.18.90.2 VM0_IP=198.18.90.10 VM1_IP=198.18.90.11
 MAC0=52:54:00:00:90:10 MAC1=52:54:00:00:90:11
-trap 'stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
+trap 'set +u; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: guest/$1"; }
 fail() { echo "FAIL: guest/$1: $2"; }

@@ -13,7 +13,7 @@ TMP=$(mktemp -d)
 topo_init xc
 H=${TOPO_ID}a NS=${TOPO_ID}-wire PEER=${TOPO_ID}A
 H2=${TOPO_ID}b NS2=${TOPO_ID}-two PEER2=${TOPO_ID}B
-trap 'topo_cleanup; rm -rf "$TMP"' EXIT
+trap 'set +u; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: integ/cli/$1"; }
 fail() { echo "FAIL: integ/cli/$1: $2"; }

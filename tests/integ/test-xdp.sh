@@ -34,7 +34,7 @@ PQ=${TOPO_ID}Q
 HOST_IP=198.18.10.1 PEER_IP=198.18.10.2
 GUEST_MAC=02:00:00:00:10:01
 FWD_MAC=02:00:00:00:10:02
-trap 'topo_cleanup; rm -rf "$TMP"' EXIT
+trap 'set +u; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: integ/$1"; }
 fail() { echo "FAIL: integ/$1: $2"; }

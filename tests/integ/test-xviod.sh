@@ -10,7 +10,7 @@ X="$O/xviod" XC="$O/xvioctl" PEER="$O/tests/tools/vu-peer"
 TMP=$(mktemp -d)
 CTL="$TMP/ctl.sock"
 XPID=""
-trap '[ -n "$XPID" ] && kill "$XPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'set +u; [ -n "$XPID" ] && kill "$XPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: integ/xviod/$1"; }
 fail() { echo "FAIL: integ/xviod/$1: $2"; }
