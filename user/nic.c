@@ -398,6 +398,28 @@ unsigned int nic_tx(struct poller *p, struct nic *n, unsigned int qp, const stru
 	return sent;
 }
 
+int nic_send_frame(struct nic *n, const void *frame, uint32_t len)
+{
+	struct afxdp_queue *q = n->q[0];
+	uint64_t addr;
+	uint8_t *dst;
+	unsigned int sent;
+
+	if (!q || len > AFXDP_FRAME_SIZE)
+		return -EINVAL;
+	qlock(n, 0);
+	dst = afxdp_queue__tx_frame(q, &addr);
+	if (!dst) {
+		qunlock(n, 0);
+		return -ENOBUFS;
+	}
+	memcpy(dst, frame, len);
+	sent = afxdp_sock__tx_submit(q, n->flood[0], &addr, &len, 1);
+	afxdp_queue__complete(q);
+	qunlock(n, 0);
+	return sent ? 0 : -ENOBUFS;
+}
+
 /* ---- control path -------------------------------------------------------------- */
 
 struct l2_scan {

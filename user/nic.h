@@ -44,6 +44,9 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi);
 /* Data path: send @cnt guest frames out of the NIC; returns frames sent. */
 unsigned int nic_tx(struct poller *p, struct nic *n, unsigned int qp, const struct vhu_pkt *pkts,
 		    unsigned int cnt);
+/* Control path: send one frame (e.g. a RARP announcement) on queue 0.
+ * Returns 0 or -errno. */
+int nic_send_frame(struct nic *n, const void *frame, uint32_t len);
 /* Put the NIC queue's socket fds into poller @p's epoll set. */
 int nic_watch(struct nic *n, struct poller *p);
 /* Make the BPF L2 table match the guests' MACs in the switch's table. */

@@ -137,8 +137,16 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	memcpy(f + 32, mac, 6);
 	fwd_learn(d->fwd, mac, (uint16_t)p->id, atomic_load(&d->now));
 	n = pollers_flood_frame(d, p, f, sizeof(f));
-	pr_info("%s: announced %02x:%02x:%02x:%02x:%02x:%02x with a RARP to %u port(s)",
-		p->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n);
+	/* The point of SEND_RARP (after a live migration): the physical
+	 * network learns where the guest's MAC is now. */
+	if (d->nic) {
+		nic_l2_sync(d, d->nic);
+		if (!nic_send_frame(d->nic, f, sizeof(f)))
+			n++;
+	}
+	pr_info("%s: announced %02x:%02x:%02x:%02x:%02x:%02x with a RARP to %u port(s)%s",
+		p->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n,
+		d->nic ? " including the NIC" : "");
 }
 
 static void cb_disconnected(void *ctx, struct vhu_dev *dev)

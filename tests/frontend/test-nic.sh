@@ -16,6 +16,7 @@
 #   two_queues         a 2-queue veth, both queues carrying traffic
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): no loss,
 #                      every UMEM frame accounted for
+#   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
 #   restart_clean      xviod killed, restarted, stopped: no program or pin left
 set -u
 O=$(cd "${1:?build dir}" && pwd)
@@ -355,6 +356,23 @@ restart_with_guest() {
 	stop_xviod
 }
 
+# SEND_RARP (after a live migration): the announcement must reach the wire.
+rarp_to_wire() {
+	local s1="$TMP/m1.sock" mac=52:54:00:00:71:77
+	start_xviod "$H" --vhost "$s1" || { fail rarp_to_wire xviod; return; }
+	ip netns exec "$NS" "$P" recv-packet "$PEER" --from-mac "$mac" --count 1 --timeout 10 \
+		>"$TMP/rarp.out" 2>&1 &
+	local rpid=$!
+	wait_for 10 grep -q ready "$TMP/rarp.out"
+	"$O/tests/tools/vu-peer" "$s1" "rarp:$mac" --expect reply >/dev/null
+	if wait "$rpid"; then
+		pass rarp_to_wire
+	else
+		fail rarp_to_wire "peer got $(tail -1 "$TMP/rarp.out"); $(grep -i rarp "$TMP/xviod.log" | tail -1)"
+	fi
+	stop_xviod
+}
+
 restart_clean() {
 	local s1="$TMP/r1.sock"
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean xviod; return; }
@@ -382,5 +400,6 @@ two_queues
 busy_poll
 restart_with_guest
 soak
+rarp_to_wire
 restart_clean
 exit 0

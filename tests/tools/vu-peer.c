@@ -5,7 +5,7 @@
  * what the backend did: "reply <hex>" or "closed". Exit 0 when the outcome
  * is the one asked for with --expect.
  *
- *   vu-peer SOCKET good|truncated|oversize|unknown|bad-index|bad-size|fds
+ *   vu-peer SOCKET good|truncated|oversize|unknown|bad-index|bad-size|fds|rarp:MAC
  *           [--expect reply|closed]
  */
 #include <errno.h>
@@ -90,6 +90,17 @@ int main(int argc, char **argv)
 
 		u = 0;
 		vdrv_msg_send(fd, VDRV_REQ_SET_FEATURES, 0x1, &u, 8, extra, 2);
+	} else if (!strncmp(mode, "rarp:", 5)) {
+		/* SEND_RARP carries the MAC in the first 6 bytes of a u64. */
+		unsigned int b[6];
+
+		if (sscanf(mode + 5, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+			   &b[5]) != 6)
+			return 2;
+		for (i = 0; i < 6; i++)
+			payload[i] = (uint8_t)b[i];
+		vdrv_msg_send(fd, VDRV_REQ_SEND_RARP, 0x1, payload, 8, NULL, 0);
+		vdrv_msg_send(fd, VDRV_REQ_GET_FEATURES, 0x1, NULL, 0, NULL, 0);
 	} else {
 		fprintf(stderr, "vu-peer: unknown mode %s\n", mode);
 		return 2;
