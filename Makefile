@@ -80,8 +80,12 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/demo.sh $(O)
 
+# Formatting report (STYLE.md via .clang-format) and the sanitizer unit tests.
 check: all
-	$(Q)clang-format --dry-run --Werror $(shell git ls-files '*.c' '*.h') 2>&1 | head -50
+	$(Q)n=0; for f in $$(git ls-files '*.c' '*.h'); do \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || { echo "  needs formatting: $$f"; n=$$((n+1)); }; \
+	done; echo "clang-format: $$n file(s) differ from .clang-format (clang-format -i FILE to fix)"
+	$(Q)bash tests/run.sh $(O) unit
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/bpf \
