@@ -8,6 +8,7 @@ set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/topo.sh"
+. "$ROOT/tests/lib/check.sh"
 L="$O/xvio-loader"
 TMP=$(mktemp -d)
 topo_init xc
@@ -20,19 +21,6 @@ fail() { echo "FAIL: integ/cli/$1: $2"; }
 
 # expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its output
 # (stdout+stderr) matches PATTERN (grep -E).
-expect() {
-	local name=$1 want=$2 pat=$3; shift 3
-	local out rc
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name" "exit $rc, want $want: $out"
-	elif ! echo "$out" | grep -Eq -- "$pat"; then
-		fail "$name" "output lacks /$pat/: $out"
-	else
-		pass "$name"
-	fi
-}
 
 topo_pair "$H" "$NS" "$PEER" "" "" >/dev/null 2>&1 &&
 	topo_pair "$H2" "$NS2" "$PEER2" "" "" >/dev/null 2>&1 || { fail setup "topology"; exit 1; }

@@ -6,6 +6,7 @@
 # daemon keeps serving; SIGTERM shuts down cleanly and removes its sockets.
 set -u
 O=$(cd "${1:?build dir}" && pwd)
+. "$(dirname "$0")/../lib/check.sh"
 X="$O/xviod" XC="$O/xvioctl" PEER="$O/tests/tools/vu-peer"
 TMP=$(mktemp -d)
 CTL="$TMP/ctl.sock"
@@ -15,19 +16,6 @@ trap 'set +u; [ -n "$XPID" ] && kill "$XPID" 2>/dev/null; wait 2>/dev/null; rm -
 pass() { echo "PASS: integ/xviod/$1"; }
 fail() { echo "FAIL: integ/xviod/$1: $2"; }
 
-expect() { # name status pattern cmd...
-	local name=$1 want=$2 pat=$3 out rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name" "exit $rc, want $want: $out"
-	elif ! echo "$out" | grep -Eq -- "$pat"; then
-		fail "$name" "output lacks /$pat/: $out"
-	else
-		pass "$name"
-	fi
-}
 
 expect no_ports 2 "no ports: give at least one --vhost" "$X" --ctl "$CTL"
 expect bad_mac 2 "bad MAC '02:zz:00:00:00:01'" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,mac=02:zz:00:00:00:01"
