@@ -34,7 +34,7 @@ run_suite() { # name command...
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	printf '%-8s %3d passed, %d failed, %d skipped  (%ds, log %s)\n' \
 		"$name" "$p" "$f" "$s" $((SECONDS - t0)) "$log"
-	grep -E '^(SKIP|TIME): ' "$log" | sed 's/^/    /'
+	grep -E '^(SKIP|TIME|NOTE): ' "$log" | sed 's/^/    /'
 	if [ "$f" -gt 0 ]; then
 		echo "---- $name output ----"
 		cat "$log"
