@@ -316,8 +316,12 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 			pk[i].len = f[i].len;
 			ns->from_guest++;
 			ns->from_guest_bytes += f[i].len;
-			/* Hosts behind the NIC: their replies go straight back. */
+			/* Hosts behind the NIC: their replies go straight back. Learn
+			 * once per run of frames from the same source. */
 			if (f[i].len >= 14 &&
+			    (i == 0 || f[i - 1].len < 14 ||
+			     memcmp((const uint8_t *)f[i].data + 6, (const uint8_t *)f[i - 1].data + 6,
+				    6)) &&
 			    fwd_learn(d->fwd, (const uint8_t *)f[i].data + 6, (uint16_t)n->port->id,
 				      now))
 				eventfd_write(d->learn_efd, 1);
@@ -329,8 +333,6 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 			ns->fwd_unicast += done;
 			ns->drop_dest_full += got - done;
 		} else {
-			unsigned int best = 0;
-
 			for (pi = 0; pi < d->nports; pi++) {
 				struct port *dst = &d->ports[pi];
 				unsigned int done;
@@ -339,14 +341,11 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 					continue;
 				done = pollers_deliver(p, dst, qi, pk, got);
 				ns->flood_copies += done;
-				if (done > best)
-					best = done;
 			}
 			if (n->host)
 				for (i = 0; i < got; i++)
 					host_inject(n, f[i].data, f[i].len);
 			ns->fwd_flood += got;
-			(void)best;
 		}
 		afxdp_sock__rx_release(q, sk, f, got);
 		total += got;
@@ -424,7 +423,6 @@ int nic_send_frame(struct nic *n, const void *frame, uint32_t len)
 
 struct l2_scan {
 	struct daemon *d;
-	struct nic *n;
 	struct xvio_l2_key del[1024];
 	unsigned int ndel;
 };
@@ -455,7 +453,6 @@ int nic_l2_sync(struct daemon *d, struct nic *n)
 	if (!n->maps)
 		return 0;
 	sc.d = d;
-	sc.n = n;
 	sc.ndel = 0;
 	loader_maps__l2_foreach(n->maps, scan_l2, &sc);
 	for (i = 0; i < sc.ndel; i++)

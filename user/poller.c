@@ -131,6 +131,7 @@ static unsigned int forward_burst(struct poller *p, struct port *src, unsigned i
 	uint32_t now = atomic_load_explicit(&d->now, memory_order_relaxed);
 	unsigned int n, i, j, k, nflood = 0;
 	bool seen[XVIOD_MAX_PORTS] = { false };
+	uint8_t last_src[6] = { 0 };
 
 	n = vhu_vq__dequeue_burst(txvq, p->pkts, p->segs, BURST);
 	for (i = 0; i < n; i++) {
@@ -146,8 +147,13 @@ static unsigned int forward_burst(struct poller *p, struct port *src, unsigned i
 			continue;
 		}
 		frame_head(pk, eth, sizeof(eth));
-		if (fwd_learn(d->fwd, eth + 6, (uint16_t)src->id, now) && d->nic)
-			eventfd_write(d->learn_efd, 1); /* rare: a new or moved guest MAC */
+		/* Learn once per run of frames from the same source (a guest's
+		 * burst nearly always is one). */
+		if (memcmp(eth + 6, last_src, 6)) {
+			memcpy(last_src, eth + 6, 6);
+			if (fwd_learn(d->fwd, eth + 6, (uint16_t)src->id, now) && d->nic)
+				eventfd_write(d->learn_efd, 1); /* rare: new or moved MAC */
+		}
 		dst = fwd_is_group(eth) ? FWD_PORT_NONE : fwd_lookup(d->fwd, eth);
 		if (dst == FWD_PORT_NONE) {
 			p->dest[i] = DEST_FLOOD;

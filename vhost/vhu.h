@@ -71,7 +71,6 @@ struct vhu_vq_stats {
 	uint64_t drop_too_many_segs;	/* chain with more than VHU_MAX_SEGS buffers */
 	uint64_t drop_bad_hdr;		/* TX chain shorter than the virtio-net header */
 	uint64_t drop_disabled;		/* TX drained while the ring was disabled */
-	uint64_t drop_broken;		/* frames lost because the device is broken */
 	uint64_t calls;			/* call eventfd writes (guest interrupts) */
 	uint64_t calls_suppressed;	/* bursts that needed no interrupt */
 };

@@ -283,8 +283,9 @@ scenario packed "" ",packed_vq=1" "" 1
 scenario no_mrg_rxbuf "" ",mrg_rxbuf=0" "" 1
 XOPTS=(--cores 0,1)
 scenario two_queues_two_pollers ",queues=2" "" "" 2
-XOPTS=()
+XOPTS=(--poll interrupt) # sleep after every empty round: the kick path alone
 scenario client_mode "" "" "" 1 client
+XOPTS=()
 scenario_client_reconnect
 scenario_drops
 scenario_kill
