@@ -80,6 +80,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/demo.sh $(O)
 
+# Side by side with DPDK testpmd (net_af_xdp <-> net_vhost); BENCH_QUICK=1
+# for a short run. Results: $(O)/bench/results.{md,json,png}.
+bench:
+	$(Q)bash scripts/deps.sh frontend bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/bench.sh $(O)
+
 # Formatting report (STYLE.md via .clang-format) and the sanitizer unit tests.
 check: all
 	$(Q)n=0; for f in $$(git ls-files '*.c' '*.h'); do \
@@ -105,6 +112,7 @@ help:
 	@echo '  test        install test dependencies, build, run every test suite'
 	@echo '  test-unit | test-bpf | test-integ | test-frontend | test-guest   one suite'
 	@echo '  demo        boot a Linux guest on xvio behind a veth "NIC" and show traffic both ways'
+	@echo '  bench       xvio against DPDK testpmd on the same veth, guests and cores'
 	@echo '  check       clang-format dry run'
 	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 	@echo '  clean       remove $(O)/'

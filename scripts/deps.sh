@@ -18,7 +18,7 @@ PKGS_FRONTEND="dpdk-dev librte-net-af-xdp23"
 # The guest kernel is not installed on the host: scripts/guest-build.sh
 # fetches linux-image-amd64's package with `apt-get download` and unpacks it.
 PKGS_GUEST="qemu-system-x86 busybox-static cpio ethtool"
-PKGS_BENCH="linux-perf python3"
+PKGS_BENCH="linux-perf python3 gnuplot-nox"
 
 want=""
 [ $# -eq 0 ] && set -- build

@@ -36,3 +36,10 @@ $(O)/tests/unit/test_vhost: $(O)/san/tests/unit/test_vhost.o $(O)/san/tests/lib/
 	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^ -lpthread
 
 TEST_BINS += $(O)/tests/unit/test_vhost
+
+# make bench: the generator and latency probe.
+$(O)/tests/bench/xvio-gen: $(O)/tests/bench/xvio-gen.o $(TEST_LIB_OBJS) $(LOADER_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
+
+TEST_BINS += $(O)/tests/bench/xvio-gen

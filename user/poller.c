@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -338,6 +339,13 @@ int poller_start(struct daemon *d, struct poller *p)
 	err = pthread_create(&p->thread, NULL, poller_main, p);
 	if (err)
 		return -err;
+	{
+		char name[16];
+
+		/* top -H, perf and make bench tell the pollers apart by name */
+		snprintf(name, sizeof(name), "xvio-poll%u", p->id);
+		pthread_setname_np(p->thread, name);
+	}
 	p->running = true;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #  - on 2 cores each testpmd gets one CPU for both lcores (0@N,1@N).
 #
 #   tp_start NAME CPU VDEV_ARGS TESTPMD_ARGS...   start, wait for the prompt
+#   tp_start_vdevs NAME CPU "VDEV..." ARGS...      the same with any vdevs
 #   tp_cmd NAME "command"                          one interactive command
 #   tp_port_stat NAME rx|tx                        cumulative RX/TX-packets
 #   tp_rounds NAME N BURSTS                        N x (start tx_first BURSTS; stop)
@@ -26,14 +27,25 @@ _tp_files_rm() { # prefix
 
 tp_start() {
 	local name=$1 cpu=$2 vdev=$3; shift 3
+	tp_start_vdevs "$name" "$cpu" "net_virtio_user0,$vdev" "$@"
+}
+
+# Any vdevs (space-separated full --vdev values), e.g. the bench's anchor
+# "net_af_xdp0,iface=X net_vhost0,iface=SOCK". TP_NETNS runs it in a
+# namespace; TP_MEM sets -m (MiB, default 128).
+tp_start_vdevs() {
+	local name=$1 cpu=$2 vdevs=$3; shift 3
 	local prefix="${TOPO_ID:-xt}${name}" fifo="$TP_DIR/$name.fifo" log="$TP_DIR/$name.log"
-	local fd
+	local fd v
+	local -a pre=() vargs=()
 	_tp_files_rm "$prefix"
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	stdbuf -oL -eL dpdk-testpmd --lcores="0@$cpu,1@$cpu" --no-pci --iova-mode=va \
-		--single-file-segments -m 128 --file-prefix="$prefix" \
-		--vdev="net_virtio_user0,$vdev" -- -i --nb-cores=1 --total-num-mbufs=8192 "$@" \
+	[ -n "${TP_NETNS:-}" ] && pre=(ip netns exec "$TP_NETNS")
+	for v in $vdevs; do vargs+=("--vdev=$v"); done
+	"${pre[@]}" stdbuf -oL -eL dpdk-testpmd --lcores="0@$cpu,1@$cpu" --no-pci --iova-mode=va \
+		--single-file-segments -m "${TP_MEM:-128}" --file-prefix="$prefix" \
+		"${vargs[@]}" -- -i --nb-cores=1 --total-num-mbufs=8192 "$@" \
 		<"$fifo" >"$log" 2>&1 &
 	TP_PID[$name]=$!
 	topo_track_pid "${TP_PID[$name]}"
@@ -74,6 +86,23 @@ tp_port_stat() {
 		n=$(grep -E '^  TX-packets: [0-9]+ +TX-errors' "$log" | tail -1 | awk '{print $2}')
 	fi
 	echo "${n:-0}"
+}
+
+# The last "show port stats" block as "RX-packets TX-packets Rx-pps Tx-pps
+# RX-missed": the pps figures are testpmd's own average since the previous
+# show (its TSC clock), so two shows SECS apart give a rate over SECS.
+tp_port_stats() {
+	local name=$1 log="$TP_DIR/$1.log" before
+	before=$(grep -c 'NIC statistics for port 0' "$log")
+	tp_cmd "$name" "show port stats 0"
+	wait_for 10 _tp_more_stats "$log" "$before" || return 1
+	sleep 0.1
+	awk '/NIC statistics for port 0/ { rx = tx = rpps = tpps = miss = 0 }
+	     /^  RX-packets:/ { rx = $2; miss = $4 }
+	     /^  TX-packets:/ { tx = $2 }
+	     /^  Rx-pps:/ { rpps = $2 }
+	     /^  Tx-pps:/ { tpps = $2 }
+	     END { print rx, tx, rpps, tpps, miss }' "$log"
 }
 
 # Paced sending: each round sends BURSTS bursts of 32 per tx queue, then stops.

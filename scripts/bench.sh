@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench: xvio against the system users would pick instead, in one run,
+# on the same veth, generator, guests and cores.
+#
+#   bridge "xvio"  xviod --nic H --vhost ... --cores 0 --poll adaptive
+#   bridge "dpdk"  dpdk-testpmd net_af_xdp(H) <-> net_vhost, io forwarding,
+#                  forwarding lcore on CPU 0 (the anchor)
+#   guests         dpdk-testpmd net_virtio_user (rxonly / txonly / macswap)
+#   generator      build/tests/bench/xvio-gen tx: AF_XDP TX on the wire end
+#   wire sink      dpdk-testpmd net_af_xdp rxonly on the wire end
+#   latency        xvio-gen rtt: AF_PACKET probe, reflected by a macswap guest
+#
+# CPU 0 runs the bridge under test and nothing else of the bench; CPU 1 runs
+# the generator, the guests and the wire sink (and the kernel work of their
+# sends). Results: $O/bench/{raw.jsonl,results.json,results.md,results.png}.
+#
+# Knobs: BENCH_QUICK=1 (a short run), BENCH_TRIALS, BENCH_SECS, BENCH_ZL_SECS,
+# BENCH_ZL_STEPS, BENCH_BRIDGES ("xvio dpdk"), BENCH_XVIO_ARGS (extra xviod
+# options, e.g. "--poll busy"), BENCH_PERF=1 (perf profile of the poller).
+set -u
+O=$(cd "${1:?build dir}" && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/topo.sh"
+. "$ROOT/tests/lib/testpmd.sh"
+
+X="$O/xviod" XC="$O/xvioctl" GEN="$O/tests/bench/xvio-gen"
+OUT="$O/bench"
+RAW="$OUT/raw.jsonl"
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	TRIALS=1 SECS=2 ZL_SECS=2 ZL_STEPS=3 IDLE_SECS=3 RTT_COUNT=2000 SWEEP="0.25 0.5 0.75 1.0"
+else
+	TRIALS=3 SECS=5 ZL_SECS=10 ZL_STEPS=6 IDLE_SECS=10 RTT_COUNT=10000
+	SWEEP="0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0"
+fi
+TRIALS=${BENCH_TRIALS:-$TRIALS} SECS=${BENCH_SECS:-$SECS}
+ZL_SECS=${BENCH_ZL_SECS:-$ZL_SECS} ZL_STEPS=${BENCH_ZL_STEPS:-$ZL_STEPS}
+BRIDGES=${BENCH_BRIDGES:-xvio dpdk}
+RTT_RATE=2000
+CPU_B=0 CPU_L=1
+SIZES="64 1514"
+
+for t in dpdk-testpmd taskset gnuplot; do
+	command -v "$t" >/dev/null || { echo "bench: $t missing (scripts/deps.sh frontend bench)"; exit 1; }
+done
+[ -x "$GEN" ] && [ -x "$X" ] || { echo "bench: build first (make all)"; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs 2 CPUs (bridge on 0, load on 1)"; exit 1; }
+
+TMP=$(mktemp -d)
+TP_DIR="$TMP"
+CTL="$TMP/ctl.sock" S1="$TMP/g1.sock" S2="$TMP/g2.sock"
+G1=02:00:00:00:b0:01 G2=02:00:00:00:b0:02
+XPID="" BPID="" BRIDGE="" WIRE_MAC=""
+mkdir -p "$OUT"
+: >"$RAW"
+
+topo_init xb
+H=${TOPO_ID}h NS=${TOPO_ID}-wire P=${TOPO_ID}p
+
+cleanup() {
+	set +u
+	tp_cleanup
+	bridge_stop
+	topo_cleanup
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+record() { echo "$1" >>"$RAW"; }
+
+# ---- CPU accounting from /proc ------------------------------------------------
+# Per-thread ticks of process $1: "tid comm ticks" lines.
+thread_ticks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk -v tid="${t##*/}" '{ sub(/^[0-9]+ \(/, ""); n = index($0, ") ");
+			comm = substr($0, 1, n - 1); $0 = substr($0, n + 2);
+			gsub(/ /, "_", comm); print tid, comm, $12 + $13 }' "$t/stat" 2>/dev/null
+	done
+}
+# Busy jiffies of CPU $1 from /proc/stat: "busy total".
+cpu_ticks() {
+	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i;
+		print t - $5 - $6, t }' /proc/stat
+}
+# JSON {"comm":pct,...,"total":pct} of process $1 between snapshots $2 and
+# $3 (files of thread_ticks) over $4 seconds.
+thread_pct_json() {
+	awk -v secs="$4" -v hz="$(getconf CLK_TCK)" '
+		FNR == NR { a[$1] = $3; next }
+		{ d = $3 - ($1 in a ? a[$1] : 0); pct[$2] += 100 * d / hz / secs; tot += 100 * d / hz / secs }
+		END { printf "{"; s = ""; for (c in pct) if (pct[c] >= 0.05) { printf "%s\"%s\":%.1f", s, c, pct[c]; s = "," }
+		      printf "%s\"total\":%.1f}", s, tot }' "$2" "$3"
+}
+cpu_pct() { # before after: busy % of that CPU
+	echo "$1 $2" | awk '{ db = $3 - $1; dt = $4 - $2; printf "%.1f", dt ? 100 * db / dt : 0 }'
+}
+
+# A measurement window: runs "$@" (a sleep, normally) and sets WIN_THREADS
+# (bridge threads JSON) and WIN_CPU0 / WIN_CPU1 (busy % of each CPU).
+window() {
+	local secs=$1 c0a c1a c0b c1b; shift
+	thread_ticks "$BPID" >"$TMP/t0"
+	c0a=$(cpu_ticks 0) c1a=$(cpu_ticks 1)
+	"$@"
+	thread_ticks "$BPID" >"$TMP/t1"
+	c0b=$(cpu_ticks 0) c1b=$(cpu_ticks 1)
+	WIN_THREADS=$(thread_pct_json "$BPID" "$TMP/t0" "$TMP/t1" "$secs")
+	WIN_CPU0=$(cpu_pct "$c0a" "$c0b")
+	WIN_CPU1=$(cpu_pct "$c1a" "$c1b")
+}
+
+# ---- bridges ------------------------------------------------------------------
+# bridge_start xvio|dpdk nic|g2g
+bridge_start() {
+	BRIDGE=$1
+	rm -f "$CTL" "$S1" "$S2"
+	if [ "$1" = xvio ]; then
+		local ports=(--vhost "$S1,mac=$G1")
+		if [ "$2" = nic ]; then
+			ports+=(--nic "$H")
+		else
+			ports+=(--vhost "$S2,mac=$G2")
+		fi
+		# shellcheck disable=SC2086
+		"$X" --ctl "$CTL" "${ports[@]}" --cores "$CPU_B" --poll adaptive \
+			${BENCH_XVIO_ARGS:-} >>"$OUT/xviod.log" 2>&1 &
+		XPID=$!
+		BPID=$XPID
+		topo_track_pid "$XPID"
+		wait_for 15 test -S "$CTL" || { log "xviod did not start: $(tail -3 "$OUT/xviod.log")"; return 1; }
+	else
+		local vdevs="net_vhost0,iface=$S1,queues=1"
+		if [ "$2" = nic ]; then
+			vdevs="net_af_xdp0,iface=$H,start_queue=0,queue_count=1 $vdevs"
+		else
+			vdevs="$vdevs net_vhost1,iface=$S2,queues=1"
+		fi
+		TP_MEM=256 tp_start_vdevs anchor "$CPU_B" "$vdevs" --forward-mode=io --auto-start || return 1
+		BPID=${TP_PID[anchor]}
+	fi
+	log "bridge $1 ($2) up, pid $BPID"
+}
+
+bridge_stop() {
+	if [ -n "$XPID" ]; then
+		kill -TERM "$XPID" 2>/dev/null
+		wait "$XPID" 2>/dev/null
+		XPID=""
+	fi
+	[ -n "${TP_PID[anchor]:-}" ] && tp_stop anchor
+	ip link set dev "$H" xdp off 2>/dev/null
+	BPID=""
+}
+
+# guest NAME SOCK MAC MODE: a testpmd guest on CPU_L, forwarding started.
+guest() {
+	tp_start "$1" "$CPU_L" "path=$2,queue_size=1024,mac=$3" --forward-mode="$4" || return 1
+	wait_for 15 grep -q 'Link status.*up\|LSC event' "$(tp_log "$1")"
+	tp_cmd "$1" "start"
+	sleep 0.5
+}
+
+guest_mode() { # NAME MODE SIZE PEER
+	tp_cmd "$1" "stop"
+	tp_cmd "$1" "set fwd $2"
+	[ -n "${3:-}" ] && tp_cmd "$1" "set txpkts $3"
+	[ -n "${4:-}" ] && tp_cmd "$1" "set eth-peer 0 $4"
+	sleep 0.2
+}
+
+field() { echo "$1" | awk -v n="$2" '{ print $n }'; } # field "a b c" 2 -> b
+
+gen_bg() { # size rate secs outfile
+	taskset -c "$CPU_L" ip netns exec "$NS" "$GEN" tx "$P" --dst-mac "$G1" --size "$1" \
+		--rate "$2" --secs "$3" >"$4" 2>&1 &
+	GEN_PID=$!
+	topo_track_pid "$GEN_PID"
+}
+json_num() { grep -o "\"$2\":[0-9.]*" "$1" | head -1 | cut -d: -f2; }
+
+# ---- tests --------------------------------------------------------------------
+idle_cpu() {
+	sleep 1
+	window "$IDLE_SECS" sleep "$IDLE_SECS"
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"idle\",\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0}"
+	log "idle: bridge threads $WIN_THREADS, CPU0 ${WIN_CPU0}%"
+}
+
+nic_to_guest() { # size trial
+	local s0 s1 pps
+	gen_bg "$1" 0 $((SECS + 2)) "$TMP/gen"
+	sleep 1
+	s0=$(tp_port_stats g1)
+	window "$SECS" sleep "$SECS"
+	s1=$(tp_port_stats g1)
+	wait "$GEN_PID"
+	pps=$(field "$s1" 3)
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"nic_to_guest\",\"size\":$1,\"trial\":$2,\"pps\":$pps,\"offered_pps\":$(json_num "$TMP/gen" pps),\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0,\"cpu1\":$WIN_CPU1}"
+	log "nic->guest ${1}B #$2: $pps pps (offered $(json_num "$TMP/gen" pps)), bridge $WIN_THREADS"
+}
+
+# One paced trial: prints "sent received".
+paced() { # size rate secs
+	local a b sent
+	a=$(field "$(tp_port_stats g1)" 1)
+	gen_bg "$1" "$2" "$3" "$TMP/gen"
+	wait "$GEN_PID"
+	sleep 0.5
+	b=$(field "$(tp_port_stats g1)" 1)
+	sent=$(json_num "$TMP/gen" sent)
+	echo "${sent:-0} $((b - a))"
+}
+
+sweep() { # max_offered
+	local f rate r sent got
+	for f in $SWEEP; do
+		rate=$(awk -v m="$1" -v f="$f" 'BEGIN { printf "%d", m * f }')
+		r=$(paced 64 "$rate" "$SECS")
+		sent=$(field "$r" 1) got=$(field "$r" 2)
+		record "{\"bridge\":\"$BRIDGE\",\"test\":\"sweep\",\"size\":64,\"offered_pps\":$((sent / SECS)),\"pps\":$((got / SECS)),\"sent\":$sent,\"received\":$got}"
+		log "sweep 64B at $rate pps: sent $sent received $got"
+	done
+}
+
+zero_loss() { # max_offered
+	local lo=0 hi=$1 mid r sent got i
+	for ((i = 0; i < ZL_STEPS; i++)); do
+		mid=$(((lo + hi) / 2))
+		r=$(paced 64 "$mid" "$ZL_SECS")
+		sent=$(field "$r" 1) got=$(field "$r" 2)
+		log "zero-loss step $i: $mid pps for ${ZL_SECS}s: sent $sent received $got"
+		if [ "$sent" -gt 0 ] && [ "$got" -ge "$sent" ]; then lo=$mid; else hi=$mid; fi
+	done
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"zero_loss\",\"size\":64,\"pps\":$lo,\"trial_secs\":$ZL_SECS,\"steps\":$ZL_STEPS,\"search_max\":$1}"
+	log "zero-loss rate: $lo pps"
+}
+
+guest_to_nic() { # size trial
+	local s1 pps
+	guest_mode g1 txonly "$1" "$WIRE_MAC"
+	tp_cmd g1 "start"
+	sleep 1
+	tp_port_stats sink >/dev/null
+	window "$SECS" sleep "$SECS"
+	s1=$(tp_port_stats sink)
+	tp_cmd g1 "stop"
+	sleep 0.5
+	pps=$(field "$s1" 3)
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"guest_to_nic\",\"size\":$1,\"trial\":$2,\"pps\":$pps,\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0,\"cpu1\":$WIN_CPU1}"
+	log "guest->nic ${1}B #$2: $pps pps, bridge $WIN_THREADS"
+}
+
+latency() { # trial
+	local out
+	out=$(taskset -c "$CPU_L" ip netns exec "$NS" "$GEN" rtt "$P" --dst-mac "$G1" \
+		--count "$RTT_COUNT" --rate "$RTT_RATE")
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"latency\",\"trial\":$1,\"rate_pps\":$RTT_RATE,\"rtt\":$out}"
+	log "latency #$1: $out"
+}
+
+guest_to_guest() { # size trial
+	local s1 pps
+	guest_mode g1 txonly "$1" "$G2"
+	tp_cmd g1 "start"
+	sleep 1
+	tp_port_stats g2 >/dev/null
+	window "$SECS" sleep "$SECS"
+	s1=$(tp_port_stats g2)
+	tp_cmd g1 "stop"
+	sleep 0.5
+	pps=$(field "$s1" 3)
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"guest_to_guest\",\"size\":$1,\"trial\":$2,\"pps\":$pps,\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0,\"cpu1\":$WIN_CPU1}"
+	log "guest->guest ${1}B #$2: $pps pps, bridge $WIN_THREADS"
+}
+
+median_of() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ---- the run ------------------------------------------------------------------
+bash "$ROOT/scripts/deps.sh" frontend bench >/dev/null || { echo "bench: deps failed"; exit 1; }
+topo_pair "$H" "$NS" "$P" "" "" || { echo "bench: cannot create the veth pair"; exit 1; }
+ethtool -K "$P" tx off >/dev/null 2>&1
+WIRE_MAC=$(topo_mac "$P" "$NS")
+record "{\"test\":\"setup\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"cpu_model\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || dpkg-query -W -f='${Version}' librte-net-af-xdp23)\",\"trials\":$TRIALS,\"secs\":$SECS,\"placement\":{\"cpu$CPU_B\":\"bridge (xviod poller / anchor testpmd forwarding lcore)\",\"cpu$CPU_L\":\"generator, guests, wire sink\"}}"
+log "veth $H <-> $NS:$P; CPU $CPU_B: bridge; CPU $CPU_L: generator, guests, sink; $TRIALS trials of ${SECS}s"
+
+for b in $BRIDGES; do
+	# NIC <-> guest
+	bridge_start "$b" nic || exit 1
+	guest g1 "$S1" "$G1" rxonly || exit 1
+	idle_cpu
+	maxes=""
+	for size in $SIZES; do
+		for ((t = 1; t <= TRIALS; t++)); do
+			nic_to_guest "$size" "$t"
+			[ "$size" = 64 ] && maxes="$maxes $(json_num "$TMP/gen" pps)"
+		done
+	done
+	max=$(echo $maxes | median_of)
+	max=${max%.*}
+	sweep "$max"
+	zero_loss "$max"
+	TP_NETNS=$NS tp_start_vdevs sink "$CPU_L" "net_af_xdp0,iface=$P,start_queue=0,queue_count=1" \
+		--forward-mode=rxonly --auto-start || exit 1
+	for size in $SIZES; do
+		for ((t = 1; t <= TRIALS; t++)); do
+			guest_to_nic "$size" "$t"
+		done
+	done
+	tp_stop sink
+	ip -n "$NS" link set dev "$P" xdp off 2>/dev/null
+	guest_mode g1 macswap
+	tp_cmd g1 "start"
+	sleep 0.5
+	for ((t = 1; t <= TRIALS; t++)); do
+		latency "$t"
+	done
+	tp_stop g1
+	bridge_stop
+
+	# guest <-> guest
+	bridge_start "$b" g2g || exit 1
+	guest g1 "$S1" "$G1" rxonly || exit 1
+	guest g2 "$S2" "$G2" rxonly || exit 1
+	for size in $SIZES; do
+		for ((t = 1; t <= TRIALS; t++)); do
+			guest_to_guest "$size" "$t"
+		done
+	done
+	tp_stop g1
+	tp_stop g2
+	bridge_stop
+done
+
+python3 "$ROOT/scripts/bench-report.py" "$OUT" || exit 1
+cat "$OUT/results.md"

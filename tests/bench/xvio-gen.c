@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * xvio-gen: the traffic generator and latency probe of `make bench`.
+ *
+ *   xvio-gen tx IFNAME --dst-mac MAC [--src-mac MAC] [--size BYTES]
+ *            [--rate PPS] [--secs S] [--queue Q] [--batch N]
+ *       AF_XDP transmit-only socket (no XDP program needed): frames are
+ *       built once in the UMEM and sent in batches, paced by a token bucket
+ *       when --rate is given (0 = as fast as the kernel takes them).
+ *       Prints one JSON line: {"sent":N,"secs":S,"pps":R,"budget":B}
+ *
+ *   xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]
+ *       AF_PACKET probe at a low rate: each frame carries a send timestamp;
+ *       the reflected frame (a macswap guest sends it back) gives one
+ *       round-trip time. Prints JSON: sent, received and p50/p99/p99.9/max
+ *       in microseconds.
+ *
+ * Sizes are Ethernet frames as the kernel sees them: the 4-byte FCS is not
+ * counted (a veth has none).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <xdp/xsk.h>
+#include "loader.h"
+#include "../lib/pkt.h"
+
+#define NFRAMES 4096
+#define FRAME_SZ 2048
+#define RING 2048
+#define MAX_BATCH 256
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9 /* Linux 6.17 */
+#endif
+#define RTT_MAGIC 0x58525454u /* "XRTT" */
+
+static struct {
+	const char *ifname;
+	uint8_t dst_mac[6], src_mac[6];
+	bool have_dst, have_src;
+	size_t size;
+	double rate, secs;
+	unsigned int queue, batch;
+	unsigned long count;
+} o = { .size = 64, .secs = 5, .batch = 64, .count = 2000, .rate = 0 };
+
+static volatile sig_atomic_t stop;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "xvio-gen: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static void if_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
+		die(ifname, errno);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+}
+
+/* A UDP frame of exactly o.size bytes; @stamp words go first in the payload. */
+static void build(struct pkt *p, const void *stamp, size_t stamp_len)
+{
+	size_t hdr = 14 + 20 + 8, plen;
+
+	pkt_init(p);
+	pkt_eth(p, o.dst_mac, o.src_mac, ETH_P_IP);
+	pkt_ipv4(p, htonl(0xc6126401), htonl(0xc6126463), IPPROTO_UDP, 0, 0);
+	pkt_udp(p, 9000, 9001);
+	plen = o.size > hdr ? o.size - hdr : 0;
+	if (stamp_len > plen)
+		stamp_len = plen;
+	pkt_bytes(p, stamp, stamp_len);
+	pkt_zeros(p, plen - stamp_len);
+	pkt_finish(p);
+}
+
+static int cmd_tx(void)
+{
+	struct xsk_umem_config ucfg = { .fill_size = RING, .comp_size = RING,
+					.frame_size = FRAME_SZ };
+	struct xsk_socket_config scfg = {
+		.rx_size = 0, .tx_size = RING,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_USE_NEED_WAKEUP,
+	};
+	/* libxdp leaves the rings' cached indexes as it found them: zero them */
+	struct xsk_ring_prod fq = { 0 }, tx = { 0 };
+	struct xsk_ring_cons cq = { 0 };
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	unsigned int budget = RING, i, out = 0, next = 0;
+	uint64_t start, end, t, sent = 0, queued = 0;
+	struct pkt p;
+	void *area;
+	int err, fd;
+
+	area = mmap(NULL, (size_t)NFRAMES * FRAME_SZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		die("mmap", errno);
+	err = xsk_umem__create(&umem, area, (uint64_t)NFRAMES * FRAME_SZ, &fq, &cq, &ucfg);
+	if (err)
+		die("xsk_umem__create", -err);
+	err = xsk_socket__create(&xsk, o.ifname, o.queue, umem, NULL, &tx, &scfg);
+	if (err)
+		die("xsk_socket__create", -err);
+	fd = xsk_socket__fd(xsk);
+	/* Copy mode sends at most 32 frames per sendto unless told more
+	 * (Linux 6.17+); older kernels say ENOPROTOOPT and keep 32. */
+	if (setsockopt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget)))
+		budget = 32;
+	build(&p, NULL, 0);
+	for (i = 0; i < NFRAMES; i++)
+		memcpy((uint8_t *)area + (size_t)i * FRAME_SZ, p.buf, p.len);
+
+	start = now_ns();
+	end = start + (uint64_t)(o.secs * 1e9);
+	while (!stop && (t = now_ns()) < end) {
+		uint32_t idx, n, want = o.batch;
+
+		n = xsk_ring_cons__peek(&cq, RING, &idx);
+		if (n) {
+			xsk_ring_cons__release(&cq, n);
+			out -= n;
+			sent += n;
+		}
+		if (o.rate > 0) {
+			uint64_t allowed = (uint64_t)((double)(t - start) * o.rate / 1e9) + 1;
+
+			want = allowed > queued ? (uint32_t)(allowed - queued) : 0;
+			if (want > o.batch)
+				want = o.batch;
+			if (!want) {
+				/* Sleep off gaps longer than 50 us; spin shorter ones. */
+				double gap = (double)(queued + 1 - allowed + 1) * 1e9 / o.rate;
+
+				if (gap > 50000 && !out) {
+					struct timespec ts = { 0, (long)(gap - 20000) };
+
+					nanosleep(&ts, NULL);
+				}
+				continue;
+			}
+		}
+		if (want > NFRAMES - out)
+			want = NFRAMES - out;
+		n = want ? xsk_ring_prod__reserve(&tx, want, &idx) : 0;
+		for (i = 0; i < n; i++) {
+			struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx, idx + i);
+
+			d->addr = (uint64_t)next * FRAME_SZ;
+			d->len = (uint32_t)p.len;
+			d->options = 0;
+			next = (next + 1) % NFRAMES;
+		}
+		if (n) {
+			xsk_ring_prod__submit(&tx, n);
+			out += n;
+			queued += n;
+		}
+		if (out && sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+		    errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+			die("sendto", errno);
+	}
+	t = now_ns();
+	/* Collect what is still completing, briefly. */
+	for (i = 0; i < 100 && out; i++) {
+		uint32_t idx, n = xsk_ring_cons__peek(&cq, RING, &idx);
+
+		if (n) {
+			xsk_ring_cons__release(&cq, n);
+			out -= n;
+			sent += n;
+		} else {
+			sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+			usleep(1000);
+		}
+	}
+	printf("{\"sent\":%llu,\"secs\":%.3f,\"pps\":%.0f,\"size\":%zu,\"budget\":%u}\n",
+	       (unsigned long long)sent, (double)(t - start) / 1e9,
+	       (double)sent * 1e9 / (double)(t - start), p.len, budget);
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	munmap(area, (size_t)NFRAMES * FRAME_SZ);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(const uint64_t *v, unsigned long n, double q)
+{
+	unsigned long i;
+
+	if (!n)
+		return -1;
+	i = (unsigned long)(q * (double)(n - 1) + 0.5);
+	return (double)v[i] / 1000.0;
+}
+
+static int cmd_rtt(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	uint64_t *rtt = calloc(o.count, sizeof(*rtt));
+	uint64_t start, gap, deadline;
+	unsigned long sent = 0, got = 0, bad = 0;
+	uint8_t buf[2048];
+	struct pkt p;
+	int fd;
+
+	if (!rtt)
+		die("calloc", ENOMEM);
+	if (o.rate <= 0)
+		o.rate = 1000;
+	gap = (uint64_t)(1e9 / o.rate);
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (fd < 0)
+		die("AF_PACKET socket", errno);
+	sll.sll_ifindex = (int)if_nametoindex(o.ifname);
+	if (!sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		die(o.ifname, errno ? errno : ENODEV);
+
+	start = now_ns();
+	deadline = start;
+	while (!stop) {
+		uint64_t t = now_ns();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int to;
+
+		if (sent < o.count && t >= deadline) {
+			uint32_t stamp[4] = { htonl(RTT_MAGIC), htonl((uint32_t)sent) };
+			uint64_t ts = now_ns();
+
+			memcpy(&stamp[2], &ts, sizeof(ts));
+			build(&p, stamp, sizeof(stamp));
+			if (send(fd, p.buf, p.len, 0) < 0)
+				die("send", errno);
+			sent++;
+			deadline += gap;
+			continue;
+		}
+		if (sent >= o.count && t > deadline + 200000000ull)
+			break; /* 200 ms for the last replies */
+		to = sent < o.count ? (int)((deadline - t) / 1000000) : 50;
+		if (poll(&pfd, 1, to) <= 0)
+			continue;
+		for (;;) {
+			struct sockaddr_ll from;
+			socklen_t fl = sizeof(from);
+			ssize_t r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+					     (struct sockaddr *)&from, &fl);
+			uint64_t rx = now_ns(), ts;
+			uint32_t magic, seq;
+			size_t off = 14 + 20 + 8;
+
+			if (r < 0)
+				break;
+			if (from.sll_pkttype == PACKET_OUTGOING || (size_t)r < off + 16)
+				continue;
+			memcpy(&magic, buf + off, 4);
+			if (ntohl(magic) != RTT_MAGIC)
+				continue;
+			memcpy(&seq, buf + off + 4, 4);
+			memcpy(&ts, buf + off + 8, 8);
+			seq = ntohl(seq);
+			if (seq >= sent || ts < start || ts > rx || got >= o.count) {
+				bad++;
+				continue;
+			}
+			rtt[got++] = rx - ts;
+		}
+	}
+	qsort(rtt, got, sizeof(*rtt), cmp_u64);
+	printf("{\"sent\":%lu,\"received\":%lu,\"bad\":%lu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+	       "\"p999_us\":%.1f,\"max_us\":%.1f}\n",
+	       sent, got, bad, pct(rtt, got, 0.5), pct(rtt, got, 0.99), pct(rtt, got, 0.999),
+	       got ? (double)rtt[got - 1] / 1000.0 : -1.0);
+	close(fd);
+	free(rtt);
+	return got ? 0 : 1;
+}
+
+static void usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: xvio-gen tx IFNAME --dst-mac MAC [--src-mac MAC] [--size B] [--rate PPS]\n"
+		"                [--secs S] [--queue Q] [--batch N]\n"
+		"       xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]\n");
+	exit(code);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dst-mac", required_argument, NULL, 'd' }, { "src-mac", required_argument, NULL, 's' },
+		{ "size", required_argument, NULL, 'z' },    { "rate", required_argument, NULL, 'r' },
+		{ "secs", required_argument, NULL, 't' },    { "queue", required_argument, NULL, 'q' },
+		{ "batch", required_argument, NULL, 'b' },   { "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },	     { 0 }
+	};
+	const char *cmd;
+	int c;
+
+	if (argc < 3)
+		usage(argc > 1 && !strcmp(argv[1], "--help") ? 0 : 2);
+	cmd = argv[1];
+	o.ifname = argv[2];
+	optind = 3;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *e = NULL;
+
+		switch (c) {
+		case 'd':
+			if (loader_parse_mac(optarg, o.dst_mac))
+				usage(2);
+			o.have_dst = true;
+			break;
+		case 's':
+			if (loader_parse_mac(optarg, o.src_mac))
+				usage(2);
+			o.have_src = true;
+			break;
+		case 'z':
+			o.size = strtoul(optarg, &e, 0);
+			if (*e || o.size < 60 || o.size > FRAME_SZ - 256) {
+				fprintf(stderr, "xvio-gen: --size %s: 60..%d bytes\n", optarg,
+					FRAME_SZ - 256);
+				exit(2);
+			}
+			break;
+		case 'r':
+			o.rate = strtod(optarg, &e);
+			break;
+		case 't':
+			o.secs = strtod(optarg, &e);
+			break;
+		case 'q':
+			o.queue = (unsigned int)strtoul(optarg, &e, 0);
+			break;
+		case 'b':
+			o.batch = (unsigned int)strtoul(optarg, &e, 0);
+			if (!o.batch || o.batch > MAX_BATCH)
+				usage(2);
+			break;
+		case 'c':
+			o.count = strtoul(optarg, &e, 0);
+			break;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+		if (e && *e) {
+			fprintf(stderr, "xvio-gen: bad number '%s'\n", optarg);
+			exit(2);
+		}
+	}
+	if (!o.have_dst) {
+		fprintf(stderr, "xvio-gen: --dst-mac is required\n");
+		exit(2);
+	}
+	if (!o.have_src)
+		if_mac(o.ifname, o.src_mac);
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	if (!strcmp(cmd, "tx"))
+		return cmd_tx();
+	if (!strcmp(cmd, "rtt"))
+		return cmd_rtt();
+	usage(2);
+	return 2;
+}
