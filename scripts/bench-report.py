@@ -1,1 +1,194 @@
-import sys; print("report todo")
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""make bench's report: raw.jsonl -> results.json, results.md, results.png.
+
+Every figure is the median of its trials with min and max; ratios are
+xvio / anchor (DPDK testpmd) of the medians. Standard library only; the plot
+is drawn by gnuplot.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+OUT = sys.argv[1]
+ROWS = [json.loads(l) for l in open(os.path.join(OUT, "raw.jsonl")) if l.strip()]
+SETUP = next((r for r in ROWS if r.get("test") == "setup"), {})
+BRIDGES = [b for b in ("xvio", "dpdk") if any(r.get("bridge") == b for r in ROWS)]
+NAMES = {"xvio": "xvio", "dpdk": "DPDK testpmd (anchor)"}
+
+
+def stat(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+def rows(bridge, test, size=None):
+    return [r for r in ROWS if r.get("bridge") == bridge and r.get("test") == test
+            and (size is None or r.get("size") == size)]
+
+
+def ratio(a, b):
+    if not a or not b or not b["median"]:
+        return None
+    return a["median"] / b["median"]
+
+
+res = {"setup": SETUP, "throughput": {}, "zero_loss": {}, "latency": {}, "idle_cpu": {},
+       "load_cpu": {}, "targets": []}
+
+# ---- throughput ----------------------------------------------------------------
+for test in ("nic_to_guest", "guest_to_nic", "guest_to_guest"):
+    for size in (64, 1514):
+        entry = {}
+        for b in BRIDGES:
+            rs = rows(b, test, size)
+            s = stat([r["pps"] for r in rs])
+            if s:
+                s["gbps"] = s["median"] * size * 8 / 1e9
+                s["bridge_cpu"] = stat([r["threads"]["total"] for r in rs])
+                s["cpu0"] = stat([r.get("cpu0") for r in rs])
+                # core time per frame on the bridge's CPU
+                if s["median"]:
+                    s["ns_per_frame"] = s["cpu0"]["median"] / 100 * 1e9 / s["median"]
+            entry[b] = s
+        entry["ratio"] = ratio(entry.get("xvio"), entry.get("dpdk"))
+        res["throughput"][f"{test}/{size}"] = entry
+
+for b in BRIDGES:
+    zl = rows(b, "zero_loss")
+    if zl:
+        res["zero_loss"][b] = zl[-1]["pps"]
+    idle = rows(b, "idle")
+    if idle:
+        res["idle_cpu"][b] = {"bridge_threads_pct": idle[-1]["threads"]["total"],
+                              "cpu0_pct": idle[-1]["cpu0"]}
+for b in ("xvio", "xvio-busy", "dpdk"):
+    lat = [r["rtt"] for r in ROWS if r.get("test") == "latency" and r.get("bridge") == b]
+    if lat:
+        res["latency"][b] = {k: stat([l[k] for l in lat if l["received"]])
+                             for k in ("p50_us", "p99_us", "p999_us")}
+        res["latency"][b]["lost"] = sum(l["sent"] - l["received"] for l in lat)
+        res["latency"][b]["rate_pps"] = next(r["rate_pps"] for r in ROWS
+                                             if r.get("test") == "latency" and r.get("bridge") == b)
+
+
+# ---- targets -------------------------------------------------------------------
+def target(name, ok, detail):
+    res["targets"].append({"target": name, "met": ok, "detail": detail})
+
+
+for test, label in (("guest_to_nic/64", "guest -> NIC"), ("nic_to_guest/64", "NIC -> guest")):
+    r = res["throughput"][test]["ratio"]
+    target(f"{label} 64 B throughput >= 1.3x anchor", r is not None and r >= 1.3,
+           "ratio %s" % (f"{r:.2f}" if r else "n/a"))
+xmax = res["throughput"]["nic_to_guest/64"].get("xvio")
+if "xvio" in res["zero_loss"] and xmax:
+    frac = res["zero_loss"]["xvio"] / xmax["median"]
+    target("zero-loss rate >= 90 % of xvio's max (NIC -> guest 64 B)", frac >= 0.9,
+           f"{res['zero_loss']['xvio']:.0f} of {xmax['median']:.0f} pps = {100 * frac:.0f} %")
+if "xvio" in res["idle_cpu"]:
+    v = res["idle_cpu"]["xvio"]["bridge_threads_pct"]
+    target("idle CPU <= 1 % (adaptive)", v <= 1.0, f"{v:.1f} % of a core")
+if "xvio" in res["latency"] and "dpdk" in res["latency"]:
+    a = res["latency"]["xvio"]["p99_us"]["median"]
+    d = res["latency"]["dpdk"]["p99_us"]["median"]
+    target("latency p99 no worse than anchor (adaptive)", a <= d, f"{a:.0f} us vs {d:.0f} us")
+    if "xvio-busy" in res["latency"]:
+        a = res["latency"]["xvio-busy"]["p99_us"]["median"]
+        target("latency p99 no worse than anchor (--poll busy)", a <= d,
+               f"{a:.0f} us vs {d:.0f} us")
+
+json.dump(res, open(os.path.join(OUT, "results.json"), "w"), indent=1)
+
+
+# ---- Markdown ------------------------------------------------------------------
+def fmt(s, scale=1e6, unit="", digits=3):
+    if not s:
+        return "n/a"
+    return f"{s['median'] / scale:.{digits}f}{unit} ({s['min'] / scale:.{digits}f}-{s['max'] / scale:.{digits}f})"
+
+
+md = []
+md.append(f"# xvio bench, {SETUP.get('kernel', '?')}, {SETUP.get('cpus', '?')} CPUs "
+          f"({SETUP.get('cpu_model', '?')}), DPDK {SETUP.get('dpdk', '?')}")
+md.append("")
+md.append("Core placement: " + "; ".join(f"{k}: {v}" for k, v in SETUP.get("placement", {}).items()))
+md.append(f"Trials: {SETUP.get('trials')} per figure, median (min-max). Frame sizes exclude the FCS.")
+md.append("")
+md.append("| path | size | xvio Mpps | anchor Mpps | xvio / anchor | xvio Gbit/s | anchor Gbit/s "
+          "| bridge CPU xvio / anchor | core ns per frame xvio / anchor |")
+md.append("|---|---|---|---|---|---|---|---|---|")
+for key, e in res["throughput"].items():
+    test, size = key.split("/")
+    x, d = e.get("xvio"), e.get("dpdk")
+    md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        test.replace("_", " "), size, fmt(x), fmt(d),
+        f"{e['ratio']:.2f}" if e["ratio"] else "n/a",
+        f"{x['gbps']:.2f}" if x else "n/a", f"{d['gbps']:.2f}" if d else "n/a",
+        " / ".join(f"{s['bridge_cpu']['median']:.0f} %" if s else "n/a" for s in (x, d)),
+        " / ".join(f"{s['ns_per_frame']:.0f}" if s and s.get("ns_per_frame") else "n/a"
+                   for s in (x, d))))
+md.append("")
+if res["zero_loss"]:
+    md.append("Zero-loss rate (NIC -> guest, 64 B, %s s trials, binary search): %s" % (
+        next((r["trial_secs"] for r in ROWS if r.get("test") == "zero_loss"), "?"),
+        ", ".join(f"{NAMES[b]} {v / 1e6:.3f} Mpps" for b, v in res["zero_loss"].items())))
+    md.append("")
+if res["latency"]:
+    md.append("| round trip (NIC -> guest macswap -> NIC) | rate | p50 us | p99 us | p99.9 us | lost |")
+    md.append("|---|---|---|---|---|---|")
+    for b, l in res["latency"].items():
+        md.append(f"| {b} | {l['rate_pps']} pps | {fmt(l['p50_us'], 1, '', 0)} | "
+                  f"{fmt(l['p99_us'], 1, '', 0)} | {fmt(l['p999_us'], 1, '', 0)} | {l['lost']} |")
+    md.append("")
+if res["idle_cpu"]:
+    md.append("Idle CPU of the bridge (guest attached, no traffic): " + ", ".join(
+        f"{NAMES[b]} {v['bridge_threads_pct']:.1f} % of a core" for b, v in res["idle_cpu"].items()))
+    md.append("")
+md.append("| target | met | measured |")
+md.append("|---|---|---|")
+for t in res["targets"]:
+    md.append(f"| {t['target']} | {'yes' if t['met'] else 'NO'} | {t['detail']} |")
+md.append("")
+md.append("![throughput against offered load](results.png)")
+open(os.path.join(OUT, "results.md"), "w").write("\n".join(md) + "\n")
+
+# ---- plot ----------------------------------------------------------------------
+dat = os.path.join(OUT, "sweep.dat")
+with open(dat, "w") as f:
+    for b in BRIDGES:
+        for size in (64, 1514):
+            pts = {}
+            for r in rows(b, "sweep", size):
+                pts.setdefault(r["rate"], []).append((r["offered_pps"], r["pps"], r["cpu0"]))
+            f.write(f"# {b} {size}\n")
+            for rate in sorted(pts):
+                v = pts[rate]
+                f.write("%f %f %f\n" % (statistics.median(p[0] for p in v) / 1e6,
+                                        statistics.median(p[1] for p in v) / 1e6,
+                                        statistics.median(p[2] for p in v)))
+            f.write("\n\n")
+series = [(b, s) for b in BRIDGES for s in (64, 1514)]
+plots = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints title '{NAMES[b]} {s} B'"
+                  for i, (b, s) in enumerate(series))
+cpu = ", ".join(f"'{dat}' index {i} using 1:3 with linespoints title '{NAMES[b]} {s} B'"
+                for i, (b, s) in enumerate(series))
+gp = f"""set terminal png size 1100,480
+set output '{os.path.join(OUT, "results.png")}'
+set multiplot layout 1,2 title 'NIC -> guest on veth (generator and guest share CPU 1; bridge on CPU 0)'
+set xlabel 'offered (Mpps)'
+set ylabel 'delivered to the guest (Mpps)'
+set key top left
+set grid
+plot {plots}, x title 'offered' dashtype 2
+set ylabel 'CPU 0 busy (%) (the bridge core)'
+set yrange [0:105]
+plot {cpu}
+unset multiplot
+"""
+subprocess.run(["gnuplot"], input=gp.encode(), check=True)
+print(f"bench: wrote {OUT}/results.md, results.json, results.png")

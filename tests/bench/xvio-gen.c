@@ -3,11 +3,26 @@
  * xvio-gen: the traffic generator and latency probe of `make bench`.
  *
  *   xvio-gen tx IFNAME --dst-mac MAC [--src-mac MAC] [--size BYTES]
- *            [--rate PPS] [--secs S] [--queue Q] [--batch N]
- *       AF_XDP transmit-only socket (no XDP program needed): frames are
- *       built once in the UMEM and sent in batches, paced by a token bucket
- *       when --rate is given (0 = as fast as the kernel takes them).
- *       Prints one JSON line: {"sent":N,"secs":S,"pps":R,"budget":B}
+ *            [--rate PPS] [--secs S] [--queue Q] [--batch N] [--mode M]
+ *       --mode afxdp (default): an AF_XDP transmit-only socket (copy mode
+ *       on veth), frames built once in the UMEM.
+ *       --mode xdp: BPF_PROG_RUN with live frames runs an XDP_TX
+ *       program on IFNAME, so each batch goes straight to the device's
+ *       ndo_xdp_xmit (on a veth: into the peer's XDP receive ring) with no
+ *       socket buffer; frames the peer's ring has no room for are dropped
+ *       there, as a NIC drops what its host does not take in time.
+ *       Each BPF_PROG_RUN call sets up a page pool (about a millisecond
+ *       here), so this mode needs batches of thousands to be fast and
+ *       cannot pace finely; make bench uses afxdp.
+ *       Batches are paced when --rate is given (0 = as fast as possible):
+ *       the sender sleeps between batches, so it leaves a shared CPU alone.
+ *       Prints one JSON line: {"sent":N,"secs":S,"pps":R,...}
+ *
+ *   xvio-gen sink IFNAME [--secs S]
+ *       attaches an XDP_DROP program to IFNAME (native mode) for S seconds
+ *       and reports how many frames the device received meanwhile: a wire
+ *       sink that costs no CPU of its own beyond the driver's receive path.
+ *       Prints {"received":N,"secs":S,"pps":R}.
  *
  *   xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]
  *       AF_PACKET probe at a low rate: each frame carries a send timestamp;
@@ -35,6 +50,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
 #include <xdp/xsk.h>
 #include "loader.h"
 #include "../lib/pkt.h"
@@ -56,7 +75,8 @@ static struct {
 	double rate, secs;
 	unsigned int queue, batch;
 	unsigned long count;
-} o = { .size = 64, .secs = 5, .batch = 64, .count = 2000, .rate = 0 };
+	bool afxdp;
+} o = { .size = 64, .secs = 5, .batch = 64, .count = 2000, .rate = 0, .afxdp = true };
 
 static volatile sig_atomic_t stop;
 
@@ -107,6 +127,67 @@ static void build(struct pkt *p, const void *stamp, size_t stamp_len)
 	pkt_bytes(p, stamp, stamp_len);
 	pkt_zeros(p, plen - stamp_len);
 	pkt_finish(p);
+}
+
+/* Sleep until @due (CLOCK_MONOTONIC ns) when it is ahead of @t. */
+static bool wait_due(uint64_t due, uint64_t t)
+{
+	struct timespec ts = { (time_t)(due / 1000000000ull), (long)(due % 1000000000ull) };
+
+	if (due <= t + 2000)
+		return false;
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	return true;
+}
+
+static int cmd_tx_xdp(void)
+{
+	/* r0 = XDP_TX; exit */
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_TX },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	uint64_t start, end, t, sent = 0, calls = 0;
+	int ifindex = (int)if_nametoindex(o.ifname), fd;
+	struct xdp_md ctx = { 0 };
+	struct pkt p;
+
+	if (!ifindex)
+		die(o.ifname, ENODEV);
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvio_gen", "GPL", insns, 2, NULL);
+	if (fd < 0)
+		die("loading the XDP_TX program", errno);
+	build(&p, NULL, 0);
+	ctx.data_end = (uint32_t)p.len;
+	ctx.ingress_ifindex = (uint32_t)ifindex;
+	start = now_ns();
+	end = start + (uint64_t)(o.secs * 1e9);
+	while (!stop && (t = now_ns()) < end) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.buf, .data_size_in = (uint32_t)p.len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = o.batch,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = o.batch > 256 ? 256 : o.batch);
+
+		if (o.rate > 0) {
+			uint64_t due = start + (uint64_t)((double)sent * 1e9 / o.rate);
+
+			if (wait_due(due, t))
+				continue;
+			if (t > due + 1000000ull) /* > 1 ms behind: no catch-up burst */
+				sent = (uint64_t)((double)(t - start) * o.rate / 1e9);
+		}
+		if (bpf_prog_test_run_opts(fd, &opts))
+			die("BPF_PROG_RUN (live frames)", errno);
+		sent += o.batch;
+		calls++;
+	}
+	t = now_ns();
+	if (o.rate > 0) /* catch-up skips are not frames */
+		sent = calls * o.batch;
+	printf("{\"sent\":%llu,\"secs\":%.3f,\"pps\":%.0f,\"size\":%zu,\"mode\":\"xdp\"}\n",
+	       (unsigned long long)sent, (double)(t - start) / 1e9,
+	       (double)sent * 1e9 / (double)(t - start), p.len);
+	close(fd);
+	return 0;
 }
 
 static int cmd_tx(void)
@@ -160,22 +241,24 @@ static int cmd_tx(void)
 			sent += n;
 		}
 		if (o.rate > 0) {
-			uint64_t allowed = (uint64_t)((double)(t - start) * o.rate / 1e9) + 1;
+			/* Batch k is due at start + k * batch / rate: sleep (never
+			 * spin) until then, so a generator sharing its CPU with a
+			 * guest leaves that CPU to the guest between batches. A
+			 * generator that fell behind does not burst to catch up. */
+			uint64_t due = start + (uint64_t)((double)queued * 1e9 / o.rate);
 
-			want = allowed > queued ? (uint32_t)(allowed - queued) : 0;
-			if (want > o.batch)
-				want = o.batch;
-			if (!want) {
-				/* Sleep off gaps longer than 50 us; spin shorter ones. */
-				double gap = (double)(queued + 1 - allowed + 1) * 1e9 / o.rate;
+			if (due > t + 2000) {
+				struct timespec ts = { (time_t)(due / 1000000000ull),
+						       (long)(due % 1000000000ull) };
 
-				if (gap > 50000 && !out) {
-					struct timespec ts = { 0, (long)(gap - 20000) };
-
-					nanosleep(&ts, NULL);
-				}
+				if (!out)
+					clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+				else
+					sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
 				continue;
 			}
+			if (t > due + 1000000ull) /* > 1 ms behind: skip ahead */
+				queued = (uint64_t)((double)(t - start) * o.rate / 1e9);
 		}
 		if (want > NFRAMES - out)
 			want = NFRAMES - out;
@@ -217,6 +300,55 @@ static int cmd_tx(void)
 	xsk_socket__delete(xsk);
 	xsk_umem__delete(umem);
 	munmap(area, (size_t)NFRAMES * FRAME_SZ);
+	return 0;
+}
+
+static uint64_t rx_packets(void)
+{
+	char path[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets", o.ifname);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &v) != 1)
+		die(path, errno ? errno : EIO);
+	fclose(f);
+	return v;
+}
+
+static int cmd_sink(void)
+{
+	/* r0 = XDP_DROP; exit */
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_DROP },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int ifindex = (int)if_nametoindex(o.ifname), fd;
+	uint64_t a, b, t0, t1;
+	struct timespec ts;
+
+	if (!ifindex)
+		die(o.ifname, ENODEV);
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvio_sink", "GPL", insns, 2, NULL);
+	if (fd < 0)
+		die("loading the XDP_DROP program", errno);
+	if (bpf_xdp_attach(ifindex, fd, XDP_FLAGS_DRV_MODE, NULL))
+		die("attaching the sink (native XDP)", errno);
+	/* Let frames already in flight land before counting. */
+	usleep(100000);
+	a = rx_packets();
+	t0 = now_ns();
+	ts.tv_sec = (time_t)o.secs;
+	ts.tv_nsec = (long)((o.secs - (double)ts.tv_sec) * 1e9);
+	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	b = rx_packets();
+	t1 = now_ns();
+	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	close(fd);
+	printf("{\"received\":%llu,\"secs\":%.3f,\"pps\":%.0f}\n", (unsigned long long)(b - a),
+	       (double)(t1 - t0) / 1e9, (double)(b - a) * 1e9 / (double)(t1 - t0));
 	return 0;
 }
 
@@ -264,7 +396,8 @@ static int cmd_rtt(void)
 	while (!stop) {
 		uint64_t t = now_ns();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int to;
+		struct timespec to;
+		uint64_t wait_ns;
 
 		if (sent < o.count && t >= deadline) {
 			uint32_t stamp[4] = { htonl(RTT_MAGIC), htonl((uint32_t)sent) };
@@ -280,8 +413,12 @@ static int cmd_rtt(void)
 		}
 		if (sent >= o.count && t > deadline + 200000000ull)
 			break; /* 200 ms for the last replies */
-		to = sent < o.count ? (int)((deadline - t) / 1000000) : 50;
-		if (poll(&pfd, 1, to) <= 0)
+		/* Sleep exactly until the next send (the probe may run
+		 * SCHED_FIFO beside a guest: it must never spin). */
+		wait_ns = sent < o.count ? (deadline > t ? deadline - t : 0) : 50000000ull;
+		to.tv_sec = (time_t)(wait_ns / 1000000000ull);
+		to.tv_nsec = (long)(wait_ns % 1000000000ull);
+		if (ppoll(&pfd, 1, &to, NULL) <= 0)
 			continue;
 		for (;;) {
 			struct sockaddr_ll from;
@@ -323,7 +460,8 @@ static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvio-gen tx IFNAME --dst-mac MAC [--src-mac MAC] [--size B] [--rate PPS]\n"
-		"                [--secs S] [--queue Q] [--batch N]\n"
+		"                [--secs S] [--queue Q] [--batch N] [--mode xdp|afxdp]\n"
+		"       xvio-gen sink IFNAME [--secs S]\n"
 		"       xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]\n");
 	exit(code);
 }
@@ -335,7 +473,8 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 'z' },    { "rate", required_argument, NULL, 'r' },
 		{ "secs", required_argument, NULL, 't' },    { "queue", required_argument, NULL, 'q' },
 		{ "batch", required_argument, NULL, 'b' },   { "count", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 }
+		{ "mode", required_argument, NULL, 'm' },    { "help", no_argument, NULL, 'h' },
+		{ 0 }
 	};
 	const char *cmd;
 	int c;
@@ -378,11 +517,18 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.batch = (unsigned int)strtoul(optarg, &e, 0);
-			if (!o.batch || o.batch > MAX_BATCH)
+			if (!o.batch || o.batch > (o.afxdp ? MAX_BATCH : 1000000u))
 				usage(2);
 			break;
 		case 'c':
 			o.count = strtoul(optarg, &e, 0);
+			break;
+		case 'm':
+			if (strcmp(optarg, "xdp") && strcmp(optarg, "afxdp")) {
+				fprintf(stderr, "xvio-gen: --mode %s: xdp or afxdp\n", optarg);
+				exit(2);
+			}
+			o.afxdp = !strcmp(optarg, "afxdp");
 			break;
 		case 'h':
 			usage(0);
@@ -395,7 +541,7 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
-	if (!o.have_dst) {
+	if (!o.have_dst && strcmp(cmd, "sink")) {
 		fprintf(stderr, "xvio-gen: --dst-mac is required\n");
 		exit(2);
 	}
@@ -404,7 +550,9 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 	if (!strcmp(cmd, "tx"))
-		return cmd_tx();
+		return o.afxdp ? cmd_tx() : cmd_tx_xdp();
+	if (!strcmp(cmd, "sink"))
+		return cmd_sink();
 	if (!strcmp(cmd, "rtt"))
 		return cmd_rtt();
 	usage(2);
