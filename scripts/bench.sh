@@ -126,7 +126,7 @@ bridge_start() {
 	if [ "$1" = xvio ]; then
 		local ports=(--vhost "$S1,mac=$G1")
 		if [ "$2" = nic ]; then
-			ports+=(--nic "$H")
+			ports+=(--nic "$H${BENCH_XVIO_NIC_OPTS:+,$BENCH_XVIO_NIC_OPTS}")
 		else
 			ports+=(--vhost "$S2,mac=$G2")
 		fi

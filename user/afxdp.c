@@ -16,6 +16,10 @@
 #include <linux/if_xdp.h>
 #include "afxdp.h"
 
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9
+#endif
+
 int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
 		     struct afxdp_queue **out)
 {
@@ -136,6 +140,15 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_s
 	}
 	s->fd = xsk_socket__fd(s->xsk);
 	s->port = port;
+	/* Copy mode hands the driver at most 32 frames per sendto unless told
+	 * more (Linux 6.17+): let one kick send everything queued. Older
+	 * kernels answer ENOPROTOOPT and keep 32. */
+	if (!q->zerocopy) {
+		unsigned int budget = q->ring_size;
+
+		q->tx_budget = setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
+					  sizeof(budget)) ? 32 : budget;
+	}
 	q->nsocks++;
 	if (q->nsocks == 1)
 		afxdp_queue__refill(q, q->fq_size);

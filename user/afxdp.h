@@ -57,6 +57,7 @@ struct afxdp_queue {
 	uint32_t nframes;
 	uint32_t fq_size;
 	uint32_t ring_size;
+	uint32_t tx_budget;	/* frames one copy-mode sendto may send */
 	uint64_t *free;		/* free-list stack of frame addresses */
 	uint32_t nfree;
 	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
