@@ -42,6 +42,7 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 
 	memset(n, 0, sizeof(*n));
 	n->host = true;
+	n->busy_poll = NIC_BUSY_POLL_AUTO;
 	n->inject_fd = -1;
 	snprintf(buf, sizeof(buf), "%s", arg);
 	tok = strtok_r(buf, ",", &save);
@@ -213,6 +214,18 @@ int nic_setup(struct daemon *d, struct nic *n)
 			}
 		}
 	}
+	/* Busy polling by default only when the pollers never sleep: then the
+	 * poller, not whichever CPU took the interrupt, runs the queue's NAPI
+	 * (make bench: at 700 kpps on veth it keeps the sender's CPU from
+	 * live-locking). A poller that sleeps must not own NAPI: on veth
+	 * (6.18) a busy-polled queue can stop scheduling its NAPI, and frames
+	 * then wait for the next poll (docs/performance.md). */
+	if (n->busy_poll == NIC_BUSY_POLL_AUTO)
+		n->busy_poll = d->mode == POLL_BUSY ? NIC_BUSY_POLL_DEFAULT : 0;
+	else if (n->busy_poll && d->mode != POLL_BUSY)
+		pr_warn("%s: busy_poll with --poll %s: frames can wait for the next poll after "
+			"the poller sleeps (veth); prefer --poll busy", n->ifname,
+			poll_mode_name(d->mode));
 	for (q = 0; n->busy_poll && q < n->nqueues; q++) {
 		rc = afxdp_queue__set_busy_poll(n->q[q], n->busy_poll, BURST * 2);
 		if (rc) {

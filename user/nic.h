@@ -9,6 +9,7 @@
 #ifndef XVIO_NIC_H
 #define XVIO_NIC_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include "afxdp.h"
@@ -16,6 +17,8 @@
 #include "loader.h"
 
 #define NIC_RING_SIZE 1024
+#define NIC_BUSY_POLL_DEFAULT 20 /* microseconds, as DPDK's AF_XDP PMD */
+#define NIC_BUSY_POLL_AUTO UINT_MAX /* 20 with --poll busy, else 0 */
 
 struct nic {
 	char ifname[16];

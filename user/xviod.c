@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"                          mode=M     XDP mode native, skb or auto (default)\n"
 		"                          host=off   do not hand flooded frames to the host\n"
 		"                          busy_poll=USEC  SO_PREFER_BUSY_POLL on the sockets\n"
+		"                                     (default: 20 with --poll busy, else 0)\n"
 		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d):\n"
 		"                          mac=MAC    the guest's MAC, known before it sends\n"
 		"                          client     connect to the frontend's socket (QEMU\n"
