@@ -25,7 +25,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/topo.sh"
 . "$ROOT/tests/lib/testpmd.sh"
 
-X="$O/xviod" XC="$O/xvioctl" GEN="$O/tests/bench/xvio-gen"
+X=${BENCH_XVIOD:-$O/xviod} XC="$O/xvioctl" GEN="$O/tests/bench/xvio-gen"
 OUT="$O/bench"
 RAW="$OUT/raw.jsonl"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -33,7 +33,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	SWEEP="200000 400000 600000"
 else
 	TRIALS=3 SECS=4 ZL_SECS=10 ZL_STEPS=6 IDLE_SECS=10 RTT_COUNT=10000
-	SWEEP="100000 200000 300000 400000 500000 600000 700000 800000"
+	SWEEP="100000 200000 300000 400000 500000 600000 700000"
 fi
 SWEEP=${BENCH_SWEEP:-$SWEEP}
 TRIALS=${BENCH_TRIALS:-$TRIALS} SECS=${BENCH_SECS:-$SECS}

@@ -219,6 +219,20 @@ unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
 	return got;
 }
 
+void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
+			   const struct afxdp_frame *f, unsigned int n)
+{
+	unsigned int i;
+
+	xsk_ring_cons__cancel(&s->rx, n);
+	for (i = 0; i < n; i++) { /* counted again when peeked again */
+		s->rx_packets--;
+		s->rx_bytes -= f[i].len;
+		q->stats.rx_packets--;
+		q->stats.rx_bytes -= f[i].len;
+	}
+}
+
 void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 			    const struct afxdp_frame *f, unsigned int n)
 {

@@ -9,7 +9,8 @@
  *   tx    - the TX ring or the completion ring (sent, not yet reclaimed)
  * free + fq_out + tx_out == nframes always holds; afxdp_queue__check() says so.
  * RX frames are handled within one burst and go straight back to the fill
- * ring, so none is ever held by the caller between bursts.
+ * ring, or are un-peeked and stay in their RX ring (still fq_out), so none
+ * is ever held by the caller between bursts.
  *
  * A queue's rings are not thread-safe: the caller serialises bursts (xviod
  * holds a per-queue lock for a burst).
@@ -30,6 +31,7 @@ struct afxdp_sock {
 	struct xsk_ring_prod tx;
 	int fd;
 	uint32_t port;		/* XSKMAP port this socket serves (0 = flood) */
+	uint32_t stalled;	/* rounds its receiver took nothing (caller's) */
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 };
@@ -106,6 +108,10 @@ struct afxdp_frame {
 /* Peek up to @n frames from @s's RX ring. */
 unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
 				 struct afxdp_frame *f, unsigned int n);
+/* Give the last @n peeked frames back to the RX ring: the next peek sees
+ * them again (their receiver had no room; the ring is the buffer). */
+void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
+			   const struct afxdp_frame *f, unsigned int n);
 /* Release @n peeked frames: back to the fill ring (they were fq_out). */
 void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 			    const struct afxdp_frame *f, unsigned int n);

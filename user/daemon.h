@@ -89,6 +89,7 @@ struct poller {
 	bool running;
 	int epfd;
 	int wake_fd;			/* eventfd to wake it for shutdown */
+	bool keep_leftovers;		/* this delivery's caller keeps what does not fit */
 	struct poller_queue q[XVIOD_MAX_PORTS * VHU_MAX_QUEUE_PAIRS];
 	unsigned int nq;
 	unsigned int nic_q[64];		/* NIC queues this poller serves */
@@ -139,6 +140,9 @@ void pollers_watch(struct daemon *d, struct port *port, unsigned int vq_index, b
 unsigned int pollers_flood_frame(struct daemon *d, struct port *from, const void *frame,
 				 uint32_t len);
 const char *poll_mode_name(enum poll_mode m);
+/* True when frames @dst did not take are worth offering again (a ready
+ * guest ring, merely full), false when the port is down or gone. */
+bool pollers_can_retry(struct port *dst, unsigned int qp);
 
 /* report.c: what xvioctl shows */
 #include <stdio.h>

@@ -341,10 +341,34 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 		}
 		if (sk->port != XVIO_PORT_FLOOD) {
 			struct port *dst = sk->port <= d->nports ? &d->ports[sk->port - 1] : NULL;
-			unsigned int done = dst ? pollers_deliver(p, dst, qi, pk, got) : 0;
+			unsigned int done = 0, keep = 0;
 
+			p->keep_leftovers = sk->stalled < NIC_STALL_ROUNDS;
+			if (dst)
+				done = pollers_deliver(p, dst, qi, pk, got);
+			p->keep_leftovers = false;
+			/* A guest out of receive buffers: leave the rest in the
+			 * RX ring for the next round rather than drop it (the ring
+			 * is the buffer a NIC has). A guest that takes nothing
+			 * for NIC_STALL_ROUNDS rounds is dropped for again, so a
+			 * stuck guest cannot hold the queue's UMEM. */
+			if (done)
+				sk->stalled = 0;
+			else if (sk->stalled < NIC_STALL_ROUNDS)
+				sk->stalled++;
+			if (done < got && sk->stalled < NIC_STALL_ROUNDS &&
+			    pollers_can_retry(dst, qi))
+				keep = got - done;
 			ns->fwd_unicast += done;
-			ns->drop_dest_full += got - done;
+			ns->drop_dest_full += got - done - keep;
+			if (keep) {
+				for (i = got - keep; i < got; i++) {
+					ns->from_guest--;
+					ns->from_guest_bytes -= f[i].len;
+				}
+				afxdp_sock__rx_unpeek(q, sk, f + got - keep, keep);
+				got -= keep;
+			}
 		} else {
 			for (pi = 0; pi < d->nports; pi++) {
 				struct port *dst = &d->ports[pi];

@@ -18,6 +18,7 @@
 
 #define NIC_RING_SIZE 1024
 #define NIC_BUSY_POLL_DEFAULT 20 /* microseconds, as DPDK's AF_XDP PMD */
+#define NIC_STALL_ROUNDS 4096 /* rounds a guest may take nothing before its frames drop */
 #define NIC_BUSY_POLL_AUTO UINT_MAX /* 20 with --poll busy, else 0 */
 
 struct nic {

@@ -90,6 +90,13 @@ static struct vhu_vq *rx_queue(struct port *port, unsigned int qp, unsigned int 
 	return vq && vhu_vq__ready(vq) ? vq : NULL;
 }
 
+bool pollers_can_retry(struct port *dst, unsigned int qp)
+{
+	unsigned int which;
+
+	return dst && !port_is_nic(dst) && rx_queue(dst, qp, &which);
+}
+
 static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
 			    const struct vhu_pkt *pkts, unsigned int n)
 {
@@ -100,7 +107,8 @@ static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
 	if (!vq)
 		return 0;
 	lock(&dst->rx_lock[which]);
-	done = vhu_vq__enqueue_burst(vq, pkts, n);
+	done = p->keep_leftovers ? vhu_vq__enqueue_try(vq, pkts, n) :
+				   vhu_vq__enqueue_burst(vq, pkts, n);
 	unlock(&dst->rx_lock[which]);
 	ds->to_guest += done;
 	for (i = 0; i < n && i < done; i++)

@@ -148,6 +148,9 @@ struct vhu_pkt {
  * Return: the number of frames delivered.
  */
 unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n);
+/* The same, but frames left over for lack of buffers are not counted as
+ * dropped: the caller keeps them and offers them again. */
+unsigned int vhu_vq__enqueue_try(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n);
 
 /**
  * vhu_vq__dequeue_burst() - take up to @n frames the guest transmitted, as

@@ -449,7 +449,21 @@ static void sg_write(const struct vhu_seg *dst, unsigned int ndst, unsigned int 
 
 #define MAX_HEADS VHU_MAX_SEGS
 
+static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n,
+			    bool count_no_buffers);
+
 unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n)
+{
+	return enqueue(vq, pkts, n, true);
+}
+
+unsigned int vhu_vq__enqueue_try(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n)
+{
+	return enqueue(vq, pkts, n, false);
+}
+
+static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n,
+			    bool count_no_buffers)
 {
 	struct vhu_seg seg[VHU_MAX_SEGS];
 	uint32_t cap[MAX_HEADS];
@@ -523,7 +537,8 @@ unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts
 				 * stop; later frames cannot fit either. */
 				vq->last_avail = save_avail;
 				vq->avail_wrap = save_wrap;
-				vq->stats.drop_no_buffers += n - i;
+				if (count_no_buffers)
+					vq->stats.drop_no_buffers += n - i;
 				break;
 			}
 			/* One chain too small for this frame: it is consumed

@@ -12,6 +12,8 @@
 #   own_traffic        two guests: each gets only its own frames
 #   broadcast          reaches both guests and the host stack
 #   flow_steer / flow_drop   xvioctl flow rules
+#   stalled_guest      a guest that stops polling: the other one gets all
+#                      its frames, and it gets new ones once it polls again
 #   kill_guest         the other guest's counters keep rising
 #   two_queues         a 2-queue veth, both queues carrying traffic
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): at most
@@ -229,6 +231,28 @@ two_guests() {
 		fail flow_drop "guest got $((b1 - a1)), XDP drop counter moved by $((k - drops)) (want 400)"
 	fi
 	"$XC" --ctl "$CTL" flow del proto udp src "$PEER_IP" sport 9000 dst 198.18.70.99 dport 6666 >/dev/null
+
+	# guest 2 stops taking frames (forwarding stopped: its ring fills and
+	# xviod keeps, then drops, what is for it); guest 1 must not notice, and
+	# guest 2 gets new frames again once it polls again
+	tp_cmd g2 stop
+	sleep 0.3
+	send "$G2" 3000
+	a1=$(guest_rx g1)
+	send "$G1" 1500
+	sleep 0.5
+	b1=$(guest_rx g1)
+	tp_cmd g2 start
+	sleep 0.5
+	a2=$(guest_rx g2)
+	send "$G2" 500
+	sleep 0.5
+	b2=$(guest_rx g2)
+	if [ $((b1 - a1)) -eq 1500 ] && [ $((b2 - a2)) -eq 500 ]; then
+		pass stalled_guest
+	else
+		fail stalled_guest "guest 1 got $((b1 - a1)) of 1500 while guest 2 stalled; guest 2 then got $((b2 - a2)) of 500"
+	fi
 
 	# kill guest 2 while the peer streams to guest 1
 	send "$G1" 16000 &
