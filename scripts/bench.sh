@@ -17,8 +17,10 @@
 # sends). Results: $O/bench/{raw.jsonl,results.json,results.md,results.png}.
 #
 # Knobs: BENCH_QUICK=1 (a short run), BENCH_TRIALS, BENCH_SECS, BENCH_ZL_SECS,
-# BENCH_ZL_STEPS, BENCH_BRIDGES ("xvio dpdk"), BENCH_XVIO_ARGS (extra xviod
-# options, e.g. "--poll busy"), BENCH_PERF=1 (perf profile of the poller).
+# BENCH_ZL_STEPS, BENCH_SWEEP (offered rates, pps), BENCH_BRIDGES ("xvio
+# dpdk"), BENCH_XVIO_ARGS (extra xviod options), BENCH_XVIO_NIC_OPTS (extra
+# --nic options, e.g. busy_poll=20), BENCH_XVIOD (another xviod binary, for
+# A/B runs), BENCH_PROFILE=0 (skip scripts/bench-profile.sh).
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -355,4 +357,12 @@ for b in $BRIDGES; do
 done
 
 python3 "$ROOT/scripts/bench-report.py" "$OUT" || exit 1
+if [ "${BENCH_PROFILE:-1}" = 1 ]; then
+	# Where the bridge core goes per frame (its own topology and cleanup).
+	trap - EXIT
+	cleanup
+	bash "$ROOT/scripts/bench-profile.sh" "$O" >"$OUT/profile.log" 2>&1 ||
+		echo "bench: profile failed: $(tail -3 "$OUT/profile.log")"
+fi
 cat "$OUT/results.md"
+[ -f "$OUT/profile.md" ] && cat "$OUT/profile.md"

@@ -79,7 +79,15 @@ struct port {
 struct poller_queue {
 	struct port *port;
 	unsigned int qp;		/* queue pair: tx vq 2*qp+1, rx vq 2*qp */
+	struct port *last_dst;		/* the guest most of its last burst went to */
+	uint64_t blocked_since;		/* CLOCK_MONOTONIC_COARSE ns; 0: not held back */
 };
+
+/* How long a guest's transmit ring may wait for a full destination before
+ * its frames are forwarded (and dropped for lack of room) again: a few
+ * scheduler ticks, so a receiver that lost its CPU for a tick or two loses
+ * nothing, and a stuck one holds its senders back no longer than this. */
+#define POLL_BLOCK_NS (12 * 1000 * 1000ull)
 
 struct poller {
 	struct daemon *d;

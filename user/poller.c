@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
@@ -132,17 +133,54 @@ static bool port_up(struct port *dp)
 #define DEST_FLOOD 0xfffe
 #define DEST_DROP 0xfffd
 
-static unsigned int forward_burst(struct poller *p, struct port *src, unsigned int qp,
-				  struct vhu_vq *txvq)
+/* Backpressure between guests: a sender takes from its transmit ring no
+ * more frames than the guest its last burst mostly went to has buffers for;
+ * with none, its frames wait in its own ring (as a busy NIC would leave
+ * them) for at most POLL_BLOCK_NS, after which they are forwarded (and
+ * dropped for lack of room) as before. Mixed traffic is capped by the
+ * main destination's room: a heuristic that never drops more than before.
+ * Returns how many frames to dequeue this round (0: hold back). */
+static uint64_t coarse_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int sender_budget(struct poller_queue *pq)
+{
+	unsigned int which, room;
+	struct vhu_vq *vq;
+
+	if (!pq->last_dst || !(vq = rx_queue(pq->last_dst, pq->qp, &which)))
+		return BURST;
+	room = vhu_vq__avail_count(vq);
+	if (room) {
+		pq->blocked_since = 0;
+		return room < BURST ? room : BURST;
+	}
+	if (!pq->blocked_since)
+		pq->blocked_since = coarse_ns();
+	else if (coarse_ns() - pq->blocked_since > POLL_BLOCK_NS)
+		return BURST;
+	return 0;
+}
+
+static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, struct vhu_vq *txvq,
+				  unsigned int max)
+{
+	struct port *src = pq->port;
+	unsigned int qp = pq->qp;
 	struct daemon *d = p->d;
 	struct port_stats *ss = &p->stats[src->id - 1];
 	uint32_t now = atomic_load_explicit(&d->now, memory_order_relaxed);
 	unsigned int n, i, j, k, nflood = 0;
 	bool seen[XVIOD_MAX_PORTS] = { false };
+	unsigned int most = 0;
 	uint8_t last_src[6] = { 0 };
 
-	n = vhu_vq__dequeue_burst(txvq, p->pkts, p->segs, BURST);
+	n = vhu_vq__dequeue_burst(txvq, p->pkts, p->segs, max);
 	for (i = 0; i < n; i++) {
 		const struct vhu_pkt *pk = &p->pkts[i];
 		uint8_t eth[12];
@@ -199,6 +237,10 @@ static unsigned int forward_burst(struct poller *p, struct port *src, unsigned i
 				ss->drop_dest_full += k - got;
 			else
 				ss->drop_dest_down += k - got;
+		}
+		if (k > most) {
+			most = k;
+			pq->last_dst = port_is_nic(dp) ? NULL : dp;
 		}
 	}
 
@@ -270,8 +312,14 @@ static void *poller_main(void *arg)
 
 			if (!tx)
 				continue;
-			if (vhu_vq__ready(tx))
-				work += forward_burst(p, port, p->q[i].qp, tx);
+			if (vhu_vq__ready(tx)) {
+				unsigned int max = sender_budget(&p->q[i]);
+
+				if (max)
+					work += forward_burst(p, &p->q[i], tx, max);
+				else
+					work++; /* not idle: the destination drains */
+			}
 			else if (vhu_vq__started(tx))
 				work += vhu_vq__drain(tx);
 		}

@@ -175,5 +175,8 @@ unsigned int vhu_vq__drain(struct vhu_vq *vq);
 bool vhu_vq__notify_enable(struct vhu_vq *vq, bool on);
 /* True when the guest has made buffers available that we have not taken. */
 bool vhu_vq__has_work(const struct vhu_vq *vq);
+/* Chains the driver has made available and we have not taken (split
+ * rings; a packed ring says VHU_BURST or 0). */
+unsigned int vhu_vq__avail_count(const struct vhu_vq *vq);
 
 #endif

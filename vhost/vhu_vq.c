@@ -250,6 +250,18 @@ bool vhu_vq__has_work(const struct vhu_vq *vq)
 	return le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE)) != vq->last_avail;
 }
 
+unsigned int vhu_vq__avail_count(const struct vhu_vq *vq)
+{
+	uint16_t n;
+
+	if (atomic_load_explicit(&vq->state, memory_order_acquire) == VHU_VQ_STOPPED)
+		return 0;
+	if (vq->packed) /* counting would walk the ring: one burst or none */
+		return vhu_vq__has_work(vq) ? VHU_BURST : 0;
+	n = (uint16_t)(le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE)) - vq->last_avail);
+	return n > vq->size ? 0 : n; /* a bogus index is the data path's to report */
+}
+
 bool vhu_vq__notify_enable(struct vhu_vq *vq, bool on)
 {
 	if (atomic_load_explicit(&vq->state, memory_order_acquire) == VHU_VQ_STOPPED)

@@ -6,7 +6,9 @@
 # with no drops. The same with packed rings, without mergeable buffers, with
 # two queue pairs, and with xviod as the client (testpmd server=1). Then a
 # guest killed mid-traffic and started again is served again while the other
-# guests' traffic never stops.
+# guests' traffic never stops. A sender faster than its receiver is held
+# back rather than dropped (backpressure); a receiver that stops polling
+# costs its senders drops, counted.
 #
 # Usage: test-testpmd.sh BUILD_DIR. Needs dpdk-testpmd and hugepages
 # (scripts/deps.sh frontend); reports SKIP with the reason otherwise.
@@ -245,6 +247,32 @@ scenario_drops() {
 
 # xviod as the client: the frontend (testpmd server=1) goes away and comes
 # back; xviod keeps retrying and serves it again.
+# A sender faster than its receiver's ring: bursts of 512 into a polling
+# guest whose ring holds 256. xviod holds the sender back (its frames wait in
+# its own ring) while the receiver drains, instead of dropping the overflow.
+scenario_backpressure() {
+	local sa="$TMP/p-a.sock" sb="$TMP/p-b.sock" fa full got
+	start_xviod --vhost "$sa,mac=$MAC_A" --vhost "$sb,mac=$MAC_B" || { fail backpressure xviod; return; }
+	tp_start b 1 "path=$sb,queue_size=256,mac=$MAC_B" --forward-mode=rxonly &&
+		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
+			--eth-peer=0,$MAC_B || { fail backpressure testpmd; tp_cleanup; stop_xviod; return; }
+	wait_for 20 running p-a.sock && wait_for 20 running p-b.sock ||
+		{ fail backpressure "ports not running"; tp_cleanup; stop_xviod; return; }
+	tp_cmd b start
+	tp_rounds a 5 16
+	sleep 0.5
+	got=$(tp_port_stat b rx)
+	fa=$(xstat p-a.sock from_guest)
+	full=$(xstat p-a.sock drop_dest_full)
+	if [ "$fa" = 2560 ] && [ "$full" = 0 ] && [ "$got" = 2560 ]; then
+		pass backpressure
+	else
+		fail backpressure "sent 5 x 512 into a 256-buffer ring: from_guest $fa, drop_dest_full $full, receiver got $got"
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
 scenario_client_reconnect() {
 	local sa="$TMP/r-a.sock" sb="$TMP/r-b.sock" got fa
 	start_xviod --vhost "$sa,mac=$MAC_A,client" --vhost "$sb,mac=$MAC_B,client" ||
@@ -288,5 +316,6 @@ scenario client_mode "" "" "" 1 client
 XOPTS=()
 scenario_client_reconnect
 scenario_drops
+scenario_backpressure
 scenario_kill
 exit 0
