@@ -329,6 +329,9 @@ static int tx_expect(unsigned int n, uint32_t len, uint32_t seed)
 	return 0;
 }
 
+/* rx_lens() offers with vhu_vq__enqueue_try() (leftovers not counted). */
+static bool rx_try;
+
 /* Enqueue @n frames on vq @vqi, frame k = fill(lens[k], seed + k), each
  * given to the library as @nsegs host segments. */
 static unsigned int rx_lens(unsigned int vqi, unsigned int n, const uint32_t *lens,
@@ -352,7 +355,7 @@ static unsigned int rx_lens(unsigned int vqi, unsigned int n, const uint32_t *le
 		p[k] = (struct vhu_pkt){ .segs = &s[k * 4], .nsegs = (uint16_t)nsegs, .len = len };
 		off += len;
 	}
-	return vhu_vq__enqueue_burst(vq(vqi), p, n);
+	return rx_try ? vhu_vq__enqueue_try(vq(vqi), p, n) : vhu_vq__enqueue_burst(vq(vqi), p, n);
 }
 
 static unsigned int rx(unsigned int n, uint32_t len, uint32_t seed)
@@ -858,6 +861,29 @@ static void test_split_rx(void)
 	for (k = 0; k < 4; k++)
 		ASSERT_OK(rx_is(0, 100, 10 + k));
 	ASSERT_EQ(vdrv_net_rx_get(&fx.d, 0, got, sizeof(got), &k), 0);
+}
+
+/* enqueue_try: leftovers are the caller's, not drops; avail_count follows
+ * the ring. */
+static void test_split_rx_try(void)
+{
+	const struct vhu_vq_stats *st;
+	unsigned int k;
+
+	ASSERT_OK(start(F_V1, 16));
+	st = vhu_vq__stats(vq(0));
+	ASSERT_EQ(vhu_vq__avail_count(vq(0)), 0);
+	ASSERT_EQ(vdrv_net_rx_post(&fx.d, 0, 4, 2048), 4);
+	ASSERT_EQ(vhu_vq__avail_count(vq(0)), 4);
+	rx_try = true;
+	ASSERT_EQ(rx(6, 100, 20), 4);
+	rx_try = false;
+	ASSERT_EQ(st->drop_no_buffers, 0);
+	ASSERT_EQ(vhu_vq__avail_count(vq(0)), 0);
+	for (k = 0; k < 4; k++)
+		ASSERT_OK(rx_is(0, 100, 20 + k));
+	ASSERT_EQ(rx(2, 100, 30), 0);
+	ASSERT_EQ(st->drop_no_buffers, 2);
 }
 
 /* Several laps of a ring of 8, chains of 1-3 descriptors. */
@@ -2012,6 +2038,7 @@ int main(void)
 	RUN(test_split_tx_single_seg);
 	RUN(test_split_tx_multi_seg);
 	RUN(test_split_rx);
+	RUN(test_split_rx_try);
 	RUN(test_split_wrap);
 	RUN(test_split_index_wrap);
 	RUN(test_split_chains);
