@@ -35,15 +35,16 @@ fwd_tid() { # the bridge's forwarding thread
 profile() {
 	local label=$1 tid
 	tid=$(fwd_tid)
-	thread_ticks "$BPID" >"$TMP/p0"
-	perf record -q -g -e cpu-clock -t "$tid" -o "$TMP/perf.data" -- sleep "$PSECS" >/dev/null 2>&1
-	thread_ticks "$BPID" >"$TMP/p1"
-	PCT=$(thread_pct_json "$BPID" "$TMP/p0" "$TMP/p1" "$PSECS" | grep -o '"total":[0-9.]*' | cut -d: -f2)
-	perf report -i "$TMP/perf.data" --stdio --no-children --sort dso,sym 2>/dev/null |
+	# window: CPU over the real elapsed time (perf takes a moment to start)
+	window "$PSECS" perf record -q -g -e cpu-clock -t "$tid" -o "$TMP/perf.data" -- \
+		sleep "$PSECS" >/dev/null 2>&1
+	PCT=$(echo "$WIN_THREADS" | grep -o '"total":[0-9.]*' | cut -d: -f2)
+	perf report -i "$TMP/perf.data" --stdio --no-children -g none --sort dso,sym 2>/dev/null |
 		grep -E '^ +[0-9]' | head -40 >"$OUT/profile-$BRIDGE-$label.txt"
-	SPLIT=$(perf report -i "$TMP/perf.data" --stdio --no-children --sort sym 2>/dev/null |
-		awk '/^ +[0-9]/ { v = $1; sub(/%/, "", v); if ($2 == "[k]") k += v; else u += v }
-		     END { printf "%.0f %% / %.0f %%", u, k }')
+	SPLIT=$(perf report -i "$TMP/perf.data" --stdio --no-children -g none --sort sym 2>/dev/null |
+		awk '/^ +[0-9.]+%/ { v = $1; gsub(/%/, "", v); v += 0;
+			if ($2 == "[k]") k += v; else u += v }
+		     END { printf "%d %% / %d %%", u + 0.5, k + 0.5 }')
 }
 
 row() { # label pps
@@ -57,18 +58,18 @@ for b in $BRIDGES; do
 	bridge_start "$b" nic || exit 1
 	guest g1 "$S1" "$G1" rxonly || exit 1
 	# NIC -> guest at a rate both bridges carry without loss
-	gen_bg 64 300000 $((PSECS + 2)) "$TMP/gen"
+	gen_bg 64 300000 $((PSECS + 3)) "$TMP/gen"
 	sleep 1
-	a=$(field "$(tp_port_stats g1)" 1)
+	a=$(field "$(tp_port_stats g1)" 1) ta=$(date +%s.%N)
 	profile nic_to_guest
-	b1=$(field "$(tp_port_stats g1)" 1)
+	b1=$(field "$(tp_port_stats g1)" 1) tb=$(date +%s.%N)
 	wait "$GEN_PID"
-	row nic_to_guest $(((b1 - a) / PSECS))
+	row nic_to_guest "$(awk -v n=$((b1 - a)) -v a="$ta" -v b="$tb" 'BEGIN { printf "%d", n / (b - a) }')"
 	# guest -> NIC, as fast as the guest sends
 	guest_mode g1 txonly 64 "$WIRE_MAC"
 	tp_cmd g1 start
 	sleep 1
-	ip netns exec "$NS" "$GEN" sink "$P" --secs "$PSECS" >"$TMP/sink" &
+	ip netns exec "$NS" "$GEN" sink "$P" --secs $((PSECS + 1)) >"$TMP/sink" &
 	spid=$!
 	profile guest_to_nic
 	wait "$spid"

@@ -55,7 +55,13 @@ for test in ("nic_to_guest", "guest_to_nic", "guest_to_guest"):
                 if s["median"]:
                     s["ns_per_frame"] = s["cpu0"]["median"] / 100 * 1e9 / s["median"]
             entry[b] = s
-        entry["ratio"] = ratio(entry.get("xvio"), entry.get("dpdk"))
+        entry["ratio_of_medians"] = ratio(entry.get("xvio"), entry.get("dpdk"))
+        # The bridges alternate within each trial: pair them, so a ratio
+        # compares runs minutes apart, not the run's start and end.
+        xs = {r["trial"]: r["pps"] for r in rows("xvio", test, size)}
+        ds = {r["trial"]: r["pps"] for r in rows("dpdk", test, size)}
+        entry["paired"] = stat([xs[t] / ds[t] for t in xs if t in ds and ds[t]])
+        entry["ratio"] = entry["paired"]["median"] if entry["paired"] else entry["ratio_of_medians"]
         res["throughput"][f"{test}/{size}"] = entry
 
 for b in BRIDGES:
@@ -119,6 +125,9 @@ md.append("")
 md.append("Core placement: " + "; ".join(f"{k}: {v}" for k, v in SETUP.get("placement", {}).items()))
 md.append(f"Trials: {SETUP.get('trials')} per figure, median (min-max). Frame sizes exclude the FCS.")
 md.append("")
+md.append("xvio / anchor is the median of the per-trial ratios (the bridges alternate "
+          "within each trial), with their min-max.")
+md.append("")
 md.append("| path | size | xvio Mpps | anchor Mpps | xvio / anchor | xvio Gbit/s | anchor Gbit/s "
           "| bridge CPU xvio / anchor | core ns per frame xvio / anchor |")
 md.append("|---|---|---|---|---|---|---|---|---|")
@@ -127,7 +136,8 @@ for key, e in res["throughput"].items():
     x, d = e.get("xvio"), e.get("dpdk")
     md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         test.replace("_", " "), size, fmt(x), fmt(d),
-        f"{e['ratio']:.2f}" if e["ratio"] else "n/a",
+        (f"{e['ratio']:.2f}" + (f" ({e['paired']['min']:.2f}-{e['paired']['max']:.2f})"
+                                 if e.get("paired") else "")) if e["ratio"] else "n/a",
         f"{x['gbps']:.2f}" if x else "n/a", f"{d['gbps']:.2f}" if d else "n/a",
         " / ".join(f"{s['bridge_cpu']['median']:.0f} %" if s else "n/a" for s in (x, d)),
         " / ".join(f"{s['ns_per_frame']:.0f}" if s and s.get("ns_per_frame") else "n/a"
@@ -187,6 +197,7 @@ set grid
 plot {plots}, x title 'offered' dashtype 2
 set ylabel 'CPU 0 busy (%) (the bridge core)'
 set yrange [0:105]
+set key bottom right
 plot {cpu}
 unset multiplot
 """

@@ -57,7 +57,6 @@ CTL="$TMP/ctl.sock" S1="$TMP/g1.sock" S2="$TMP/g2.sock"
 G1=02:00:00:00:b0:01 G2=02:00:00:00:b0:02
 XPID="" BPID="" BRIDGE="" WIRE_MAC=""
 mkdir -p "$OUT"
-: >"$RAW"
 
 topo_init xb
 H=${TOPO_ID}h NS=${TOPO_ID}-wire P=${TOPO_ID}p
@@ -288,7 +287,8 @@ guest_to_guest() { # size trial
 median_of() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # ---- the run ------------------------------------------------------------------
-[ "${BENCH_LIB:-0}" = 1 ] && return 0 # sourced for experiments
+[ "${BENCH_LIB:-0}" = 1 ] && return 0 # sourced (bench-profile.sh, experiments)
+: >"$RAW"
 bash "$ROOT/scripts/deps.sh" frontend bench >/dev/null || { echo "bench: deps failed"; exit 1; }
 topo_pair "$H" "$NS" "$P" "" "" || { echo "bench: cannot create the veth pair"; exit 1; }
 ethtool -K "$P" tx off >/dev/null 2>&1
