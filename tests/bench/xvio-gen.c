@@ -140,13 +140,22 @@ static bool wait_due(uint64_t due, uint64_t t)
 	return true;
 }
 
-static int cmd_tx_xdp(void)
+/* An XDP program that is "return @verdict;": dies if it cannot load. */
+static int verdict_prog(int verdict, const char *name)
 {
-	/* r0 = XDP_TX; exit */
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_TX },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = verdict },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name, "GPL", insns, 2, NULL);
+
+	if (fd < 0)
+		die(name, errno);
+	return fd;
+}
+
+static int cmd_tx_xdp(void)
+{
 	uint64_t start, end, t, sent = 0, calls = 0;
 	int ifindex = (int)if_nametoindex(o.ifname), fd;
 	struct xdp_md ctx = { 0 };
@@ -154,9 +163,7 @@ static int cmd_tx_xdp(void)
 
 	if (!ifindex)
 		die(o.ifname, ENODEV);
-	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvio_gen", "GPL", insns, 2, NULL);
-	if (fd < 0)
-		die("loading the XDP_TX program", errno);
+	fd = verdict_prog(XDP_TX, "xvio_gen_tx");
 	build(&p, NULL, 0);
 	ctx.data_end = (uint32_t)p.len;
 	ctx.ingress_ifindex = (uint32_t)ifindex;
@@ -319,20 +326,13 @@ static uint64_t rx_packets(void)
 
 static int cmd_sink(void)
 {
-	/* r0 = XDP_DROP; exit */
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_DROP },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	int ifindex = (int)if_nametoindex(o.ifname), fd;
 	uint64_t a, b, t0, t1;
 	struct timespec ts;
 
 	if (!ifindex)
 		die(o.ifname, ENODEV);
-	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvio_sink", "GPL", insns, 2, NULL);
-	if (fd < 0)
-		die("loading the XDP_DROP program", errno);
+	fd = verdict_prog(XDP_DROP, "xvio_sink");
 	if (bpf_xdp_attach(ifindex, fd, XDP_FLAGS_DRV_MODE, NULL))
 		die("attaching the sink (native XDP)", errno);
 	/* Let frames already in flight land before counting. */
