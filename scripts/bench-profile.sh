@@ -36,7 +36,7 @@ profile() {
 	local label=$1 tid
 	tid=$(fwd_tid)
 	# window: CPU over the real elapsed time (perf takes a moment to start)
-	window "$PSECS" perf record -q -g -e cpu-clock -t "$tid" -o "$TMP/perf.data" -- \
+	window perf record -q -g -e cpu-clock -t "$tid" -o "$TMP/perf.data" -- \
 		sleep "$PSECS" >/dev/null 2>&1
 	PCT=$(echo "$WIN_THREADS" | grep -o '"total":[0-9.]*' | cut -d: -f2)
 	perf report -i "$TMP/perf.data" --stdio --no-children -g none --sort dso,sym 2>/dev/null |

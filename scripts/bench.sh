@@ -91,24 +91,24 @@ cpu_ticks() {
 	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i;
 		print t - $5 - $6, t }' /proc/stat
 }
-# JSON {"comm":pct,...,"total":pct} of process $1 between snapshots $2 and
-# $3 (files of thread_ticks) over $4 seconds.
+# JSON {"comm":pct,...,"total":pct} between snapshots $1 and $2 (files of
+# thread_ticks) over $3 seconds.
 thread_pct_json() {
-	awk -v secs="$4" -v hz="$(getconf CLK_TCK)" '
+	awk -v secs="$3" -v hz="$(getconf CLK_TCK)" '
 		FNR == NR { a[$1] = $3; next }
 		{ d = $3 - ($1 in a ? a[$1] : 0); pct[$2] += 100 * d / hz / secs; tot += 100 * d / hz / secs }
 		END { printf "{"; s = ""; for (c in pct) if (pct[c] >= 0.05) { printf "%s\"%s\":%.1f", s, c, pct[c]; s = "," }
-		      printf "%s\"total\":%.1f}", s, tot }' "$2" "$3"
+		      printf "%s\"total\":%.1f}", s, tot }' "$1" "$2"
 }
 cpu_pct() { # before after: busy % of that CPU
 	echo "$1 $2" | awk '{ db = $3 - $1; dt = $4 - $2; printf "%.1f", dt ? 100 * db / dt : 0 }'
 }
 
-# A measurement window: window NOMINAL_SECS CMD... runs CMD and sets
+# A measurement window: window CMD... runs CMD and sets
 # WIN_THREADS (bridge threads JSON, % of a core over the real elapsed time)
 # and WIN_CPU0 / WIN_CPU1 (busy % of each CPU).
 window() {
-	local c0a c1a c0b c1b t0 t1; shift
+	local c0a c1a c0b c1b t0 t1
 	t0=$(date +%s.%N)
 	thread_ticks "$BPID" >"$TMP/t0"
 	c0a=$(cpu_ticks 0) c1a=$(cpu_ticks 1)
@@ -116,7 +116,7 @@ window() {
 	t1=$(date +%s.%N)
 	thread_ticks "$BPID" >"$TMP/t1"
 	c0b=$(cpu_ticks 0) c1b=$(cpu_ticks 1)
-	WIN_THREADS=$(thread_pct_json "$BPID" "$TMP/t0" "$TMP/t1" "$(echo "$t0 $t1" | awk '{ print $2 - $1 }')")
+	WIN_THREADS=$(thread_pct_json "$TMP/t0" "$TMP/t1" "$(echo "$t0 $t1" | awk '{ print $2 - $1 }')")
 	WIN_CPU0=$(cpu_pct "$c0a" "$c0b")
 	WIN_CPU1=$(cpu_pct "$c1a" "$c1b")
 }
@@ -185,7 +185,7 @@ field() { echo "$1" | awk -v n="$2" '{ print $n }'; } # field "a b c" 2 -> b
 # between batches, so it sends at its pace and the guest gets the rest.
 gen_bg() { # size rate secs outfile
 	taskset -c "$CPU_L" chrt -f 50 ip netns exec "$NS" "$GEN" tx "$P" --dst-mac "$G1" \
-		--size "$1" --rate "$2" --secs "$3" --mode afxdp >"$4" 2>&1 &
+		--size "$1" --rate "$2" --secs "$3" >"$4" 2>&1 &
 	GEN_PID=$!
 	topo_track_pid "$GEN_PID"
 }
@@ -194,7 +194,7 @@ json_num() { grep -o "\"$2\":[0-9.]*" "$1" | head -1 | cut -d: -f2; }
 # ---- tests --------------------------------------------------------------------
 idle_cpu() {
 	sleep 1
-	window "$IDLE_SECS" sleep "$IDLE_SECS"
+	window sleep "$IDLE_SECS"
 	record "{\"bridge\":\"$BRIDGE\",\"test\":\"idle\",\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0}"
 	log "idle: bridge threads $WIN_THREADS, CPU0 ${WIN_CPU0}%"
 }
@@ -204,7 +204,7 @@ paced() { # size rate secs
 	local a b sent
 	a=$(field "$(tp_port_stats g1)" 1)
 	gen_bg "$1" "$2" "$3" "$TMP/gen"
-	window "$3" wait "$GEN_PID"
+	window wait "$GEN_PID"
 	sleep 0.3
 	b=$(field "$(tp_port_stats g1)" 1)
 	sent=$(json_num "$TMP/gen" sent)
@@ -251,7 +251,7 @@ guest_to_nic() { # size trial
 	guest_mode g1 txonly "$1" "$WIRE_MAC"
 	tp_cmd g1 "start"
 	sleep 1
-	window "$SECS" ip netns exec "$NS" "$GEN" sink "$P" --secs "$SECS" >"$TMP/sink"
+	window ip netns exec "$NS" "$GEN" sink "$P" --secs "$SECS" >"$TMP/sink"
 	tp_cmd g1 "stop"
 	sleep 0.5
 	pps=$(json_num "$TMP/sink" pps)
@@ -274,7 +274,7 @@ guest_to_guest() { # size trial
 	tp_cmd g1 "start"
 	sleep 1
 	tp_port_stats g2 >/dev/null
-	window "$SECS" sleep "$SECS"
+	window sleep "$SECS"
 	s1=$(tp_port_stats g2)
 	tp_cmd g1 "stop"
 	sleep 0.5

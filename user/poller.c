@@ -133,13 +133,6 @@ static bool port_up(struct port *dp)
 #define DEST_FLOOD 0xfffe
 #define DEST_DROP 0xfffd
 
-/* Backpressure between guests: a sender takes from its transmit ring no
- * more frames than the guest its last burst mostly went to has buffers for;
- * with none, its frames wait in its own ring (as a busy NIC would leave
- * them) for at most POLL_BLOCK_NS, after which they are forwarded (and
- * dropped for lack of room) as before. Mixed traffic is capped by the
- * main destination's room: a heuristic that never drops more than before.
- * Returns how many frames to dequeue this round (0: hold back). */
 static uint64_t coarse_ns(void)
 {
 	struct timespec ts;
@@ -148,6 +141,13 @@ static uint64_t coarse_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Backpressure between guests: a sender takes from its transmit ring no
+ * more frames than the guest its last burst mostly went to has buffers for;
+ * with none, its frames wait in its own ring (as a busy NIC would leave
+ * them) for at most POLL_BLOCK_NS, after which they are forwarded (and
+ * dropped for lack of room) as before. Mixed traffic is capped by the
+ * main destination's room: a heuristic that never drops more than before.
+ * Returns how many frames to dequeue this round (0: hold back). */
 static unsigned int sender_budget(struct poller_queue *pq)
 {
 	unsigned int which, room;
@@ -178,7 +178,9 @@ static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, str
 	unsigned int n, i, j, k, nflood = 0;
 	bool seen[XVIOD_MAX_PORTS] = { false };
 	unsigned int most = 0;
-	uint8_t last_src[6] = { 0 };
+	uint8_t last_src[6] = { 0 }, last_dmac[6];
+	uint16_t last_dport = FWD_PORT_NONE;
+	bool have_dmac = false;
 
 	n = vhu_vq__dequeue_burst(txvq, p->pkts, p->segs, max);
 	for (i = 0; i < n; i++) {
@@ -201,7 +203,13 @@ static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, str
 			if (fwd_learn(d->fwd, eth + 6, (uint16_t)src->id, now) && d->nic)
 				eventfd_write(d->learn_efd, 1); /* rare: new or moved MAC */
 		}
-		dst = fwd_is_group(eth) ? FWD_PORT_NONE : fwd_lookup(d->fwd, eth);
+		/* Look up once per run of frames to the same MAC, too. */
+		if (!have_dmac || memcmp(eth, last_dmac, 6)) {
+			memcpy(last_dmac, eth, 6);
+			have_dmac = true;
+			last_dport = fwd_is_group(eth) ? FWD_PORT_NONE : fwd_lookup(d->fwd, eth);
+		}
+		dst = last_dport;
 		if (dst == FWD_PORT_NONE) {
 			p->dest[i] = DEST_FLOOD;
 			nflood++;

@@ -3,19 +3,13 @@
  * xvio-gen: the traffic generator and latency probe of `make bench`.
  *
  *   xvio-gen tx IFNAME --dst-mac MAC [--src-mac MAC] [--size BYTES]
- *            [--rate PPS] [--secs S] [--queue Q] [--batch N] [--mode M]
- *       --mode afxdp (default): an AF_XDP transmit-only socket (copy mode
- *       on veth), frames built once in the UMEM.
- *       --mode xdp: BPF_PROG_RUN with live frames runs an XDP_TX
- *       program on IFNAME, so each batch goes straight to the device's
- *       ndo_xdp_xmit (on a veth: into the peer's XDP receive ring) with no
- *       socket buffer; frames the peer's ring has no room for are dropped
- *       there, as a NIC drops what its host does not take in time.
- *       Each BPF_PROG_RUN call sets up a page pool (about a millisecond
- *       here), so this mode needs batches of thousands to be fast and
- *       cannot pace finely; make bench uses afxdp.
- *       Batches are paced when --rate is given (0 = as fast as possible):
- *       the sender sleeps between batches, so it leaves a shared CPU alone.
+ *            [--rate PPS] [--secs S] [--queue Q] [--batch N]
+ *       an AF_XDP transmit-only socket (copy mode on veth; no XDP program
+ *       needed), frames built once in the UMEM. Batches are paced when
+ *       --rate is given (0 = as fast as possible): the sender sleeps
+ *       between batches, so it leaves a CPU it shares with a guest alone.
+ *       (BPF_PROG_RUN with live frames and XDP_TX was tried and dropped:
+ *       each call sets up a page pool, docs/performance.md.)
  *       Prints one JSON line: {"sent":N,"secs":S,"pps":R,...}
  *
  *   xvio-gen sink IFNAME [--secs S]
@@ -75,8 +69,7 @@ static struct {
 	double rate, secs;
 	unsigned int queue, batch;
 	unsigned long count;
-	bool afxdp;
-} o = { .size = 64, .secs = 5, .batch = 64, .count = 2000, .rate = 0, .afxdp = true };
+} o = { .size = 64, .secs = 5, .batch = 64, .count = 2000, .rate = 0 };
 
 static volatile sig_atomic_t stop;
 
@@ -129,15 +122,12 @@ static void build(struct pkt *p, const void *stamp, size_t stamp_len)
 	pkt_finish(p);
 }
 
-/* Sleep until @due (CLOCK_MONOTONIC ns) when it is ahead of @t. */
-static bool wait_due(uint64_t due, uint64_t t)
+/* Sleep until @due (CLOCK_MONOTONIC ns). */
+static void wait_due(uint64_t due)
 {
 	struct timespec ts = { (time_t)(due / 1000000000ull), (long)(due % 1000000000ull) };
 
-	if (due <= t + 2000)
-		return false;
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-	return true;
 }
 
 /* An XDP program that is "return @verdict;": dies if it cannot load. */
@@ -152,49 +142,6 @@ static int verdict_prog(int verdict, const char *name)
 	if (fd < 0)
 		die(name, errno);
 	return fd;
-}
-
-static int cmd_tx_xdp(void)
-{
-	uint64_t start, end, t, sent = 0, calls = 0;
-	int ifindex = (int)if_nametoindex(o.ifname), fd;
-	struct xdp_md ctx = { 0 };
-	struct pkt p;
-
-	if (!ifindex)
-		die(o.ifname, ENODEV);
-	fd = verdict_prog(XDP_TX, "xvio_gen_tx");
-	build(&p, NULL, 0);
-	ctx.data_end = (uint32_t)p.len;
-	ctx.ingress_ifindex = (uint32_t)ifindex;
-	start = now_ns();
-	end = start + (uint64_t)(o.secs * 1e9);
-	while (!stop && (t = now_ns()) < end) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.buf, .data_size_in = (uint32_t)p.len,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = o.batch,
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = o.batch > 256 ? 256 : o.batch);
-
-		if (o.rate > 0) {
-			uint64_t due = start + (uint64_t)((double)sent * 1e9 / o.rate);
-
-			if (wait_due(due, t))
-				continue;
-			if (t > due + 1000000ull) /* > 1 ms behind: no catch-up burst */
-				sent = (uint64_t)((double)(t - start) * o.rate / 1e9);
-		}
-		if (bpf_prog_test_run_opts(fd, &opts))
-			die("BPF_PROG_RUN (live frames)", errno);
-		sent += o.batch;
-		calls++;
-	}
-	t = now_ns();
-	if (o.rate > 0) /* catch-up skips are not frames */
-		sent = calls * o.batch;
-	printf("{\"sent\":%llu,\"secs\":%.3f,\"pps\":%.0f,\"size\":%zu,\"mode\":\"xdp\"}\n",
-	       (unsigned long long)sent, (double)(t - start) / 1e9,
-	       (double)sent * 1e9 / (double)(t - start), p.len);
-	close(fd);
-	return 0;
 }
 
 static int cmd_tx(void)
@@ -255,13 +202,10 @@ static int cmd_tx(void)
 			uint64_t due = start + (uint64_t)((double)queued * 1e9 / o.rate);
 
 			if (due > t + 2000) {
-				struct timespec ts = { (time_t)(due / 1000000000ull),
-						       (long)(due % 1000000000ull) };
-
-				if (!out)
-					clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-				else
+				if (out) /* finish sending the last batch first */
 					sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+				else
+					wait_due(due);
 				continue;
 			}
 			if (t > due + 1000000ull) /* > 1 ms behind: skip ahead */
@@ -460,7 +404,7 @@ static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: xvio-gen tx IFNAME --dst-mac MAC [--src-mac MAC] [--size B] [--rate PPS]\n"
-		"                [--secs S] [--queue Q] [--batch N] [--mode xdp|afxdp]\n"
+		"                [--secs S] [--queue Q] [--batch N]\n"
 		"       xvio-gen sink IFNAME [--secs S]\n"
 		"       xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]\n");
 	exit(code);
@@ -473,7 +417,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 'z' },    { "rate", required_argument, NULL, 'r' },
 		{ "secs", required_argument, NULL, 't' },    { "queue", required_argument, NULL, 'q' },
 		{ "batch", required_argument, NULL, 'b' },   { "count", required_argument, NULL, 'c' },
-		{ "mode", required_argument, NULL, 'm' },    { "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *cmd;
@@ -517,18 +461,11 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.batch = (unsigned int)strtoul(optarg, &e, 0);
-			if (!o.batch || o.batch > (o.afxdp ? MAX_BATCH : 1000000u))
+			if (!o.batch || o.batch > MAX_BATCH)
 				usage(2);
 			break;
 		case 'c':
 			o.count = strtoul(optarg, &e, 0);
-			break;
-		case 'm':
-			if (strcmp(optarg, "xdp") && strcmp(optarg, "afxdp")) {
-				fprintf(stderr, "xvio-gen: --mode %s: xdp or afxdp\n", optarg);
-				exit(2);
-			}
-			o.afxdp = !strcmp(optarg, "afxdp");
 			break;
 		case 'h':
 			usage(0);
@@ -550,7 +487,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 	if (!strcmp(cmd, "tx"))
-		return o.afxdp ? cmd_tx() : cmd_tx_xdp();
+		return cmd_tx();
 	if (!strcmp(cmd, "sink"))
 		return cmd_sink();
 	if (!strcmp(cmd, "rtt"))

@@ -19,6 +19,10 @@
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): at most
 #                      0.1 % loss (zero-loss rates are make bench's job), every
 #                      UMEM frame accounted for, TX drained
+#   bench_rtt / bench_gen_sink   make bench's tools for real: the probe gets
+#                      every frame back through a macswap guest; the paced
+#                      generator keeps its rate and the XDP sink counts
+#                      every frame the guest sent back
 #   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
 #   restart_clean      xviod killed, restarted, stopped: no program or pin left
 set -u
@@ -301,6 +305,37 @@ two_queues() {
 }
 
 # ---- soak ------------------------------------------------------------------------------
+bench_tools() {
+	local s1="$TMP/b1.sock" gen="$O/tests/bench/xvio-gen" rtt sent got pps spid
+	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail bench_rtt xviod; return; }
+	start_guest g1 1 "$s1" "$G1" macswap || { fail bench_rtt guest; tp_cleanup; stop_xviod; return; }
+	tp_cmd g1 start
+	rtt=$(ip netns exec "$NS" "$gen" rtt "$PEER" --dst-mac "$G1" --count 500 --rate 1000)
+	if echo "$rtt" | grep -q '"sent":500,"received":500,"bad":0,'; then
+		pass bench_rtt
+	else
+		fail bench_rtt "$rtt"
+	fi
+	ip netns exec "$NS" "$gen" sink "$PEER" --secs 3 >"$TMP/sink.out" 2>&1 &
+	spid=$!
+	sleep 0.5
+	ip netns exec "$NS" "$gen" tx "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 >"$TMP/gen.out" 2>&1
+	wait "$spid"
+	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	pps=$(grep -o '"pps":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	got=$(grep -o '"received":[0-9]*' "$TMP/sink.out" | cut -d: -f2)
+	# the sink counts every frame the wire end receives: the host may add a
+	# few of its own (IPv6 neighbour discovery)
+	if [ -n "$sent" ] && [ -n "$got" ] && [ "$pps" -ge 19000 ] && [ "$pps" -le 21000 ] &&
+		[ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 10)) ]; then
+		pass bench_gen_sink
+	else
+		fail bench_gen_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out")"
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
 soak() {
 	local s1="$TMP/s1.sock" rate=2000 cnt json
 	cnt=$((rate * SOAK))
@@ -430,6 +465,7 @@ two_guests
 two_queues
 busy_poll
 restart_with_guest
+bench_tools
 soak
 rarp_to_wire
 restart_clean

@@ -73,21 +73,6 @@ tp_log() {
 	echo "$TP_DIR/$1.log"
 }
 
-# Cumulative port counters ("show port stats"): prints the number.
-tp_port_stat() {
-	local name=$1 dir=$2 log="$TP_DIR/$1.log" n before
-	before=$(grep -c 'NIC statistics for port 0' "$log")
-	tp_cmd "$name" "show port stats 0"
-	wait_for 10 _tp_more_stats "$log" "$before" || return 1
-	sleep 0.1
-	if [ "$dir" = rx ]; then
-		n=$(grep -E '^  RX-packets: [0-9]+ +RX-missed' "$log" | tail -1 | awk '{print $2}')
-	else
-		n=$(grep -E '^  TX-packets: [0-9]+ +TX-errors' "$log" | tail -1 | awk '{print $2}')
-	fi
-	echo "${n:-0}"
-}
-
 # The last "show port stats" block as "RX-packets TX-packets Rx-pps Tx-pps
 # RX-missed": the pps figures are testpmd's own average since the previous
 # show (its TSC clock), so two shows SECS apart give a rate over SECS.
@@ -103,6 +88,17 @@ tp_port_stats() {
 	     /^  Rx-pps:/ { rpps = $2 }
 	     /^  Tx-pps:/ { tpps = $2 }
 	     END { print rx, tx, rpps, tpps, miss }' "$log"
+}
+
+# Cumulative RX-packets or TX-packets of port 0: prints the number.
+tp_port_stat() {
+	local st
+	st=$(tp_port_stats "$1") || return 1
+	if [ "$2" = rx ]; then
+		echo "$st" | awk '{ print $1 }'
+	else
+		echo "$st" | awk '{ print $2 }'
+	fi
 }
 
 # Paced sending: each round sends BURSTS bursts of 32 per tx queue, then stops.

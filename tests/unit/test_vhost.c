@@ -930,6 +930,28 @@ static void test_split_index_wrap(void)
 	ASSERT_EQ(used_idx(dq(1)), (uint16_t)(8300 * 8));
 }
 
+/* RX into one indirect table of three 100-byte writable buffers: a 250-byte
+ * frame (plus the 12-byte header) spreads over all three. */
+static int rx_indirect_three(void)
+{
+	struct vdrv_buf b[3];
+	uint32_t len = 0;
+	unsigned int k;
+
+	for (k = 0; k < 3; k++)
+		b[k] = (struct vdrv_buf){ .gpa = galloc(100), .len = 100 };
+	CHECK(vdrv_vq_add(dq(0), b, 0, 3, true, NULL) >= 0, "vdrv_vq_add");
+	vdrv_vq_publish(dq(0));
+	CHECK(rx(1, 250, 51) == 1, "frame not delivered");
+	CHECK(vdrv_vq_get_used(dq(0), NULL, &len) == 1, "no used entry");
+	CHECK(len == 262, "used length %u, want 262", len);
+	for (k = 0; k < 3; k++)
+		CHECK(gcopy(b[k].gpa, got + 100 * k, 100, false) == 0, "gcopy");
+	fill(frame, 250, 51);
+	CHECK(!memcmp(got + 12, frame, 250), "frame differs");
+	return 0;
+}
+
 /* RX into one chain of three writable buffers; TX chain with a trailing
  * writable buffer (ignored for TX). */
 static void test_split_chains(void)
@@ -975,8 +997,6 @@ static void test_split_chains(void)
 static void test_split_indirect(void)
 {
 	struct vdrv_tx_opts o = { .nsegs = 4, .indirect = true, .hdr_alone = true };
-	struct vdrv_buf b[3];
-	uint32_t len;
 	int k;
 
 	ASSERT_OK(start(F_V1 | F_IND, 16));
@@ -988,17 +1008,7 @@ static void test_split_indirect(void)
 	ASSERT_OK(vdrv_net_tx_opts(&fx.d, 0, frame, 900, &o));
 	ASSERT_OK(tx_expect(1, 900, 50));
 	/* RX: an indirect table of three writable buffers */
-	for (k = 0; k < 3; k++)
-		b[k] = (struct vdrv_buf){ .gpa = galloc(100), .len = 100 };
-	ASSERT_TRUE(vdrv_vq_add(dq(0), b, 0, 3, true, NULL) >= 0);
-	vdrv_vq_publish(dq(0));
-	ASSERT_EQ(rx(1, 250, 51), 1);
-	ASSERT_EQ(vdrv_vq_get_used(dq(0), NULL, &len), 1);
-	ASSERT_EQ(len, 262);
-	for (k = 0; k < 3; k++)
-		ASSERT_OK(gcopy(b[k].gpa, got + 100 * k, 100, false));
-	fill(frame, 250, 51);
-	ASSERT_TRUE(!memcmp(got + 12, frame, 250));
+	ASSERT_OK(rx_indirect_three());
 }
 
 /* Mergeable RX: a frame spreads over several buffers; out of buffers the
@@ -1274,8 +1284,6 @@ static void test_packed_wrap(void)
 
 static void test_packed_indirect(void)
 {
-	struct vdrv_buf b[3];
-	uint32_t len;
 	int k;
 
 	ASSERT_OK(start(F_V1 | F_IND | F_PACKED, 8));
@@ -1283,17 +1291,7 @@ static void test_packed_indirect(void)
 		ASSERT_OK(tx(1500, k, k, true));
 		ASSERT_OK(tx_expect(1, 1500, k));
 	}
-	for (k = 0; k < 3; k++)
-		b[k] = (struct vdrv_buf){ .gpa = galloc(100), .len = 100 };
-	ASSERT_TRUE(vdrv_vq_add(dq(0), b, 0, 3, true, NULL) >= 0);
-	vdrv_vq_publish(dq(0));
-	ASSERT_EQ(rx(1, 250, 51), 1);
-	ASSERT_EQ(vdrv_vq_get_used(dq(0), NULL, &len), 1);
-	ASSERT_EQ(len, 262);
-	for (k = 0; k < 3; k++)
-		ASSERT_OK(gcopy(b[k].gpa, got + 100 * k, 100, false));
-	fill(frame, 250, 51);
-	ASSERT_TRUE(!memcmp(got + 12, frame, 250));
+	ASSERT_OK(rx_indirect_three());
 }
 
 /* ---- GET_VRING_BASE / SET_VRING_BASE ------------------------------------------ */
