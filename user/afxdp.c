@@ -253,6 +253,27 @@ void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 	wake_rx(q);
 }
 
+unsigned int afxdp_queue__tx_kick(struct afxdp_queue *q)
+{
+	unsigned int i, pending = 0;
+
+	for (i = 0; i < q->nsocks; i++) {
+		struct afxdp_sock *s = &q->socks[i];
+
+		if (!s->tx.size || xsk_prod_nb_free(&s->tx, s->tx.size) == s->tx.size)
+			continue;
+		/* A copy-mode device that said busy (a full queue; veth's full
+		 * ring with its NAPI elsewhere) left these descriptors in the
+		 * ring: nothing else sends them, as no new frame may come. */
+		pending++;
+		if (xsk_ring_prod__needs_wakeup(&s->tx)) {
+			sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+			q->stats.tx_rekicks++;
+		}
+	}
+	return pending;
+}
+
 void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
 {
 	if (!q->nfree) {

@@ -45,6 +45,7 @@ struct afxdp_queue_stats {
 	uint64_t tx_ring_full;	/* TX dropped: TX ring full */
 	uint64_t tx_too_big;	/* TX dropped: frame larger than a UMEM frame */
 	uint64_t wakeups;	/* sendto/recvfrom kicks for need_wakeup */
+	uint64_t tx_rekicks;	/* sendto again for frames a busy device left */
 };
 
 struct afxdp_queue {
@@ -118,6 +119,9 @@ void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 
 /* TX: reserve a free frame to copy into; submit it on @s. */
 void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr);
+/* Kick every socket of @q whose TX ring still holds descriptors the kernel
+ * has not taken (the device said busy). Returns how many still had some. */
+unsigned int afxdp_queue__tx_kick(struct afxdp_queue *q);
 /* Give back a frame reserved but not sent. */
 void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr);
 /* Submit @n frames (addr, len) on @s's TX ring and kick if needed; frames

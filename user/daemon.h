@@ -98,6 +98,7 @@ struct poller {
 	int epfd;
 	int wake_fd;			/* eventfd to wake it for shutdown */
 	bool keep_leftovers;		/* this delivery's caller keeps what does not fit */
+	bool nic_tx_pending;		/* this round: a busy NIC left TX frames unsent */
 	struct poller_queue q[XVIOD_MAX_PORTS * VHU_MAX_QUEUE_PAIRS];
 	unsigned int nq;
 	unsigned int nic_q[64];		/* NIC queues this poller serves */

@@ -315,6 +315,8 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 	if (n->busy_poll)
 		afxdp_queue__busy_poll(q);
 	afxdp_queue__complete(q);
+	if (afxdp_queue__tx_kick(q))
+		p->nic_tx_pending = true;
 	for (s = 0; s < q->nsocks; s++) {
 		struct afxdp_sock *sk = &q->socks[s];
 
@@ -621,6 +623,7 @@ void nic_report(struct daemon *d, struct nic *n, FILE *out, bool json, void *jw)
 			jsonw_u64(w, "tx_no_frame", aq->stats.tx_no_frame);
 			jsonw_u64(w, "tx_ring_full", aq->stats.tx_ring_full);
 			jsonw_u64(w, "tx_too_big", aq->stats.tx_too_big);
+			jsonw_u64(w, "tx_rekicks", aq->stats.tx_rekicks);
 			jsonw_u64(w, "umem_frames", aq->nframes);
 			jsonw_u64(w, "umem_free", aq->nfree);
 			jsonw_u64(w, "umem_fill", aq->fq_out);

@@ -311,6 +311,7 @@ static void *poller_main(void *arg)
 
 		atomic_fetch_add(&p->epoch, 1); /* quiescent point: no queue held */
 		p->loops++;
+		p->nic_tx_pending = false;
 		for (i = 0; i < p->nnic_q; i++)
 			work += nic_rx_burst(p, d->nic, p->nic_q[i]);
 		for (i = 0; i < p->nq; i++) {
@@ -353,8 +354,9 @@ static void *poller_main(void *arg)
 				no_kick = true;
 		}
 		if (!pending) {
-			/* A ring without a kick fd (frontend polls) cannot wake us. */
-			timeout = no_kick ? 1 : 1000;
+			/* A ring without a kick fd (frontend polls) cannot wake us,
+			 * nor can a NIC that refused TX frames when it drains. */
+			timeout = no_kick || p->nic_tx_pending ? 1 : 1000;
 			atomic_store(&p->sleeping, true);
 			n = epoll_wait(p->epfd, ev, 64, timeout);
 			atomic_store(&p->sleeping, false);

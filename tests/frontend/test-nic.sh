@@ -23,6 +23,8 @@
 #                      every frame back through a macswap guest; the paced
 #                      generator keeps its rate and the XDP sink counts
 #                      every frame the guest sent back
+#   busy_wire          a wire end that drains slowly refuses frames for a while:
+#                      xviod sends them once it can, none left in its ring
 #   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
 #   restart_clean      xviod killed, restarted, stopped: no program or pin left
 set -u
@@ -336,6 +338,48 @@ bench_tools() {
 	stop_xviod
 }
 
+# A wire end whose NAPI runs in a thread on the guest's busy CPU drains
+# slowly, so veth's ring fills and the device refuses frames (NETDEV_TX_BUSY)
+# until it drains: xviod must send them later, with nothing new to send
+# (before: they sat in the TX ring for good, and it sent about 2 kpps).
+busy_wire() {
+	local s1="$TMP/w1.sock" gen="$O/tests/bench/xvio-gen" json sent got rekicks k spid d0 d1
+	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail busy_wire xviod; return; }
+	start_guest g1 1 "$s1" "$G1" txonly || { fail busy_wire guest; tp_cleanup; stop_xviod; return; }
+	ip netns exec "$NS" ethtool -K "$PEER" gro on >/dev/null
+	ip netns exec "$NS" sh -c "echo 1 >/sys/class/net/$PEER/threaded"
+	for k in $(pgrep "^napi/$PEER-"); do taskset -pc 1 "$k" >/dev/null; done
+	d0=$(cat "/sys/class/net/$H/statistics/tx_dropped")
+	ip netns exec "$NS" "$gen" sink "$PEER" --secs 4 >"$TMP/wsink.out" 2>&1 &
+	spid=$!
+	sleep 0.5
+	tp_cmd g1 start
+	sleep 1.5
+	tp_cmd g1 stop
+	wait "$spid"
+	d1=$(cat "/sys/class/net/$H/statistics/tx_dropped")
+	ip netns exec "$NS" sh -c "echo 0 >/sys/class/net/$PEER/threaded"
+	ip netns exec "$NS" ethtool -K "$PEER" gro off >/dev/null
+	json=$("$XC" --ctl "$CTL" --json stats)
+	sent=$(echo "$json" | grep -o '"tx_packets":[0-9]*' | head -1 | cut -d: -f2)
+	rekicks=$(echo "$json" | grep -o '"tx_rekicks":[0-9]*' | head -1 | cut -d: -f2)
+	got=$(grep -o '"received":[0-9]*' "$TMP/wsink.out" | cut -d: -f2)
+	if [ -z "$sent" ] || [ -z "$got" ]; then
+		fail busy_wire "no counters: $(cat "$TMP/wsink.out")"
+	elif [ "${rekicks:-0}" -eq 0 ]; then
+		fail busy_wire "the wire never refused a frame (tx_rekicks 0): nothing tested"
+	elif ! echo "$json" | grep -q '"umem_tx":0,'; then
+		fail busy_wire "frames left in the TX ring after the guest stopped: $(echo "$json" | grep -o '"umem_[a-z]*":[a-z0-9]*' | tr '\n' ' ')"
+	elif [ $((got + d1 - d0)) -lt "$sent" ] || [ $((got + d1 - d0)) -gt $((sent + 10)) ]; then
+		fail busy_wire "xviod sent $sent, the wire got $got, the veth dropped $((d1 - d0))"
+	else
+		echo "NOTE: busy_wire: $sent sent, $got received, $((d1 - d0)) dropped by the veth, $rekicks re-kicks"
+		pass busy_wire
+	fi
+	tp_cleanup
+	stop_xviod
+}
+
 soak() {
 	local s1="$TMP/s1.sock" rate=2000 cnt json
 	cnt=$((rate * SOAK))
@@ -466,6 +510,7 @@ two_queues
 busy_poll
 restart_with_guest
 bench_tools
+busy_wire
 soak
 rarp_to_wire
 restart_clean
