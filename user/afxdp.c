@@ -361,6 +361,7 @@ int afxdp_queue__set_busy_poll(struct afxdp_queue *q, unsigned int usec, unsigne
 		    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
 			return -errno;
 	}
+	q->busy_poll = true;
 	return 0;
 }
 
@@ -368,8 +369,22 @@ void afxdp_queue__busy_poll(struct afxdp_queue *q)
 {
 	/* With preferred busy polling the driver's NAPI runs from our
 	 * syscalls: one per queue per round, never per frame. */
-	if (q->nsocks) {
+	if (q->busy_poll && q->nsocks) {
 		recvfrom(q->socks[0].fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		q->stats.wakeups++;
 	}
+}
+
+#ifndef SO_INCOMING_NAPI_ID
+#define SO_INCOMING_NAPI_ID 56
+#endif
+
+int afxdp_sock__napi_id(const struct afxdp_sock *s)
+{
+	unsigned int id = 0;
+	socklen_t len = sizeof(id);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len))
+		return -errno;
+	return (int)id;
 }

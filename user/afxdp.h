@@ -61,6 +61,8 @@ struct afxdp_queue {
 	uint32_t fq_size;
 	uint32_t ring_size;
 	uint32_t tx_budget;	/* frames one copy-mode sendto may send */
+	bool busy_poll;		/* preferred busy polling set up and useful */
+	bool napi_checked;	/* the sockets' NAPI id was looked at */
 	uint64_t *free;		/* free-list stack of frame addresses */
 	uint32_t nfree;
 	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
@@ -134,6 +136,10 @@ int afxdp_sock__xdp_stats(const struct afxdp_sock *s, struct afxdp_xdp_stats *st
  * socket of @q: the caller then drives NAPI with afxdp_queue__busy_poll(). */
 int afxdp_queue__set_busy_poll(struct afxdp_queue *q, unsigned int usec, unsigned int budget);
 void afxdp_queue__busy_poll(struct afxdp_queue *q);
+/* The NAPI id the kernel recorded for @s (SO_INCOMING_NAPI_ID) once a frame
+ * arrived: 0 when the driver gave its XDP queue none, and busy polling then
+ * has nothing to poll. -errno on error. */
+int afxdp_sock__napi_id(const struct afxdp_sock *s);
 /* 0 when every frame is accounted for, -EFAULT (and the counts) otherwise. */
 int afxdp_queue__check(const struct afxdp_queue *q);
 

@@ -215,23 +215,19 @@ int nic_setup(struct daemon *d, struct nic *n)
 		}
 	}
 	/* Busy polling by default only when the pollers never sleep: then the
-	 * poller, not whichever CPU took the interrupt, runs the queue's NAPI
-	 * (make bench: at 700 kpps on veth it keeps the sender's CPU from
-	 * live-locking). A poller that sleeps must not own NAPI: on veth
-	 * (6.18) a busy-polled queue can stop scheduling its NAPI, and frames
-	 * then wait for the next poll (docs/performance.md). */
+	 * poller, not whichever CPU took the interrupt, can run the queue's
+	 * NAPI, for one recvfrom per round. Whether the driver lets it is known
+	 * at the first frame (nic_check_napi). */
 	if (n->busy_poll == NIC_BUSY_POLL_AUTO)
 		n->busy_poll = d->mode == POLL_BUSY ? NIC_BUSY_POLL_DEFAULT : 0;
-	else if (n->busy_poll && d->mode != POLL_BUSY)
-		pr_warn("%s: busy_poll with --poll %s: frames can wait for the next poll after "
-			"the poller sleeps (veth); prefer --poll busy", n->ifname,
-			poll_mode_name(d->mode));
 	for (q = 0; n->busy_poll && q < n->nqueues; q++) {
 		rc = afxdp_queue__set_busy_poll(n->q[q], n->busy_poll, BURST * 2);
 		if (rc) {
 			pr_warn("%s q%u: preferred busy polling not available (%s); continuing "
 				"without it", n->ifname, q, strerror(-rc));
 			n->busy_poll = 0;
+			while (q)
+				n->q[--q]->busy_poll = false;
 		}
 	}
 	pr_info("%s: %u queue(s), %s mode AF_XDP, %u socket(s) per queue, host stack %s",
@@ -301,6 +297,27 @@ static void qunlock(struct nic *n, unsigned int q)
 
 /* ---- data path ---------------------------------------------------------------- */
 
+/* Once, at a busy-polled queue's first frame: a socket without a NAPI id
+ * (veth since Linux 6.13 registers its XDP queue before its NAPI has one)
+ * cannot be busy polled, and each round's recvfrom would only cost a
+ * syscall. Say so and stop. */
+static void nic_check_napi(struct nic *n, unsigned int qi, const struct afxdp_sock *sk)
+{
+	struct afxdp_queue *q = n->q[qi];
+	int id = afxdp_sock__napi_id(sk);
+
+	q->napi_checked = true;
+	if (id > 0) {
+		pr_info("%s q%u: busy polling NAPI %d", n->ifname, qi, id);
+		return;
+	}
+	q->busy_poll = false;
+	pr_warn("%s q%u: busy_poll has no effect here: %s; turned off for this queue (the "
+		"kernel's RX work stays on the CPU that receives)",
+		n->ifname, qi,
+		id == 0 ? "the driver gives its AF_XDP queue no NAPI id" : strerror(-id));
+}
+
 unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 {
 	struct daemon *d = p->d;
@@ -312,8 +329,7 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 	unsigned int s, i, got, total = 0, pi;
 
 	qlock(n, qi);
-	if (n->busy_poll)
-		afxdp_queue__busy_poll(q);
+	afxdp_queue__busy_poll(q);
 	afxdp_queue__complete(q);
 	if (afxdp_queue__tx_kick(q))
 		p->nic_tx_pending = true;
@@ -323,6 +339,8 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 		got = afxdp_sock__rx_peek(q, sk, f, BURST);
 		if (!got)
 			continue;
+		if (q->busy_poll && !q->napi_checked)
+			nic_check_napi(n, qi, sk);
 		for (i = 0; i < got; i++) {
 			p->nseg[i].base = f[i].data;
 			p->nseg[i].len = f[i].len;
@@ -624,6 +642,7 @@ void nic_report(struct daemon *d, struct nic *n, FILE *out, bool json, void *jw)
 			jsonw_u64(w, "tx_ring_full", aq->stats.tx_ring_full);
 			jsonw_u64(w, "tx_too_big", aq->stats.tx_too_big);
 			jsonw_u64(w, "tx_rekicks", aq->stats.tx_rekicks);
+			jsonw_bool(w, "busy_poll", aq->busy_poll);
 			jsonw_u64(w, "umem_frames", aq->nframes);
 			jsonw_u64(w, "umem_free", aq->nfree);
 			jsonw_u64(w, "umem_fill", aq->fq_out);
