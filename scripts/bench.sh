@@ -9,7 +9,8 @@
 #   guests         dpdk-testpmd net_virtio_user (rxonly / txonly / macswap)
 #   generator      build/tests/bench/xvio-gen tx: AF_XDP TX on the wire end
 #   wire sink      xvio-gen sink: XDP_DROP on the wire end, counted by the
-#                  device's rx_packets
+#                  device's rx_packets; its NAPI threaded on CPU 0 (batched),
+#                  and again inline (veth's default, a softirq per frame)
 #   latency        xvio-gen rtt: AF_PACKET probe, reflected by a macswap guest
 #
 # CPU 0 runs the bridge under test and nothing else of the bench; CPU 1 runs
@@ -246,18 +247,37 @@ zero_loss() { # max_offered
 	log "zero-loss rate: $lo pps"
 }
 
-guest_to_nic() { # size trial
-	local pps
+# The wire end's receive work is not the bridge's, but on veth it runs on the
+# bridge's CPU: in its sendto, one softirq per frame ("inline", veth's
+# default), or, with the wire's NAPI threaded and pinned to CPU_B, in batches
+# of up to 64 as a NIC's completions would be ("thread"). Both are measured.
+wire_napi() { # thread|inline
+	local k
+	if [ "$1" = thread ]; then
+		ip netns exec "$NS" ethtool -K "$P" gro on >/dev/null
+		ip netns exec "$NS" sh -c "echo 1 >/sys/class/net/$P/threaded"
+		for k in $(pgrep "^napi/$P-"); do taskset -pc "$CPU_B" "$k" >/dev/null; done
+	else
+		ip netns exec "$NS" sh -c "echo 0 >/sys/class/net/$P/threaded"
+		ip netns exec "$NS" ethtool -K "$P" gro off >/dev/null
+	fi
+}
+
+guest_to_nic() { # size trial wire(thread|inline)
+	local pps test=guest_to_nic
+	[ "$3" = inline ] && test=guest_to_nic_inline
 	guest_mode g1 txonly "$1" "$WIRE_MAC"
+	wire_napi "$3"
 	tp_cmd g1 "start"
 	sleep 1
 	window ip netns exec "$NS" "$GEN" sink "$P" --secs "$SECS" >"$TMP/sink"
 	tp_cmd g1 "stop"
 	sleep 0.5
+	wire_napi inline
 	pps=$(json_num "$TMP/sink" pps)
-	record "{\"bridge\":\"$BRIDGE\",\"test\":\"guest_to_nic\",\"size\":$1,\"trial\":$2,\"pps\":$pps,\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0,\"cpu1\":$WIN_CPU1}"
-	xvio_snap "guest_to_nic-$1-$2"
-	log "guest->nic ${1}B #$2: $pps pps, bridge $WIN_THREADS"
+	record "{\"bridge\":\"$BRIDGE\",\"test\":\"$test\",\"size\":$1,\"trial\":$2,\"wire_napi\":\"$3\",\"pps\":$pps,\"threads\":$WIN_THREADS,\"cpu0\":$WIN_CPU0,\"cpu1\":$WIN_CPU1}"
+	xvio_snap "$test-$1-$2"
+	log "guest->nic ${1}B #$2 (wire NAPI $3): $pps pps, bridge $WIN_THREADS"
 }
 
 latency() { # trial
@@ -308,7 +328,8 @@ nic_phase() { # bridge trial
 		[ "$size" = 64 ] && ZL_MAX[$1]="${ZL_MAX[$1]:-} $BEST_OFFERED"
 	done
 	for size in $SIZES; do
-		guest_to_nic "$size" "$2"
+		guest_to_nic "$size" "$2" thread
+		guest_to_nic "$size" "$2" inline
 	done
 	guest_mode g1 macswap
 	tp_cmd g1 "start"
