@@ -7,6 +7,10 @@
  *
  *   vu-peer SOCKET good|truncated|oversize|unknown|bad-index|bad-size|fds|rarp:MAC
  *           [--expect reply|closed]
+ *   vu-peer SOCKET rxquiet [--expect quiet|kick]
+ *           a whole split-ring device (no EVENT_IDX) whose receive ring is
+ *           refilled as a polling guest does: "quiet" once the backend asks
+ *           not to be kicked for it, "kick" if it still wants the kicks 3 s on
  */
 #include <errno.h>
 #include <poll.h>
@@ -51,6 +55,34 @@ static const char *outcome(int fd, char *buf, size_t len)
 	return buf;
 }
 
+/* rxquiet: VERSION_1 only, two 256-entry split rings, polling (no kick or
+ * call fds); add one receive buffer every 0.1 s, as a guest refilling. */
+static const char *rx_quiet(int fd)
+{
+	struct vdrv_mem m = { 0 };
+	struct vdrv_vq rx, tx;
+	struct vdrv_buf b = { .len = 2048 };
+	uint64_t f = 1ull << VDRV_F_VERSION_1;
+	int i;
+
+	if (vdrv_mem_add_region(&m, 0, 1 << 20) ||
+	    vdrv_msg_send(fd, VDRV_REQ_SET_FEATURES, 0x1, &f, 8, NULL, 0) ||
+	    vdrv_set_mem_table(fd, &m, false) || vdrv_vq_init(&rx, &m, 256, false, false) ||
+	    vdrv_vq_init(&tx, &m, 256, false, false) || vdrv_vq_setup_backend(fd, &rx, 0) ||
+	    vdrv_vq_setup_backend(fd, &tx, 1) || vdrv_sync(fd))
+		return "setup-failed";
+	b.gpa = vdrv_alloc(&m, b.len, 64);
+	for (i = 0; i < 30; i++) {
+		if (vdrv_vq_add(&rx, &b, 0, 1, false, NULL) < 0)
+			return "ring-full";
+		vdrv_vq_publish(&rx);
+		if (!vdrv_vq_should_kick(&rx))
+			return "quiet";
+		usleep(100000);
+	}
+	return "kick";
+}
+
 int main(int argc, char **argv)
 {
 	const char *expect = NULL, *mode;
@@ -90,6 +122,12 @@ int main(int argc, char **argv)
 
 		u = 0;
 		vdrv_msg_send(fd, VDRV_REQ_SET_FEATURES, 0x1, &u, 8, extra, 2);
+	} else if (!strcmp(mode, "rxquiet")) {
+		const char *r = rx_quiet(fd);
+
+		printf("%s\n", r);
+		close(fd);
+		return expect && strcmp(expect, r) ? 1 : 0;
 	} else if (!strncmp(mode, "rarp:", 5)) {
 		/* SEND_RARP carries the MAC in the first 6 bytes of a u64. */
 		unsigned int b[6];
