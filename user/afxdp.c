@@ -146,8 +146,7 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_s
 	if (!q->zerocopy) {
 		unsigned int budget = q->ring_size;
 
-		q->tx_budget = setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
-					  sizeof(budget)) ? 32 : budget;
+		(void)setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget));
 	}
 	q->nsocks++;
 	if (q->nsocks == 1)

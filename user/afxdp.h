@@ -60,7 +60,6 @@ struct afxdp_queue {
 	uint32_t nframes;
 	uint32_t fq_size;
 	uint32_t ring_size;
-	uint32_t tx_budget;	/* frames one copy-mode sendto may send */
 	bool busy_poll;		/* preferred busy polling set up and useful */
 	bool napi_checked;	/* the sockets' NAPI id was looked at */
 	uint64_t *free;		/* free-list stack of frame addresses */

@@ -97,7 +97,6 @@ struct poller {
 	bool running;
 	int epfd;
 	int wake_fd;			/* eventfd to wake it for shutdown */
-	bool keep_leftovers;		/* this delivery's caller keeps what does not fit */
 	bool nic_tx_pending;		/* this round: a busy NIC left TX frames unsent */
 	struct poller_queue q[XVIOD_MAX_PORTS * VHU_MAX_QUEUE_PAIRS];
 	unsigned int nq;
@@ -160,9 +159,11 @@ void report_stats(struct daemon *d, FILE *out, bool json);
 void report_macs(struct daemon *d, FILE *out, bool json);
 void port_stats_sum(struct daemon *d, const struct port *p, struct port_stats *out);
 
-/* poller.c helpers shared with nic.c */
+/* poller.c helpers shared with nic.c. pollers_deliver(): @keep when the
+ * caller keeps (and offers again) what a guest had no buffers for, so it is
+ * not counted as dropped there. */
 unsigned int pollers_deliver(struct poller *p, struct port *dst, unsigned int qp,
-			     const struct vhu_pkt *pkts, unsigned int n);
+			     const struct vhu_pkt *pkts, unsigned int n, bool keep);
 
 /* ctl.c */
 int ctl_listen(const char *path);

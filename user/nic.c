@@ -363,10 +363,9 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 			struct port *dst = sk->port <= d->nports ? &d->ports[sk->port - 1] : NULL;
 			unsigned int done = 0, keep = 0;
 
-			p->keep_leftovers = sk->stalled < NIC_STALL_ROUNDS;
 			if (dst)
-				done = pollers_deliver(p, dst, qi, pk, got);
-			p->keep_leftovers = false;
+				done = pollers_deliver(p, dst, qi, pk, got,
+						       sk->stalled < NIC_STALL_ROUNDS);
 			/* A guest out of receive buffers: leave the rest in the
 			 * RX ring for the next round rather than drop it (the ring
 			 * is the buffer a NIC has). A guest that takes nothing
@@ -396,7 +395,7 @@ unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
 
 				if (port_is_nic(dst))
 					continue;
-				done = pollers_deliver(p, dst, qi, pk, got);
+				done = pollers_deliver(p, dst, qi, pk, got, false);
 				ns->flood_copies += done;
 			}
 			if (n->host)

@@ -102,7 +102,7 @@ bool pollers_can_retry(struct port *dst, unsigned int qp)
 }
 
 static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
-			    const struct vhu_pkt *pkts, unsigned int n)
+			    const struct vhu_pkt *pkts, unsigned int n, bool keep)
 {
 	struct port_stats *ds = &p->stats[dst->id - 1];
 	unsigned int which, done, i;
@@ -111,8 +111,7 @@ static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
 	if (!vq)
 		return 0;
 	lock(&dst->rx_lock[which]);
-	done = p->keep_leftovers ? vhu_vq__enqueue_try(vq, pkts, n) :
-				   vhu_vq__enqueue_burst(vq, pkts, n);
+	done = keep ? vhu_vq__enqueue_try(vq, pkts, n) : vhu_vq__enqueue_burst(vq, pkts, n);
 	unlock(&dst->rx_lock[which]);
 	ds->to_guest += done;
 	for (i = 0; i < n && i < done; i++)
@@ -121,11 +120,11 @@ static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
 }
 
 unsigned int pollers_deliver(struct poller *p, struct port *dst, unsigned int qp,
-			     const struct vhu_pkt *pkts, unsigned int n)
+			     const struct vhu_pkt *pkts, unsigned int n, bool keep)
 {
 	if (port_is_nic(dst))
 		return nic_tx(p, dst->nic, qp, pkts, n);
-	return deliver(p, dst, qp, pkts, n);
+	return deliver(p, dst, qp, pkts, n, keep);
 }
 
 static bool port_up(struct port *dp)
@@ -249,7 +248,7 @@ static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, str
 			ss->drop_dest_down += k;
 			continue;
 		}
-		got = pollers_deliver(p, dp, qp, p->out, k);
+		got = pollers_deliver(p, dp, qp, p->out, k, false);
 		ss->fwd_unicast += got;
 		if (got < k) {
 			if (port_is_nic(dp) || rx_queue(dp, qp, &j))
@@ -277,7 +276,7 @@ static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, str
 
 			if (dp == src)
 				continue;
-			got = pollers_deliver(p, dp, qp, p->out, k);
+			got = pollers_deliver(p, dp, qp, p->out, k, false);
 			ss->flood_copies += got;
 			if (got > best)
 				best = got;
@@ -403,6 +402,7 @@ static void *poller_main(void *arg)
 int poller_start(struct daemon *d, struct poller *p)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	char name[16];
 	int err;
 
 	p->d = d;
@@ -423,13 +423,9 @@ int poller_start(struct daemon *d, struct poller *p)
 	err = pthread_create(&p->thread, NULL, poller_main, p);
 	if (err)
 		return -err;
-	{
-		char name[16];
-
-		/* top -H, perf and make bench tell the pollers apart by name */
-		snprintf(name, sizeof(name), "xvio-poll%u", p->id);
-		pthread_setname_np(p->thread, name);
-	}
+	/* top -H, perf and make bench tell the pollers apart by name */
+	snprintf(name, sizeof(name), "xvio-poll%u", p->id);
+	pthread_setname_np(p->thread, name);
 	p->running = true;
 	return 0;
 }

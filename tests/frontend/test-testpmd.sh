@@ -216,16 +216,23 @@ scenario_kill() {
 	stop_xviod
 }
 
+# xviod with two guests, both rxonly: a (CPU 0, 1024 buffers) sends to b
+# (CPU 1, a 256-buffer ring). Fails TEST and cleans up when one does not run.
+start_sender_receiver() { # test sock-a sock-b
+	local t=$1 sa=$2 sb=$3
+	start_xviod --vhost "$sa,mac=$MAC_A" --vhost "$sb,mac=$MAC_B" || { fail "$t" xviod; return 1; }
+	tp_start b 1 "path=$sb,queue_size=256,mac=$MAC_B" --forward-mode=rxonly &&
+		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
+			--eth-peer=0,$MAC_B || { fail "$t" testpmd; tp_cleanup; stop_xviod; return 1; }
+	wait_for 20 running "$(basename "$sa")" && wait_for 20 running "$(basename "$sb")" ||
+		{ fail "$t" "ports not running"; tp_cleanup; stop_xviod; return 1; }
+}
+
 # The receiver does not poll: its ring fills and every frame xviod could not
 # deliver is counted as a drop with its reason.
 scenario_drops() {
 	local sa="$TMP/d-a.sock" sb="$TMP/d-b.sock" fa fwd full tb got
-	start_xviod --vhost "$sa,mac=$MAC_A" --vhost "$sb,mac=$MAC_B" || { fail drops_counted xviod; return; }
-	tp_start b 1 "path=$sb,queue_size=256,mac=$MAC_B" --forward-mode=rxonly &&
-		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
-			--eth-peer=0,$MAC_B || { fail drops_counted testpmd; tp_cleanup; stop_xviod; return; }
-	wait_for 20 running d-a.sock && wait_for 20 running d-b.sock ||
-		{ fail drops_counted "ports not running"; tp_cleanup; stop_xviod; return; }
+	start_sender_receiver drops_counted "$sa" "$sb" || return
 	tp_rounds a 10 8
 	sleep 0.5
 	tp_cmd b start
@@ -245,19 +252,12 @@ scenario_drops() {
 	stop_xviod
 }
 
-# xviod as the client: the frontend (testpmd server=1) goes away and comes
-# back; xviod keeps retrying and serves it again.
 # A sender faster than its receiver's ring: bursts of 512 into a polling
 # guest whose ring holds 256. xviod holds the sender back (its frames wait in
 # its own ring) while the receiver drains, instead of dropping the overflow.
 scenario_backpressure() {
 	local sa="$TMP/p-a.sock" sb="$TMP/p-b.sock" fa full got
-	start_xviod --vhost "$sa,mac=$MAC_A" --vhost "$sb,mac=$MAC_B" || { fail backpressure xviod; return; }
-	tp_start b 1 "path=$sb,queue_size=256,mac=$MAC_B" --forward-mode=rxonly &&
-		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
-			--eth-peer=0,$MAC_B || { fail backpressure testpmd; tp_cleanup; stop_xviod; return; }
-	wait_for 20 running p-a.sock && wait_for 20 running p-b.sock ||
-		{ fail backpressure "ports not running"; tp_cleanup; stop_xviod; return; }
+	start_sender_receiver backpressure "$sa" "$sb" || return
 	tp_cmd b start
 	tp_rounds a 5 16
 	sleep 0.5
@@ -273,6 +273,8 @@ scenario_backpressure() {
 	stop_xviod
 }
 
+# xviod as the client: the frontend (testpmd server=1) goes away and comes
+# back; xviod keeps retrying and serves it again.
 scenario_client_reconnect() {
 	local sa="$TMP/r-a.sock" sb="$TMP/r-b.sock" got fa
 	start_xviod --vhost "$sa,mac=$MAC_A,client" --vhost "$sb,mac=$MAC_B,client" ||
