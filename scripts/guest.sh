@@ -3,8 +3,11 @@
 # QEMU guests attached to xviod, for tests and the demo. Source after
 # scripts/topo.sh; the guest comes from scripts/guest-build.sh.
 #
+#   guest_accel     chooses the accelerator once (scripts/accel.sh: KVM only
+#       with hardware virtualization, else TCG; XVIO_ACCEL=kvm|tcg overrides)
+#       and sets GUEST_ACCEL and GUEST_ACCEL_WHY; returns 2 on a bad XVIO_ACCEL
 #   guest_start NAME SOCK MAC IP/PFX [server|client] [MEM_MB]
-#       boots a Linux guest under QEMU (TCG): guest RAM shared through
+#       boots a Linux guest under QEMU (guest_accel): guest RAM shared through
 #       memory-backend-memfd (vhost-user needs it), -netdev vhost-user on SOCK.
 #       "server": xviod listens, QEMU connects with reconnect=1 (re-dials a
 #       restarted xviod). "client": QEMU listens (server=on), xviod --vhost
@@ -14,7 +17,8 @@
 #   guest_kill NAME                      SIGKILL QEMU (a crash)
 #   guest_console NAME                   path of the serial console log
 #
-# Facts (docs/quickstart.md): no /dev/kvm here, so TCG; QEMU 7.2 under TCG
+# Facts (docs/quickstart.md): the CI machines have a /dev/kvm from a nested
+# module (kvm_pvm) under which a guest never boots, so TCG; QEMU 7.2 under TCG
 # crashes with MSI-X on vhost-user virtio-net, hence vectors=0; -nodefaults
 # keeps a stray e1000 out; with plain -m guest RAM the link comes up but no
 # frame ever moves, so RAM is always a shared memfd.
@@ -22,6 +26,15 @@ GUEST_DIR=${GUEST_DIR:-$(mktemp -d)}
 GUEST_BUILD=${GUEST_BUILD:-build}
 declare -A GUEST_PID GUEST_FD GUEST_SEQ GUEST_CAT
 GUEST_OUT=""
+GUEST_ACCEL="" GUEST_ACCEL_WHY=""
+GUEST_BOOT_SECS=${GUEST_BOOT_SECS:-120}
+. "$(dirname "${BASH_SOURCE[0]}")/accel.sh"
+
+guest_accel() {
+	[ -n "$GUEST_ACCEL" ] && return 0
+	accel_choose || { GUEST_ACCEL_WHY=$ACCEL_WHY; return 2; }
+	GUEST_ACCEL=$ACCEL GUEST_ACCEL_WHY=$ACCEL_WHY
+}
 
 guest_console() {
 	echo "$GUEST_DIR/$1.console"
@@ -29,8 +42,11 @@ guest_console() {
 
 guest_start() {
 	local name=$1 sock=$2 mac=$3 ip=$4 mode=${5:-server} mem=${6:-256}
-	local pipe="$GUEST_DIR/$name.serial" con="$GUEST_DIR/$name.console" chr fd accel=tcg
-	[ -e /dev/kvm ] && accel=kvm
+	local pipe="$GUEST_DIR/$name.serial" con="$GUEST_DIR/$name.console" chr fd
+	if ! guest_accel; then
+		echo "guest $name not started: $GUEST_ACCEL_WHY"
+		return 2
+	fi
 	rm -f "$pipe.in" "$pipe.out"
 	mkfifo "$pipe.in" "$pipe.out"
 	: >"$con"
@@ -39,7 +55,7 @@ guest_start() {
 	else
 		chr="socket,id=vu,path=$sock,reconnect=1"
 	fi
-	qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 1 -nodefaults -nographic -no-reboot \
+	qemu-system-x86_64 -accel "$GUEST_ACCEL" -m "$mem" -smp 1 -nodefaults -nographic -no-reboot \
 		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -numa node,memdev=mem \
 		-kernel "$GUEST_BUILD/guest/vmlinuz" -initrd "$GUEST_BUILD/guest/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet panic=-1 xvio.ip=$ip xvio.name=$name" \
@@ -55,8 +71,8 @@ guest_start() {
 	exec {fd}>"$pipe.in"
 	GUEST_FD[$name]=$fd
 	GUEST_SEQ[$name]=0
-	if ! wait_for 120 grep -q "XVIO-GUEST-READY $name" "$con"; then
-		echo "guest $name did not boot: $(tail -5 "$con") $(tail -3 "$GUEST_DIR/$name.qemu.log")"
+	if ! wait_for "$GUEST_BOOT_SECS" grep -q "XVIO-GUEST-READY $name" "$con"; then
+		echo "guest $name did not boot within $GUEST_BOOT_SECS s under $GUEST_ACCEL ($GUEST_ACCEL_WHY): console $con, QEMU log $GUEST_DIR/$name.qemu.log: $(tail -3 "$con" | tr -d '\r' | tr '\n' ' ') $(tail -3 "$GUEST_DIR/$name.qemu.log" | tr '\n' ' ')"
 		return 1
 	fi
 }

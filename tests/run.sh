@@ -6,7 +6,10 @@
 #
 # A suite is an executable printing one line per case:
 #   PASS: suite/case | FAIL: suite/case: why | SKIP: suite/case: reason
-# A suite that exits non-zero without printing FAIL counts as one failure.
+# A suite that exits non-zero without printing FAIL, or prints no case at
+# all, counts as one failure; so does a suite with no test to run (unit tests
+# not built). Under CI=true a suite whose prerequisites are missing fails
+# instead of skipping (tests/lib/prereq.sh).
 set -u
 O=${1:-build}
 shift || true
@@ -30,6 +33,9 @@ run_suite() { # name command...
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $name: suite exited with status $rc" >>"$log"
 		f=1
+	elif [ $((p + f + s)) -eq 0 ]; then
+		echo "FAIL: $name: the suite reported no case at all" >>"$log"
+		f=1
 	fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	printf '%-8s %3d passed, %d failed, %d skipped  (%ds, log %s)\n' \
@@ -46,10 +52,17 @@ run_suite() { # name command...
 for suite in $SUITES; do
 	case "$suite" in
 	unit)
+		n=0
 		for t in "$O"/tests/unit/test_*; do
 			[ -x "$t" ] || continue
 			run_suite "unit:$(basename "$t")" "$t"
+			n=$((n + 1))
 		done
+		if [ "$n" -eq 0 ]; then
+			echo "unit: no unit test binary in $O/tests/unit (make all builds them)"
+			fail=$((fail + 1))
+			failed_cases+=("FAIL: unit: no unit test binary in $O/tests/unit")
+		fi
 		;;
 	bpf)   run_suite bpf bash "$here/bpf/run.sh" "$O" ;;
 	integ)

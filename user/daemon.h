@@ -126,7 +126,7 @@ struct daemon {
 	_Atomic uint32_t now;		/* seconds since start, for MAC ages */
 	_Atomic bool stopping;
 	const char *ctl_path;
-	uint16_t mtu;
+	uint16_t max_mtu;
 	struct nic *nic;		/* at most one NIC port */
 	int learn_efd;			/* pollers: "a guest MAC was learned", sync L2 */
 };

@@ -161,6 +161,7 @@ void report_ports(struct daemon *d, FILE *out, bool json)
 			jsonw_u64(&w, "hdr_len", vhu_dev__connected(p->dev) ? vhu_dev__hdr_len(p->dev) : 0);
 			jsonw_u64(&w, "status", vhu_dev__status(p->dev));
 			jsonw_u64(&w, "mtu", vhu_dev__mtu(p->dev));
+			jsonw_u64(&w, "max_mtu", vhu_dev__max_mtu(p->dev));
 			jsonw_u64(&w, "connects", p->connects);
 			jsonw_u64(&w, "disconnects", p->disconnects);
 			jsonw_obj_close(&w);

@@ -58,7 +58,8 @@ static void usage(FILE *f)
 		"                        default: one unpinned poller\n"
 		"  --poll MODE           busy | adaptive (default) | interrupt\n"
 		"  --ctl PATH            control socket for xvioctl (default %s)\n"
-		"  --mtu N               MTU offered to guests (default 1500)\n"
+		"  --max-mtu N           refuse a frontend that sets a larger MTU (QEMU host_mtu=;\n"
+		"                        default 65535); guests get their MTU from the frontend\n"
 		"  -v, --verbose         more messages (twice: every vhost-user message)\n"
 		"  -h, --help            this text\n",
 		XVIOD_MAX_PORTS, VHU_MAX_QUEUE_PAIRS, XVIOD_DEFAULT_CTL);
@@ -371,7 +372,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "vhost", 1, NULL, 'V' }, { "cores", 1, NULL, 'c' }, { "poll", 1, NULL, 'p' },
-		{ "ctl", 1, NULL, 'C' },   { "mtu", 1, NULL, 'm' },   { "verbose", 0, NULL, 'v' },
+		{ "ctl", 1, NULL, 'C' },   { "max-mtu", 1, NULL, 'm' },   { "verbose", 0, NULL, 'v' },
 		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },   { NULL, 0, NULL, 0 },
 	};
 	struct daemon *d = &daemon_state;
@@ -389,7 +390,7 @@ int main(int argc, char **argv)
 
 	d->mode = POLL_ADAPTIVE;
 	d->ctl_path = XVIOD_DEFAULT_CTL;
-	d->mtu = 1500;
+	d->max_mtu = 65535;
 	d->npollers = 1;
 	d->pollers[0].cpu = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -435,10 +436,10 @@ int main(int argc, char **argv)
 		}
 		case 'm':
 			if (loader_parse_u32(optarg, 65535, &v) || v < 68) {
-				pr_err("--mtu %s: expected 68..65535", optarg);
+				pr_err("--max-mtu %s: expected 68..65535", optarg);
 				return 2;
 			}
-			d->mtu = (uint16_t)v;
+			d->max_mtu = (uint16_t)v;
 			break;
 		case 'v':
 			verbose++;
@@ -496,7 +497,7 @@ int main(int argc, char **argv)
 		struct port *p = &d->ports[i];
 		struct vhu_dev_cfg cfg = {
 			.name = p->name, .path = p->path, .client = p->client,
-			.max_queue_pairs = p->queues, .mtu = d->mtu, .ops = &ops, .ctx = d,
+			.max_queue_pairs = p->queues, .max_mtu = d->max_mtu, .ops = &ops, .ctx = d,
 		};
 
 		for (q = 0; q < VHU_MAX_QUEUE_PAIRS; q++)

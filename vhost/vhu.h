@@ -57,7 +57,10 @@ struct vhu_dev_cfg {
 	bool client;			/* connect to path instead of listening on it */
 	unsigned int max_queue_pairs;	/* 1..VHU_MAX_QUEUE_PAIRS */
 	uint64_t features_mask;		/* virtio features to offer (0: all we support) */
-	uint16_t mtu;			/* offered with VIRTIO_NET_F_MTU; 0: 1500 */
+	/* The largest MTU the frontend may set with NET_SET_MTU (QEMU's
+	 * virtio-net host_mtu=); a larger one is refused. 0: 65535. The
+	 * guest's MTU itself comes from the frontend, never from here. */
+	uint16_t max_mtu;
 	const struct vhu_ops *ops;
 	void *ctx;
 };
@@ -107,7 +110,10 @@ uint64_t vhu_dev__features(const struct vhu_dev *dev);		/* negotiated */
 uint64_t vhu_dev__features_offered(const struct vhu_dev *dev);
 uint64_t vhu_dev__protocol_features(const struct vhu_dev *dev);	/* negotiated */
 uint8_t vhu_dev__status(const struct vhu_dev *dev);		/* SET_STATUS value */
+/* The MTU the frontend set with NET_SET_MTU on this connection; 0: none
+ * (the guest's driver then uses 1500). */
 uint16_t vhu_dev__mtu(const struct vhu_dev *dev);
+uint16_t vhu_dev__max_mtu(const struct vhu_dev *dev);
 unsigned int vhu_dev__num_vqs(const struct vhu_dev *dev);	/* rings configured */
 unsigned int vhu_dev__hdr_len(const struct vhu_dev *dev);
 bool vhu_dev__broken(const struct vhu_dev *dev);

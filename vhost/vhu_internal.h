@@ -242,7 +242,8 @@ struct vhu_dev {
 	bool owner;
 	bool broken;
 	uint8_t status;
-	uint16_t mtu;
+	uint16_t mtu;		/* set by NET_SET_MTU; 0: none */
+	uint16_t max_mtu;	/* vhu_dev_cfg.max_mtu */
 	struct vhu_mem mem;
 	unsigned int nvqs;	/* highest configured index + 1 */
 	struct vhu_vq vq[VHU_MAX_VQS];

@@ -435,6 +435,13 @@ static int handle_NET_SET_MTU(struct vhu_dev *dev, struct vhu_msg *msg)
 			(unsigned long long)msg->p.u64);
 		return -EINVAL;
 	}
+	if (msg->p.u64 > dev->max_mtu) {
+		vhu_log(dev, VHU_LOG_ERR,
+			"the frontend asked for MTU %llu; this port carries at most %u "
+			"(lower the device's host_mtu, or raise the backend's limit)",
+			(unsigned long long)msg->p.u64, dev->max_mtu);
+		return -EINVAL;
+	}
 	dev->mtu = (uint16_t)msg->p.u64;
 	vhu_log(dev, VHU_LOG_INFO, "MTU set to %u", dev->mtu);
 	return 0;

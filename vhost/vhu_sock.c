@@ -59,7 +59,7 @@ int vhu_dev__new(const struct vhu_dev_cfg *cfg, struct vhu_dev **out)
 	/* MQ only means something with more than one pair to offer. */
 	if (dev->max_queue_pairs == 1)
 		dev->offered &= ~(1ull << VHU_F_MQ);
-	dev->mtu = cfg->mtu ? cfg->mtu : 1500;
+	dev->max_mtu = cfg->max_mtu ? cfg->max_mtu : 65535;
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_init(&dev->vq[i], dev, i);
 	*out = dev;
@@ -81,6 +81,7 @@ static void reset_connection(struct vhu_dev *dev)
 	dev->owner = false;
 	dev->broken = false;
 	dev->status = 0;
+	dev->mtu = 0;
 	dev->nvqs = 0;
 	vhu_dev_publish(dev);
 }
@@ -334,6 +335,7 @@ uint64_t vhu_dev__features_offered(const struct vhu_dev *dev) { return dev->offe
 uint64_t vhu_dev__protocol_features(const struct vhu_dev *dev) { return dev->protocol; }
 uint8_t vhu_dev__status(const struct vhu_dev *dev) { return dev->status; }
 uint16_t vhu_dev__mtu(const struct vhu_dev *dev) { return dev->mtu; }
+uint16_t vhu_dev__max_mtu(const struct vhu_dev *dev) { return dev->max_mtu; }
 unsigned int vhu_dev__num_vqs(const struct vhu_dev *dev) { return dev->nvqs; }
 bool vhu_dev__broken(const struct vhu_dev *dev) { return __atomic_load_n(&dev->broken, __ATOMIC_ACQUIRE); }
 bool vhu_dev__connected(const struct vhu_dev *dev) { return dev->conn_fd >= 0; }

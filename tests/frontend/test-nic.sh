@@ -32,6 +32,7 @@ O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/topo.sh"
 . "$ROOT/tests/lib/testpmd.sh"
+. "$ROOT/tests/lib/prereq.sh"
 
 X="$O/xviod" XC="$O/xvioctl" P="$O/tests/tools/xvio-pkt"
 TMP=$(mktemp -d)
@@ -50,10 +51,14 @@ trap 'set +u; tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: nic/$1"; }
 fail() { echo "FAIL: nic/$1: $2"; }
-skip() { echo "SKIP: nic/$1: $2"; }
+skip() { prereq_missing "nic/$1" "$2"; }
 
 if ! command -v dpdk-testpmd >/dev/null; then
 	skip all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
+	exit 0
+fi
+if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
+	skip all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
 	exit 0
 fi
 

@@ -11,12 +11,14 @@
 # costs its senders drops, counted.
 #
 # Usage: test-testpmd.sh BUILD_DIR. Needs dpdk-testpmd and hugepages
-# (scripts/deps.sh frontend); reports SKIP with the reason otherwise.
+# (scripts/deps.sh frontend); reports SKIP with the reason otherwise, and
+# FAIL under CI=true (tests/lib/prereq.sh).
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/topo.sh"
 . "$ROOT/tests/lib/testpmd.sh"
+. "$ROOT/tests/lib/prereq.sh"
 
 X="$O/xviod"
 XC="$O/xvioctl"
@@ -32,7 +34,7 @@ trap 'set +u; tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: frontend/$1"; }
 fail() { echo "FAIL: frontend/$1: $2"; }
-skip() { echo "SKIP: frontend/$1: $2"; }
+skip() { prereq_missing "frontend/$1" "$2"; }
 
 if ! command -v dpdk-testpmd >/dev/null; then
 	skip all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"

@@ -18,6 +18,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/topo.sh"
 GUEST_BUILD=$O
 . "$ROOT/scripts/guest.sh"
+. "$ROOT/tests/lib/prereq.sh"
 
 X="$O/xviod" XC="$O/xvioctl"
 TMP=$(mktemp -d)
@@ -32,7 +33,7 @@ trap 'set +u; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
 
 pass() { echo "PASS: guest/$1"; }
 fail() { echo "FAIL: guest/$1: $2"; }
-skip() { echo "SKIP: guest/$1: $2"; }
+skip() { prereq_missing "guest/$1" "$2"; }
 timing() { echo "TIME: guest/$1: $2 s"; }
 
 for t in qemu-system-x86_64 busybox; do
@@ -68,8 +69,13 @@ ip netns exec "$NS" ethtool -K "$PEER" tx off >/dev/null 2>&1 ||
 VHOST0="$TMP/vm0.sock" VHOST1="$TMP/vm1.sock"
 start_xviod --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1" || { fail setup xviod; exit 1; }
 
+guest_accel || { fail accel "$GUEST_ACCEL_WHY"; exit 0; }
+echo "NOTE: guest/accel: $GUEST_ACCEL_WHY"
 t0=$SECONDS
-guest_start vm0 "$VHOST0" "$MAC0" "$VM0_IP/24" server || { fail boot "$(tail -3 "$(guest_console vm0)")"; exit 0; }
+if ! guest_start vm0 "$VHOST0" "$MAC0" "$VM0_IP/24" server >"$TMP/boot.out"; then
+	fail boot "$(cat "$TMP/boot.out")"
+	exit 0
+fi
 timing boot_vm0 $((SECONDS - t0))
 wait_for 20 running vm0.sock || fail boot "vm0's port never ran: $("$XC" --ctl "$CTL" ports)"
 

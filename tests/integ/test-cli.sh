@@ -9,6 +9,7 @@ O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/topo.sh"
 . "$ROOT/tests/lib/check.sh"
+. "$ROOT/tests/lib/prereq.sh"
 L="$O/xvio-loader"
 TMP=$(mktemp -d)
 topo_init xc
@@ -80,7 +81,7 @@ if [ -n "$foreign" ] && xdp-loader load -m native "$H" "$foreign" >"$TMP/foreign
 	expect foreign_detach 1 "is 'xdpfilt_alw_all', not xvio's; use --force" "$L" detach "$H"
 	expect foreign_detach_force 0 "detached" "$L" detach --force "$H"
 else
-	echo "SKIP: integ/cli/foreign_program: no foreign XDP program could be loaded: $(tail -1 "$TMP/foreign.out" 2>/dev/null)"
+	prereq_missing integ/cli/foreign_program "no foreign XDP program could be loaded (libxdp1's xdpfilt_alw_all.o with xdp-loader): $(tail -1 "$TMP/foreign.out" 2>/dev/null)"
 fi
 # Stale pins, no program (a loader that died between pinning and attaching):
 # attach reuses them, devmap included.

@@ -24,10 +24,11 @@ expect bad_queues 2 "queues=9 \(1..8\)" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,q
 expect bad_option 2 "unknown option 'colour=red'" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,colour=red"
 expect bad_poll 2 "--poll fast: expected busy, adaptive or interrupt" "$X" --ctl "$CTL" --poll fast --vhost "$TMP/a.sock"
 expect bad_cores 2 "--cores x: expected a list of CPU numbers" "$X" --ctl "$CTL" --cores x --vhost "$TMP/a.sock"
+expect bad_max_mtu 2 "--max-mtu 67: expected 68..65535" "$X" --ctl "$CTL" --max-mtu 67 --vhost "$TMP/a.sock"
 expect ctl_no_daemon 1 "cannot reach xviod at $CTL" "$XC" --ctl "$CTL" ports
 expect ctl_bad_command 2 "unknown command 'frobnicate'" "$XC" --ctl "$CTL" frobnicate
 
-"$X" --ctl "$CTL" --vhost "$TMP/vm0.sock,mac=02:00:00:00:00:01" \
+"$X" --ctl "$CTL" --max-mtu 4000 --vhost "$TMP/vm0.sock,mac=02:00:00:00:00:01" \
 	--vhost "$TMP/vm1.sock,queues=2" --vhost "$TMP/gone.sock,client" >"$TMP/xviod.log" 2>&1 &
 XPID=$!
 for _ in $(seq 50); do [ -S "$CTL" ] && break; sleep 0.1; done
@@ -38,6 +39,8 @@ expect ports_json 0 '"name":"vm1.sock","path":"[^"]*vm1.sock","mode":"server","s
 	"$XC" --ctl "$CTL" --json ports
 expect offered_features 0 '"features_offered_names":"MTU MRG_RXBUF STATUS CTRL_VQ GUEST_ANNOUNCE MQ INDIRECT_DESC EVENT_IDX PROTOCOL_FEATURES VERSION_1 RING_PACKED"' \
 	"$XC" --ctl "$CTL" --json ports
+# No frontend has set an MTU yet; the limit is --max-mtu's.
+expect ports_mtu 0 '"name":"vm0.sock".*"mtu":0,"max_mtu":4000' "$XC" --ctl "$CTL" --json ports
 expect macs_static 0 "02:00:00:00:00:01 +1 +vm0.sock +static" "$XC" --ctl "$CTL" macs
 expect stats_json 0 '"ports":\[\{"port":1,"name":"vm0.sock","from_guest":0' "$XC" --ctl "$CTL" --json stats
 expect client_waiting_logged 0 "gone.sock: waiting for the frontend at" cat "$TMP/xviod.log"

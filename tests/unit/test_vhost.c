@@ -52,6 +52,7 @@ struct fx_cfg {
 	unsigned int pairs;	/* backend queue pairs (0: 1) */
 	int nvqs;		/* rings the guest sets up (0: 2) */
 	uint16_t qsize;		/* (0: 16) */
+	uint16_t max_mtu;	/* vhu_dev_cfg.max_mtu (0: 65535) */
 };
 
 struct fixture {
@@ -171,6 +172,7 @@ static int fx_new(const struct fx_cfg *c)
 		.path = "/tmp/unused.sock",
 		.max_queue_pairs = c->pairs ? c->pairs : 1,
 		.features_mask = c->mask,
+		.max_mtu = c->max_mtu,
 		.ops = &ops,
 		.ctx = &fx,
 	};
@@ -752,6 +754,32 @@ static void test_no_reply_ack(void)
 	en.num = 7;
 	ASSERT_OK(expect_closed(req(VDRV_REQ_SET_VRING_ENABLE, VDRV_MSG_NEED_REPLY, &en,
 				    sizeof(en), NULL, 0), "no reply was asked for"));
+}
+
+/* NET_SET_MTU: what the frontend sets is what the port reports, up to the
+ * embedder's limit; a larger one is refused and changes nothing; a new
+ * connection starts with none set. */
+static void test_net_mtu_limit(void)
+{
+	struct fx_cfg c = base_cfg;
+	uint64_t v;
+
+	c.max_mtu = 1500;
+	ASSERT_OK(fx_start(&c));
+	ASSERT_EQ(vhu_dev__max_mtu(fx.dev), 1500);
+	ASSERT_EQ(vhu_dev__mtu(fx.dev), 0);
+	v = 9000;
+	ASSERT_TRUE(req_ack(VDRV_REQ_NET_SET_MTU, &v, sizeof(v), NULL, 0) > 0);
+	ASSERT_EQ(vhu_dev__mtu(fx.dev), 0);
+	v = 1500;
+	ASSERT_EQ(req_ack(VDRV_REQ_NET_SET_MTU, &v, sizeof(v), NULL, 0), 0);
+	ASSERT_EQ(vhu_dev__mtu(fx.dev), 1500);
+	v = 1280;
+	ASSERT_EQ(req_ack(VDRV_REQ_NET_SET_MTU, &v, sizeof(v), NULL, 0), 0);
+	ASSERT_EQ(vhu_dev__mtu(fx.dev), 1280);
+	ASSERT_OK(fx_reconnect(&c));
+	ASSERT_EQ(vhu_dev__mtu(fx.dev), 0);
+	ASSERT_EQ(vhu_dev__max_mtu(fx.dev), 1500);
 }
 
 /* ---- split ring data path --------------------------------------------------- */
@@ -2033,6 +2061,7 @@ int main(void)
 	RUN(test_handshake_legacy);
 	RUN(test_reply_ack);
 	RUN(test_no_reply_ack);
+	RUN(test_net_mtu_limit);
 	RUN(test_split_tx_single_seg);
 	RUN(test_split_tx_multi_seg);
 	RUN(test_split_rx);
