@@ -87,7 +87,7 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/bench.sh $(O)
 
-# Formatting report (STYLE.md via .clang-format) and the sanitizer unit tests.
+# Formatting report (.clang-format) and the sanitizer unit tests.
 check: all
 	$(Q)n=0; for f in $$(git ls-files '*.c' '*.h'); do \
 		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || { echo "  needs formatting: $$f"; n=$$((n+1)); }; \
@@ -96,11 +96,13 @@ check: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/bpf \
-		$(DESTDIR)$(PREFIX)/share/doc/xvio $(DESTDIR)$(PREFIX)/include/xvio
+		$(DESTDIR)$(PREFIX)/share/doc/xvio/docs $(DESTDIR)$(PREFIX)/include/xvio
 	install -m 0755 $(LOADER_BIN) $(XVIOD_BIN) $(XVIOCTL_BIN) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/bpf/
 	install -m 0644 headers/xvio/*.h $(DESTDIR)$(PREFIX)/include/xvio/
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xvio/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/xvio/
+	install -m 0644 docs/*.md docs/bench-results.json docs/bench-results.png \
+		$(DESTDIR)$(PREFIX)/share/doc/xvio/docs/
 
 clean:
 	$(call msg,CLEAN,$(O))
@@ -113,7 +115,8 @@ help:
 	@echo '  test-unit | test-bpf | test-integ | test-frontend | test-guest   one suite'
 	@echo '  demo        boot a Linux guest on xvio behind a veth "NIC" and show traffic both ways'
 	@echo '  bench       xvio against DPDK testpmd on the same veth, guests and cores'
-	@echo '  check       clang-format dry run'
+	@echo '  deps        install what the tests need (scripts/deps.sh test frontend guest)'
+	@echo '  check       build, clang-format dry run, the sanitizer unit tests'
 	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 	@echo '  clean       remove $(O)/'
 	@echo 'Variables: O=dir V=1 CC= CLANG= BPFTOOL= PREFIX= DESTDIR= TESTS="bpf integ"'

@@ -139,8 +139,8 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	memcpy(f + 32, mac, 6);
 	fwd_learn(d->fwd, mac, (uint16_t)p->id, atomic_load(&d->now));
 	n = pollers_flood_frame(d, p, f, sizeof(f));
-	/* The point of SEND_RARP (after a live migration): the physical
-	 * network learns where the guest's MAC is now. */
+	/* The point of SEND_RARP (QEMU announcing a guest without
+	 * GUEST_ANNOUNCE): the physical network learns where its MAC is. */
 	if (d->nic) {
 		nic_l2_sync(d, d->nic);
 		if (!nic_send_frame(d->nic, f, sizeof(f)))

@@ -419,8 +419,8 @@ static int handle_SEND_RARP(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	memcpy(mac, &msg->p.u64, 6);
 	if (mac[0] & 1) {
-		vhu_log(dev, VHU_LOG_ERR, "SEND_RARP for a group MAC address; ignored");
-		return -EINVAL;
+		vhu_log(dev, VHU_LOG_WARN, "SEND_RARP for a group MAC address; ignored");
+		return 0;
 	}
 	if (dev->ops && dev->ops->send_rarp)
 		dev->ops->send_rarp(dev->ctx, dev, mac);

@@ -479,7 +479,7 @@ restart_with_guest() {
 	stop_xviod
 }
 
-# SEND_RARP (after a live migration): the announcement must reach the wire.
+# SEND_RARP (QEMU announcing a guest): the announcement must reach the wire.
 rarp_to_wire() {
 	local s1="$TMP/m1.sock" mac=52:54:00:00:71:77
 	start_xviod "$H" --vhost "$s1" || { fail rarp_to_wire xviod; return; }
