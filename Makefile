@@ -36,20 +36,22 @@ ifndef SKIP_CONFIG
 -include $(O)/config.mk
 endif
 
-XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Iloader -Ivhost -Iuser \
+XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Ilib -Iafxdp -Iloader -Ivhost -Iuser \
 	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iheaders -Ibpf $(BPF_SYS_INC)
 
 BPF_OBJ := $(O)/xvio.bpf.o
 SKEL := $(O)/xvio_xdp.skel.h
 
+include lib/build.mk
+include afxdp/build.mk
 include bpf/build.mk
 include loader/build.mk
 include vhost/build.mk
 include user/build.mk
 include tests/build.mk
 
-all: $(BPF_OBJ) $(SKEL) $(LOADER_BIN) $(VHU_LIB) $(XVIOD_BIN) $(XVIOCTL_BIN) $(TEST_BINS)
+all: $(BPF_OBJ) $(SKEL) $(UTIL_LIB) $(AFXDP_LIB) $(LOADER_BIN) $(VHU_LIB) $(XVIOD_BIN) $(XVIOCTL_BIN) $(TEST_BINS)
 
 # --- generic rules --------------------------------------------------------
 $(O)/%.o: %.c $(O)/config.mk

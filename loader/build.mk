@@ -3,7 +3,6 @@ LOADER_SRCS := loader/loader.c loader/maps.c loader/rule.c
 LOADER_OBJS := $(patsubst %.c,$(O)/%.o,$(LOADER_SRCS))
 LOADER_LIB := $(O)/libxvio-loader.a
 LOADER_BIN := $(O)/xvio-loader
-JSONW_OBJ := $(O)/user/jsonw.o
 
 # Everything that includes the skeleton must wait for it.
 $(O)/loader/loader.o: $(SKEL)
@@ -12,6 +11,6 @@ $(LOADER_LIB): $(LOADER_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LOADER_BIN): $(O)/loader/xvio-loader.o $(JSONW_OBJ) $(LOADER_LIB)
+$(LOADER_BIN): $(O)/loader/xvio-loader.o $(LOADER_LIB) $(UTIL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)

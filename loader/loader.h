@@ -141,9 +141,7 @@ int loader_maps__stats(struct loader_maps *m, struct xvio_stat_val *out);
 extern const char *const loader_stat_names[XVIO_STAT_MAX];
 extern const char *const loader_stat_help[XVIO_STAT_MAX];
 
-int loader_parse_mac(const char *s, __u8 mac[6]);
 int loader_parse_vlan(const char *s, __u16 *vid);
-int loader_parse_u32(const char *s, __u32 max, __u32 *out);
 /* "tcp", "udp", "icmp", "icmpv6" or a number 0..255. */
 int loader_parse_proto(const char *s, __u8 *proto);
 const char *loader_action_name(__u32 kind);
@@ -163,7 +161,6 @@ int loader_parse_flow(int argc, char **argv, struct xvio_flow_key *key,
 int loader_parse_l2(int argc, char **argv, struct xvio_l2_key *key, struct xvio_action *act,
 		    char *err, size_t errlen);
 
-int loader_format_mac(const __u8 mac[6], char *buf, size_t len);
 int loader_format_flow(const struct xvio_flow_key *key, char *buf, size_t len);
 int loader_format_action(const struct xvio_action *act, char *buf, size_t len);
 

@@ -14,48 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loader.h"
+#include "util.h"
 
 #define XVIO_STAT_NAME(id, name, help) [XVIO_STAT_##id] = name,
 #define XVIO_STAT_HELP(id, name, help) [XVIO_STAT_##id] = help,
 const char *const loader_stat_names[XVIO_STAT_MAX] = { XVIO_STATS(XVIO_STAT_NAME) };
 const char *const loader_stat_help[XVIO_STAT_MAX] = { XVIO_STATS(XVIO_STAT_HELP) };
-
-int loader_parse_mac(const char *s, __u8 mac[6])
-{
-	unsigned int b[6];
-	char tail;
-	int i;
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[i * 3]) || !isxdigit((unsigned char)s[i * 3 + 1]))
-			return -EINVAL;
-		if (i < 5 && s[i * 3 + 2] != ':' && s[i * 3 + 2] != '-')
-			return -EINVAL;
-	}
-	if (sscanf(s, "%2x%*c%2x%*c%2x%*c%2x%*c%2x%*c%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &tail) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (__u8)b[i];
-	return 0;
-}
-
-int loader_parse_u32(const char *s, __u32 max, __u32 *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v > max)
-		return -ERANGE;
-	*out = (__u32)v;
-	return 0;
-}
 
 int loader_parse_vlan(const char *s, __u16 *vid)
 {
@@ -63,7 +27,7 @@ int loader_parse_vlan(const char *s, __u16 *vid)
 	int err;
 
 	/* 0 is "untagged" and 4095 is reserved (802.1Q-2018 Table 9-2). */
-	err = loader_parse_u32(s, 4094, &v);
+	err = util_parse_u32(s, 4094, &v);
 	if (err || v == 0)
 		return -ERANGE;
 	*vid = (__u16)v;
@@ -92,7 +56,7 @@ int loader_parse_proto(const char *s, __u8 *proto)
 			return 0;
 		}
 	}
-	if (loader_parse_u32(s, 255, &v))
+	if (util_parse_u32(s, 255, &v))
 		return -EINVAL;
 	*proto = (__u8)v;
 	return 0;
@@ -156,7 +120,7 @@ static int parse_action(int argc, char **argv, int *i, struct xvio_action *act, 
 	if (!strcmp(w, "port")) {
 		if (*i + 1 >= argc)
 			FAIL("'port' needs a guest port number (1..%d)", XVIO_MAX_PORTS - 1);
-		if (loader_parse_u32(argv[*i + 1], XVIO_MAX_PORTS - 1, &v) || v == 0)
+		if (util_parse_u32(argv[*i + 1], XVIO_MAX_PORTS - 1, &v) || v == 0)
 			FAIL("bad guest port '%s': expected 1..%d (0 is the flood port)",
 			     argv[*i + 1], XVIO_MAX_PORTS - 1);
 		act->kind = XVIO_ACT_XSK;
@@ -249,7 +213,7 @@ int loader_parse_flow(int argc, char **argv, struct xvio_flow_key *key, struct x
 				FAIL("bad destination address '%s': expected IPv4 or IPv6", arg);
 			have_dst = true;
 		} else if (!strcmp(w, "sport") || !strcmp(w, "dport")) {
-			if (loader_parse_u32(arg, 65535, &v))
+			if (util_parse_u32(arg, 65535, &v))
 				FAIL("bad port '%s': expected 0..65535", arg);
 			if (w[0] == 's')
 				k.sport = (__u16)v;
@@ -296,7 +260,7 @@ int loader_parse_l2(int argc, char **argv, struct xvio_l2_key *key, struct xvio_
 
 	if (argc < 1)
 		FAIL("missing MAC address");
-	if (loader_parse_mac(argv[0], k.mac))
+	if (util_parse_mac(argv[0], k.mac))
 		FAIL("bad MAC address '%s': expected six hex bytes like 02:00:00:00:00:01",
 		     argv[0]);
 	for (i = 1; i < argc; i++) {
@@ -330,14 +294,6 @@ int loader_parse_l2(int argc, char **argv, struct xvio_l2_key *key, struct xvio_
 	if (key)
 		*key = k;
 	return 0;
-}
-
-int loader_format_mac(const __u8 mac[6], char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-			 mac[3], mac[4], mac[5]);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 static const char *proto_name(__u8 proto, char *tmp, size_t len)

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loader.h"
-#include "../user/jsonw.h"
+#include "jsonw.h"
+#include "util.h"
 
 static struct {
 	bool json;
@@ -209,10 +210,10 @@ static int print_flow(const struct xvio_flow_key *k, const struct xvio_action *a
 static int print_l2(const struct xvio_l2_key *k, const struct xvio_action *a, void *arg)
 {
 	struct list_ctx *c = arg;
-	char mac[18], act[64];
+	char mac[UTIL_MAC_STR_LEN], act[64];
 
-	if (loader_format_mac(k->mac, mac, sizeof(mac)) ||
-	    loader_format_action(a, act, sizeof(act)))
+	util_format_mac(k->mac, mac);
+	if (loader_format_action(a, act, sizeof(act)))
 		return -EINVAL;
 	c->n++;
 	if (opt.json) {

@@ -8,7 +8,7 @@ $(O)/tests/bpf/test_xvio_bpf: $(O)/tests/bpf/test_xvio_bpf.o $(TEST_LIB_OBJS)
 
 TEST_BINS := $(O)/tests/bpf/test_xvio_bpf
 
-$(O)/tests/tools/xvio-pkt: $(O)/tests/tools/xvio-pkt.o $(TEST_LIB_OBJS) $(LOADER_LIB)
+$(O)/tests/tools/xvio-pkt: $(O)/tests/tools/xvio-pkt.o $(TEST_LIB_OBJS) $(LOADER_LIB) $(UTIL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
 
@@ -16,14 +16,14 @@ TEST_BINS += $(O)/tests/tools/xvio-pkt
 
 # Unit tests: linked against sanitizer builds of the modules they test.
 $(O)/tests/unit/test_rule: $(O)/san/tests/unit/test_rule.o $(O)/san/loader/rule.o \
-		$(O)/san/user/jsonw.o
+		$(UTIL_SAN_OBJS)
 	$(call msg,LINK,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^
 
 TEST_BINS += $(O)/tests/unit/test_rule
 
-$(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o
+$(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o $(UTIL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
 
@@ -38,7 +38,7 @@ $(O)/tests/unit/test_vhost: $(O)/san/tests/unit/test_vhost.o $(O)/san/tests/lib/
 TEST_BINS += $(O)/tests/unit/test_vhost
 
 # make bench: the generator and latency probe.
-$(O)/tests/bench/xvio-gen: $(O)/tests/bench/xvio-gen.o $(TEST_LIB_OBJS) $(LOADER_LIB)
+$(O)/tests/bench/xvio-gen: $(O)/tests/bench/xvio-gen.o $(TEST_LIB_OBJS) $(LOADER_LIB) $(UTIL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
 

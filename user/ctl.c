@@ -14,19 +14,21 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "ctl.h"
 #include "daemon.h"
 #include "log.h"
 #include "nic.h"
+#include "report.h"
+#include "util.h"
 
 bool ctl_in_use(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	bool used;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (util_unix_addr(path, &sa))
 		return false;
-	memcpy(sa.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
@@ -37,12 +39,12 @@ bool ctl_in_use(const char *path)
 
 int ctl_listen(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
 	int fd, err;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (util_unix_addr(path, &sa)) {
 		pr_err("control socket path %s is too long (max %zu)", path, sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
@@ -52,7 +54,6 @@ int ctl_listen(const char *path)
 		pr_err("cannot create %s for the control socket: %s", dir, strerror(-err));
 		return err;
 	}
-	memcpy(sa.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -125,7 +126,7 @@ void ctl_serve(struct daemon *d, int listen_fd)
 	else if (!strcmp(cmd, "macs"))
 		report_macs(d, out, json);
 	else if (!strcmp(cmd, "flow") && d->nic)
-		nic_flow_cmd(d, d->nic, nwords, words, out, json);
+		nic_flow_cmd(d->nic, nwords, words, out, json);
 	else if (!strcmp(cmd, "flow"))
 		fprintf(out, "error: xviod has no NIC (--nic): there is no flow table\n");
 	else

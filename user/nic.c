@@ -1,22 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * NIC port: XDP program + AF_XDP sockets <-> guests. See nic.h.
- *
- * Frame path from the wire: XDP looks the frame up (flow table, then L2
- * table) and redirects it to the socket of guest port P on its rx queue
- * (XSKMAP slot P*64+q), or to the queue's flood socket (slot q) for
- * broadcast/multicast; everything else stays in the kernel. Here each
- * queue's sockets are drained in bursts: a guest socket's frames are copied
- * into that guest's receive ring, the flood socket's into every guest's and,
- * with host=on, handed to the host stack too (XDP cannot both pass and
- * redirect a frame, so it is re-injected with BPF_PROG_RUN in live-frames
- * mode, which delivers XDP_PASS frames to the stack as if they had just
- * arrived on the NIC). UMEM frames go straight back to the fill ring.
- *
- * Towards the wire: guest frames for a MAC behind the NIC (or unknown) are
- * copied into free UMEM frames and sent on the queue's flood socket's TX
- * ring. A queue is used by one burst at a time (its lock); guest receive
- * rings are locked inside, never the other way round.
+ * The NIC port, control path: --nic options, attaching the XDP program and
+ * opening the AF_XDP sockets, keeping the BPF L2 table in step with the
+ * switch's, flows, and what xvioctl shows of the NIC. The data path is
+ * nic_dp.c; the frame path is described there.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -29,16 +16,18 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include "daemon.h"
 #include "jsonw.h"
 #include "log.h"
 #include "nic.h"
+#include "util.h"
 
 #define BURST VHU_BURST
 
 int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 {
 	char buf[128], *tok, *save = NULL;
-	__u32 v;
+	uint32_t v;
 
 	memset(n, 0, sizeof(*n));
 	n->host = true;
@@ -53,7 +42,7 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 	snprintf(n->ifname, sizeof(n->ifname), "%s", tok);
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		if (!strncmp(tok, "queues=", 7)) {
-			if (loader_parse_u32(tok + 7, XVIO_MAX_QUEUES, &v) || !v) {
+			if (util_parse_u32(tok + 7, XVIO_MAX_QUEUES, &v) || !v) {
 				snprintf(err, errlen, "--nic %s: queues=%s (1..%d)", n->ifname, tok + 7,
 					 XVIO_MAX_QUEUES);
 				return -EINVAL;
@@ -66,7 +55,7 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		} else if (!strncmp(tok, "busy_poll=", 10)) {
-			if (loader_parse_u32(tok + 10, 1000000, &v)) {
+			if (util_parse_u32(tok + 10, 1000000, &v)) {
 				snprintf(err, errlen, "--nic %s: busy_poll=%s (microseconds)",
 					 n->ifname, tok + 10);
 				return -EINVAL;
@@ -126,28 +115,66 @@ static int load_inject_prog(void)
 	return bpf_prog_load(BPF_PROG_TYPE_XDP, "xvio_inject", "GPL", insns, 2, NULL);
 }
 
-static void host_inject(struct nic *n, const void *frame, uint32_t len)
+/* Undo what setup made, in reverse. */
+static void close_queues(struct nic *n)
 {
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (__u32)n->ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 1);
+	unsigned int q;
 
-	if (n->inject_fd < 0 || len < 14)
-		return;
-	if (bpf_prog_test_run_opts(n->inject_fd, &opts))
-		n->host_inject_errors++;
-	else
-		n->host_injected++;
+	for (q = 0; q < n->nqueues; q++) {
+		afxdp_queue__free(n->queues[q].q);
+		n->queues[q].q = NULL;
+		n->queues[q].flood = NULL;
+	}
 }
 
-int nic_setup(struct daemon *d, struct nic *n)
+/* Queue @q's UMEM, its flood socket and one socket per other port. */
+static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
+{
+	struct nic_queue *nq = &n->queues[q];
+	char err[160] = "";
+	struct afxdp_sock *s;
+	unsigned int i;
+	uint32_t port;
+	int rc;
+
+	atomic_flag_clear(&nq->lock);
+	rc = afxdp_queue__new(n->ifname, q, NIC_RING_SIZE, &nq->q);
+	if (rc) {
+		pr_err("%s q%u: cannot create the UMEM: %s", n->ifname, q, strerror(-rc));
+		return rc;
+	}
+	/* Flood socket (port 0) first: it also carries the queue's TX. */
+	for (i = 0; i <= d->nports; i++) {
+		port = i == 0 ? XVIO_PORT_FLOOD : d->ports[i - 1]->id;
+		if (i && d->ports[i - 1] == &n->port)
+			continue;
+		rc = afxdp_queue__add_socket(nq->q, port, &s, err, sizeof(err));
+		if (rc) {
+			pr_err("%s", err);
+			return rc;
+		}
+		rc = loader_maps__xsk_set(n->maps, port, q, afxdp_sock__fd(s));
+		if (rc) {
+			pr_err("%s q%u: cannot put the socket of port %u into the XSKMAP: %s",
+			       n->ifname, q, port, strerror(-rc));
+			return rc;
+		}
+		if (i == 0)
+			nq->flood = s;
+	}
+	return 0;
+}
+
+int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 {
 	struct loader_status st;
-	char err[160];
 	unsigned int q, i;
 	int rc;
 
+	n->d = d;
+	n->port.id = id;
+	snprintf(n->port.name, sizeof(n->port.name), "%s", n->ifname);
+	n->port.ops = &nic_ops;
 	n->ifindex = (int)if_nametoindex(n->ifname);
 	if (!n->ifindex) {
 		pr_err("--nic %s: no such interface (check `ip link`)", n->ifname);
@@ -157,6 +184,7 @@ int nic_setup(struct daemon *d, struct nic *n)
 		pr_warn("%s: cannot read its MAC address", n->ifname);
 	if (!n->nqueues)
 		n->nqueues = device_queues(n->ifname);
+	n->port.nq = n->nqueues;
 	/* A program or pins left by a crashed xviod are replaced (fresh
 	 * tables: libbpf 1.1 cannot reuse the pinned devmap). */
 	rc = loader_attach(n->ifname, n->mode, true, &st);
@@ -175,72 +203,50 @@ int nic_setup(struct daemon *d, struct nic *n)
 	pr_info("%s: XDP program attached in %s mode%s", n->ifname, st.mode,
 		st.dispatcher ? " behind libxdp's dispatcher" : "");
 	rc = loader_maps__open(n->ifname, true, &n->maps);
-	if (rc)
+	if (rc) {
+		pr_err("%s: cannot open the program's pinned maps: %s", n->ifname, strerror(-rc));
 		goto err_detach;
+	}
 	n->inject_fd = n->host ? load_inject_prog() : -1;
 	if (n->host && n->inject_fd < 0)
 		pr_warn("%s: cannot load the host re-injection program (%s); broadcasts will "
 			"reach the guests but not the host stack", n->ifname, strerror(errno));
 
 	for (q = 0; q < n->nqueues; q++) {
-		struct afxdp_sock *s;
-
-		atomic_flag_clear(&n->lock[q]);
-		rc = afxdp_queue__new(n->ifname, q, NIC_RING_SIZE, &n->q[q]);
-		if (rc) {
-			pr_err("%s q%u: cannot create the UMEM: %s", n->ifname, q, strerror(-rc));
+		rc = open_queue(d, n, q);
+		if (rc)
 			goto err_queues;
-		}
-		/* Flood socket (port 0) first: it also carries the queue's TX. */
-		rc = afxdp_queue__add_socket(n->q[q], XVIO_PORT_FLOOD, &s, err, sizeof(err));
-		if (!rc)
-			rc = loader_maps__xsk_set(n->maps, XVIO_PORT_FLOOD, q, s->fd);
-		if (rc) {
-			pr_err("%s", err);
-			goto err_queues;
-		}
-		n->flood[q] = s;
-		for (i = 0; i < d->nports; i++) {
-			struct port *p = &d->ports[i];
-
-			if (port_is_nic(p))
-				continue;
-			rc = afxdp_queue__add_socket(n->q[q], p->id, &s, err, sizeof(err));
-			if (!rc)
-				rc = loader_maps__xsk_set(n->maps, p->id, q, s->fd);
-			if (rc) {
-				pr_err("%s", err);
-				goto err_queues;
-			}
-		}
 	}
 	/* Busy polling by default only when the pollers never sleep: then the
 	 * poller, not whichever CPU took the interrupt, can run the queue's
 	 * NAPI, for one recvfrom per round. Whether the driver lets it is known
-	 * at the first frame (nic_check_napi). */
+	 * at the first frame (check_napi in nic_dp.c). */
 	if (n->busy_poll == NIC_BUSY_POLL_AUTO)
 		n->busy_poll = d->mode == POLL_BUSY ? NIC_BUSY_POLL_DEFAULT : 0;
 	for (q = 0; n->busy_poll && q < n->nqueues; q++) {
-		rc = afxdp_queue__set_busy_poll(n->q[q], n->busy_poll, BURST * 2);
+		rc = afxdp_queue__set_busy_poll(n->queues[q].q, n->busy_poll, VHU_BURST * 2);
 		if (rc) {
 			pr_warn("%s q%u: preferred busy polling not available (%s); continuing "
 				"without it", n->ifname, q, strerror(-rc));
 			n->busy_poll = 0;
 			while (q)
-				n->q[--q]->busy_poll = false;
+				n->queues[--q].busy_poll = false;
+			break;
 		}
+		n->queues[q].busy_poll = true;
 	}
 	pr_info("%s: %u queue(s), %s mode AF_XDP, %u socket(s) per queue, host stack %s",
-		n->ifname, n->nqueues, n->q[0]->zerocopy ? "zero-copy" : "copy", n->q[0]->nsocks,
+		n->ifname, n->nqueues, afxdp_queue__zerocopy(n->queues[0].q) ? "zero-copy" : "copy",
+		afxdp_queue__nsocks(n->queues[0].q),
 		n->host ? "also gets broadcast/multicast" : "gets no flooded frames");
-	nic_l2_sync(d, n);
+	nic_l2_sync(n);
 	return 0;
 
 err_queues:
-	for (q = 0; q < n->nqueues; q++) {
-		afxdp_queue__free(n->q[q]);
-		n->q[q] = NULL;
-	}
+	close_queues(n);
+	if (n->inject_fd >= 0)
+		close(n->inject_fd);
+	n->inject_fd = -1;
 	loader_maps__close(n->maps);
 	n->maps = NULL;
 err_detach:
@@ -248,15 +254,9 @@ err_detach:
 	return rc;
 }
 
-void nic_teardown(struct daemon *d, struct nic *n)
+void nic_teardown(struct nic *n)
 {
-	unsigned int q;
-
-	(void)d;
-	for (q = 0; q < n->nqueues; q++) {
-		afxdp_queue__free(n->q[q]);
-		n->q[q] = NULL;
-	}
+	close_queues(n);
 	if (n->inject_fd >= 0)
 		close(n->inject_fd);
 	n->inject_fd = -1;
@@ -267,212 +267,17 @@ void nic_teardown(struct daemon *d, struct nic *n)
 		pr_info("%s: XDP program detached, pins removed", n->ifname);
 }
 
-int nic_watch(struct nic *n, struct poller *p)
+/* The wire's sockets: in the epoll set of the poller that reads queue @q. */
+static int watch(struct port *p, unsigned int q, int epfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	unsigned int i, s;
+	struct nic_queue *nq = &nic_of(p)->queues[q];
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = -1 }; /* nothing to drain */
+	unsigned int s;
 
-	for (i = 0; i < p->nnic_q; i++) {
-		struct afxdp_queue *q = n->q[p->nic_q[i]];
-
-		for (s = 0; s < q->nsocks; s++) {
-			ev.data.fd = -1; /* nothing to drain: the rings are read by the loop */
-			if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, q->socks[s].fd, &ev))
-				return -errno;
-		}
-	}
+	for (s = 0; s < afxdp_queue__nsocks(nq->q); s++)
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, afxdp_sock__fd(afxdp_queue__sock(nq->q, s)), &ev))
+			return -errno;
 	return 0;
-}
-
-static void qlock(struct nic *n, unsigned int q)
-{
-	while (atomic_flag_test_and_set_explicit(&n->lock[q], memory_order_acquire))
-		__builtin_ia32_pause();
-}
-
-static void qunlock(struct nic *n, unsigned int q)
-{
-	atomic_flag_clear_explicit(&n->lock[q], memory_order_release);
-}
-
-/* ---- data path ---------------------------------------------------------------- */
-
-/* Once, at a busy-polled queue's first frame: a socket without a NAPI id
- * (veth since Linux 6.13 registers its XDP queue before its NAPI has one)
- * cannot be busy polled, and each round's recvfrom would only cost a
- * syscall. Say so and stop. */
-static void nic_check_napi(struct nic *n, unsigned int qi, const struct afxdp_sock *sk)
-{
-	struct afxdp_queue *q = n->q[qi];
-	int id = afxdp_sock__napi_id(sk);
-
-	q->napi_checked = true;
-	if (id > 0) {
-		pr_info("%s q%u: busy polling NAPI %d", n->ifname, qi, id);
-		return;
-	}
-	q->busy_poll = false;
-	pr_warn("%s q%u: busy_poll has no effect here: %s; turned off for this queue (the "
-		"kernel's RX work stays on the CPU that receives)",
-		n->ifname, qi,
-		id == 0 ? "the driver gives its AF_XDP queue no NAPI id" : strerror(-id));
-}
-
-unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi)
-{
-	struct daemon *d = p->d;
-	struct afxdp_queue *q = n->q[qi];
-	struct port_stats *ns = &p->stats[n->port->id - 1];
-	struct afxdp_frame f[BURST];
-	struct vhu_pkt *pk = p->pkts;
-	uint32_t now = atomic_load_explicit(&d->now, memory_order_relaxed);
-	unsigned int s, i, got, total = 0, pi;
-
-	qlock(n, qi);
-	afxdp_queue__busy_poll(q);
-	afxdp_queue__complete(q);
-	if (afxdp_queue__tx_kick(q))
-		p->nic_tx_pending = true;
-	for (s = 0; s < q->nsocks; s++) {
-		struct afxdp_sock *sk = &q->socks[s];
-
-		got = afxdp_sock__rx_peek(q, sk, f, BURST);
-		if (!got)
-			continue;
-		if (q->busy_poll && !q->napi_checked)
-			nic_check_napi(n, qi, sk);
-		for (i = 0; i < got; i++) {
-			p->nseg[i].base = f[i].data;
-			p->nseg[i].len = f[i].len;
-			pk[i].segs = &p->nseg[i];
-			pk[i].nsegs = 1;
-			pk[i].len = f[i].len;
-			ns->from_guest++;
-			ns->from_guest_bytes += f[i].len;
-			/* Hosts behind the NIC: their replies go straight back. Learn
-			 * once per run of frames from the same source. */
-			if (f[i].len >= 14 &&
-			    (i == 0 || f[i - 1].len < 14 ||
-			     memcmp((const uint8_t *)f[i].data + 6, (const uint8_t *)f[i - 1].data + 6,
-				    6)) &&
-			    fwd_learn(d->fwd, (const uint8_t *)f[i].data + 6, (uint16_t)n->port->id,
-				      now))
-				eventfd_write(d->learn_efd, 1);
-		}
-		if (sk->port != XVIO_PORT_FLOOD) {
-			struct port *dst = sk->port <= d->nports ? &d->ports[sk->port - 1] : NULL;
-			unsigned int done = 0, keep = 0;
-
-			if (dst)
-				done = pollers_deliver(p, dst, qi, pk, got,
-						       sk->stalled < NIC_STALL_ROUNDS);
-			/* A guest out of receive buffers: leave the rest in the
-			 * RX ring for the next round rather than drop it (the ring
-			 * is the buffer a NIC has). A guest that takes nothing
-			 * for NIC_STALL_ROUNDS rounds is dropped for again, so a
-			 * stuck guest cannot hold the queue's UMEM. */
-			if (done)
-				sk->stalled = 0;
-			else if (sk->stalled < NIC_STALL_ROUNDS)
-				sk->stalled++;
-			if (done < got && sk->stalled < NIC_STALL_ROUNDS &&
-			    pollers_can_retry(dst, qi))
-				keep = got - done;
-			ns->fwd_unicast += done;
-			ns->drop_dest_full += got - done - keep;
-			if (keep) {
-				for (i = got - keep; i < got; i++) {
-					ns->from_guest--;
-					ns->from_guest_bytes -= f[i].len;
-				}
-				afxdp_sock__rx_unpeek(q, sk, f + got - keep, keep);
-				got -= keep;
-			}
-		} else {
-			for (pi = 0; pi < d->nports; pi++) {
-				struct port *dst = &d->ports[pi];
-				unsigned int done;
-
-				if (port_is_nic(dst))
-					continue;
-				done = pollers_deliver(p, dst, qi, pk, got, false);
-				ns->flood_copies += done;
-			}
-			if (n->host)
-				for (i = 0; i < got; i++)
-					host_inject(n, f[i].data, f[i].len);
-			ns->fwd_flood += got;
-		}
-		afxdp_sock__rx_release(q, sk, f, got);
-		total += got;
-	}
-	afxdp_queue__refill(q, BURST * 2);
-	qunlock(n, qi);
-	return total;
-}
-
-unsigned int nic_tx(struct poller *p, struct nic *n, unsigned int qp, const struct vhu_pkt *pkts,
-		    unsigned int cnt)
-{
-	unsigned int qi = qp % n->nqueues, i, k = 0, sent;
-	struct afxdp_queue *q = n->q[qi];
-	struct port_stats *ns = &p->stats[n->port->id - 1];
-	uint64_t addr[BURST];
-	uint32_t len[BURST];
-
-	if (cnt > BURST)
-		cnt = BURST;
-	qlock(n, qi);
-	for (i = 0; i < cnt; i++) {
-		const struct vhu_pkt *pk = &pkts[i];
-		uint8_t *dst;
-		uint32_t off = 0;
-		uint16_t s;
-
-		if (pk->len > AFXDP_FRAME_SIZE) {
-			q->stats.tx_too_big++;
-			continue;
-		}
-		dst = afxdp_queue__tx_frame(q, &addr[k]);
-		if (!dst) {
-			q->stats.tx_no_frame++;
-			continue;
-		}
-		for (s = 0; s < pk->nsegs; s++) {
-			memcpy(dst + off, pk->segs[s].base, pk->segs[s].len);
-			off += pk->segs[s].len;
-		}
-		len[k++] = off;
-	}
-	sent = afxdp_sock__tx_submit(q, n->flood[qi], addr, len, k);
-	afxdp_queue__complete(q);
-	qunlock(n, qi);
-	ns->to_guest += sent;
-	for (i = 0; i < sent; i++)
-		ns->to_guest_bytes += len[i];
-	return sent;
-}
-
-int nic_send_frame(struct nic *n, const void *frame, uint32_t len)
-{
-	struct afxdp_queue *q = n->q[0];
-	uint64_t addr;
-	uint8_t *dst;
-	unsigned int sent;
-
-	if (!q || len > AFXDP_FRAME_SIZE)
-		return -EINVAL;
-	qlock(n, 0);
-	dst = afxdp_queue__tx_frame(q, &addr);
-	if (!dst) {
-		qunlock(n, 0);
-		return -ENOBUFS;
-	}
-	memcpy(dst, frame, len);
-	sent = afxdp_sock__tx_submit(q, n->flood[0], &addr, &len, 1);
-	afxdp_queue__complete(q);
-	qunlock(n, 0);
-	return sent ? 0 : -ENOBUFS;
 }
 
 /* ---- control path -------------------------------------------------------------- */
@@ -483,9 +288,10 @@ struct l2_scan {
 	unsigned int ndel;
 };
 
-static bool guest_port(struct daemon *d, uint16_t port)
+/* A port with sockets on the NIC: any but the NIC's own. */
+static bool guest_port(struct nic *n, uint32_t port)
 {
-	return port >= 1 && port <= d->nports && !port_is_nic(&d->ports[port - 1]);
+	return port >= 1 && port <= n->d->nports && port != n->port.id;
 }
 
 static int scan_l2(const struct xvio_l2_key *k, const struct xvio_action *a, void *arg)
@@ -500,10 +306,11 @@ static int scan_l2(const struct xvio_l2_key *k, const struct xvio_action *a, voi
 	return 0;
 }
 
-int nic_l2_sync(struct daemon *d, struct nic *n)
+int nic_l2_sync(struct nic *n)
 {
 	static struct fwd_entry e[FWD_SLOTS];
 	static struct l2_scan sc;
+	struct daemon *d = n->d;
 	unsigned int i, cnt;
 
 	if (!n->maps)
@@ -518,7 +325,7 @@ int nic_l2_sync(struct daemon *d, struct nic *n)
 		struct xvio_l2_key k = { .vlan = 0 };
 		struct xvio_action a = { .kind = XVIO_ACT_XSK, .port = e[i].port };
 
-		if (!guest_port(d, e[i].port))
+		if (!guest_port(n, e[i].port))
 			continue;
 		memcpy(k.mac, e[i].mac, 6);
 		loader_maps__l2_add(n->maps, &k, &a, true);
@@ -553,7 +360,7 @@ static int print_flow(const struct xvio_flow_key *k, const struct xvio_action *a
 	return 0;
 }
 
-void nic_flow_cmd(struct daemon *d, struct nic *n, int argc, char **argv, FILE *out, bool json)
+void nic_flow_cmd(struct nic *n, int argc, char **argv, FILE *out, bool json)
 {
 	struct xvio_flow_key key;
 	struct xvio_action act;
@@ -595,7 +402,7 @@ void nic_flow_cmd(struct daemon *d, struct nic *n, int argc, char **argv, FILE *
 			n->ifname);
 		return;
 	}
-	if (act.kind == XVIO_ACT_XSK && !guest_port(d, (uint16_t)act.port)) {
+	if (act.kind == XVIO_ACT_XSK && !guest_port(n, act.port)) {
 		fprintf(out, "error: port %u is not a guest port (see xvioctl ports)\n", act.port);
 		return;
 	}
@@ -604,73 +411,122 @@ void nic_flow_cmd(struct daemon *d, struct nic *n, int argc, char **argv, FILE *
 		n->ifname, rc ? strerror(-rc) : "");
 }
 
-void nic_report(struct daemon *d, struct nic *n, FILE *out, bool json, void *jw)
-{
-	struct jsonw *w = jw;
-	struct xvio_stat_val bs[XVIO_STAT_MAX];
-	unsigned int q, s, i;
-	bool have_bpf = n->maps && !loader_maps__stats(n->maps, bs);
+/* ---- what xvioctl shows ------------------------------------------------------ */
 
-	(void)d;
-	if (json) {
+static const char *state(struct port *p)
+{
+	(void)p;
+	return "running";
+}
+
+static void report_port(struct port *p, FILE *out, struct jsonw *w)
+{
+	struct nic *n = nic_of(p);
+	char mac[UTIL_MAC_STR_LEN], q[16];
+	bool zc = afxdp_queue__zerocopy(n->queues[0].q);
+
+	util_format_mac(n->mac, mac);
+	if (!w) {
+		snprintf(q, sizeof(q), "%u", n->nqueues);
+		fprintf(out, "%-4u %-16s %-6s %-11s %-17s %-6s %-5s AF_XDP %s mode, host %s\n",
+			p->id, p->name, "nic", "running", mac, q, "-", zc ? "zero-copy" : "copy",
+			n->host ? "gets floods" : "off");
+		return;
+	}
+	jsonw_u64(w, "port", p->id);
+	jsonw_str(w, "name", p->name);
+	jsonw_str(w, "mode", "nic");
+	jsonw_str(w, "state", "running");
+	jsonw_str(w, "mac", mac);
+	jsonw_u64(w, "queues", n->nqueues);
+	jsonw_str(w, "afxdp_mode", zc ? "zerocopy" : "copy");
+	jsonw_bool(w, "host", n->host);
+}
+
+/* The kernel's XDP_STATISTICS of every socket of a queue, summed. */
+static void xdp_stats(struct nic_queue *nq, struct afxdp_xdp_stats *xs)
+{
+	struct afxdp_xdp_stats t;
+	unsigned int s;
+
+	memset(xs, 0, sizeof(*xs));
+	for (s = 0; s < afxdp_queue__nsocks(nq->q); s++)
+		if (!afxdp_sock__xdp_stats(afxdp_queue__sock(nq->q, s), &t)) {
+			xs->rx_dropped += t.rx_dropped;
+			xs->rx_ring_full += t.rx_ring_full;
+			xs->rx_fill_ring_empty_descs += t.rx_fill_ring_empty_descs;
+			xs->tx_invalid_descs += t.tx_invalid_descs;
+			xs->rx_invalid_descs += t.rx_invalid_descs;
+		}
+}
+
+static void report_queue_json(struct nic_queue *nq, unsigned int q, struct jsonw *w)
+{
+	const struct afxdp_queue_stats *st = afxdp_queue__stats(nq->q);
+	struct afxdp_umem_use u;
+	struct afxdp_xdp_stats xs;
+
+	afxdp_queue__umem_use(nq->q, &u);
+	xdp_stats(nq, &xs);
+	jsonw_obj_open(w, NULL);
+	jsonw_u64(w, "queue", q);
+	jsonw_str(w, "afxdp_mode", afxdp_queue__zerocopy(nq->q) ? "zerocopy" : "copy");
+	jsonw_u64(w, "rx_packets", st->rx_packets);
+	jsonw_u64(w, "tx_packets", st->tx_packets);
+	jsonw_u64(w, "tx_no_frame", st->tx_no_frame);
+	jsonw_u64(w, "tx_ring_full", st->tx_ring_full);
+	jsonw_u64(w, "tx_too_big", st->tx_too_big);
+	jsonw_u64(w, "tx_rekicks", st->tx_rekicks);
+	jsonw_bool(w, "busy_poll", nq->busy_poll);
+	jsonw_u64(w, "umem_frames", u.frames);
+	jsonw_u64(w, "umem_free", u.free);
+	jsonw_u64(w, "umem_fill", u.fill);
+	jsonw_u64(w, "umem_tx", u.tx);
+	jsonw_bool(w, "umem_accounted", !afxdp_queue__check(nq->q));
+	jsonw_u64(w, "xdp_rx_dropped", xs.rx_dropped);
+	jsonw_u64(w, "xdp_rx_ring_full", xs.rx_ring_full);
+	jsonw_u64(w, "xdp_fill_ring_empty", xs.rx_fill_ring_empty_descs);
+	jsonw_u64(w, "xdp_rx_invalid", xs.rx_invalid_descs);
+	jsonw_u64(w, "xdp_tx_invalid", xs.tx_invalid_descs);
+	jsonw_obj_close(w);
+}
+
+static void report_queue_text(struct nic_queue *nq, unsigned int q, FILE *out)
+{
+	const struct afxdp_queue_stats *st = afxdp_queue__stats(nq->q);
+	struct afxdp_umem_use u;
+	struct afxdp_xdp_stats xs;
+
+	afxdp_queue__umem_use(nq->q, &u);
+	xdp_stats(nq, &xs);
+	fprintf(out,
+		"  q%u (%s AF_XDP) rx %llu tx %llu | umem %u: free %u fill %u tx %u%s"
+		" | xdp rx_dropped %llu rx_ring_full %llu fill_empty %llu tx_invalid %llu%s%s\n",
+		q, afxdp_queue__zerocopy(nq->q) ? "zero-copy" : "copy",
+		(unsigned long long)st->rx_packets, (unsigned long long)st->tx_packets, u.frames,
+		u.free, u.fill, u.tx, afxdp_queue__check(nq->q) ? " (FRAMES MISSING)" : "",
+		(unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
+		(unsigned long long)xs.rx_fill_ring_empty_descs,
+		(unsigned long long)xs.tx_invalid_descs, st->tx_no_frame ? " tx_no_frame" : "",
+		st->tx_ring_full ? " tx_ring_full" : "");
+}
+
+/* Per queue: AF_XDP counters and UMEM accounting; then the XDP program's. */
+static void report_stats(struct port *p, FILE *out, struct jsonw *w)
+{
+	struct nic *n = nic_of(p);
+	struct xvio_stat_val bs[XVIO_STAT_MAX];
+	bool have_bpf = n->maps && !loader_maps__stats(n->maps, bs);
+	unsigned int q, i;
+
+	if (w) {
 		jsonw_obj_open(w, "nic");
 		jsonw_str(w, "ifname", n->ifname);
 		jsonw_u64(w, "host_injected", n->host_injected);
 		jsonw_u64(w, "host_inject_errors", n->host_inject_errors);
 		jsonw_arr_open(w, "queues");
-	}
-	for (q = 0; q < n->nqueues; q++) {
-		struct afxdp_queue *aq = n->q[q];
-		struct afxdp_xdp_stats xs = {}, t;
-
-		for (s = 0; s < aq->nsocks; s++)
-			if (!afxdp_sock__xdp_stats(&aq->socks[s], &t)) {
-				xs.rx_dropped += t.rx_dropped;
-				xs.rx_ring_full += t.rx_ring_full;
-				xs.rx_fill_ring_empty_descs += t.rx_fill_ring_empty_descs;
-				xs.tx_invalid_descs += t.tx_invalid_descs;
-				xs.rx_invalid_descs += t.rx_invalid_descs;
-			}
-		if (json) {
-			jsonw_obj_open(w, NULL);
-			jsonw_u64(w, "queue", q);
-			jsonw_str(w, "afxdp_mode", aq->zerocopy ? "zerocopy" : "copy");
-			jsonw_u64(w, "rx_packets", aq->stats.rx_packets);
-			jsonw_u64(w, "tx_packets", aq->stats.tx_packets);
-			jsonw_u64(w, "tx_no_frame", aq->stats.tx_no_frame);
-			jsonw_u64(w, "tx_ring_full", aq->stats.tx_ring_full);
-			jsonw_u64(w, "tx_too_big", aq->stats.tx_too_big);
-			jsonw_u64(w, "tx_rekicks", aq->stats.tx_rekicks);
-			jsonw_bool(w, "busy_poll", aq->busy_poll);
-			jsonw_u64(w, "umem_frames", aq->nframes);
-			jsonw_u64(w, "umem_free", aq->nfree);
-			jsonw_u64(w, "umem_fill", aq->fq_out);
-			jsonw_u64(w, "umem_tx", aq->tx_out);
-			jsonw_bool(w, "umem_accounted", !afxdp_queue__check(aq));
-			jsonw_u64(w, "xdp_rx_dropped", xs.rx_dropped);
-			jsonw_u64(w, "xdp_rx_ring_full", xs.rx_ring_full);
-			jsonw_u64(w, "xdp_fill_ring_empty", xs.rx_fill_ring_empty_descs);
-			jsonw_u64(w, "xdp_rx_invalid", xs.rx_invalid_descs);
-			jsonw_u64(w, "xdp_tx_invalid", xs.tx_invalid_descs);
-			jsonw_obj_close(w);
-		} else {
-			fprintf(out,
-				"  q%u (%s AF_XDP) rx %llu tx %llu | umem %u: free %u fill %u tx %u%s"
-				" | xdp rx_dropped %llu rx_ring_full %llu fill_empty %llu tx_invalid "
-				"%llu%s%s\n",
-				q, aq->zerocopy ? "zero-copy" : "copy",
-				(unsigned long long)aq->stats.rx_packets,
-				(unsigned long long)aq->stats.tx_packets, aq->nframes, aq->nfree,
-				aq->fq_out, aq->tx_out,
-				afxdp_queue__check(aq) ? " (FRAMES MISSING)" : "",
-				(unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
-				(unsigned long long)xs.rx_fill_ring_empty_descs,
-				(unsigned long long)xs.tx_invalid_descs,
-				aq->stats.tx_no_frame ? " tx_no_frame" : "",
-				aq->stats.tx_ring_full ? " tx_ring_full" : "");
-		}
-	}
-	if (json) {
+		for (q = 0; q < n->nqueues; q++)
+			report_queue_json(&n->queues[q], q, w);
 		jsonw_arr_close(w);
 		jsonw_obj_open(w, "xdp");
 		for (i = 0; have_bpf && i < XVIO_STAT_MAX; i++)
@@ -679,6 +535,8 @@ void nic_report(struct daemon *d, struct nic *n, FILE *out, bool json, void *jw)
 		jsonw_obj_close(w);
 		return;
 	}
+	for (q = 0; q < n->nqueues; q++)
+		report_queue_text(&n->queues[q], q, out);
 	if (have_bpf) {
 		fprintf(out, "  xdp:");
 		for (i = 0; i < XVIO_STAT_MAX; i++)
@@ -690,3 +548,49 @@ void nic_report(struct daemon *d, struct nic *n, FILE *out, bool json, void *jw)
 	fprintf(out, "  host stack: %llu flooded frames re-injected (%llu errors)\n",
 		(unsigned long long)n->host_injected, (unsigned long long)n->host_inject_errors);
 }
+
+/* The common counters read from the wire's side. */
+static const char *stat_key(const char *field, char *buf, size_t len)
+{
+	if (!strncmp(field, "from_guest", 10))
+		snprintf(buf, len, "from_wire%s", field + 10);
+	else if (!strncmp(field, "to_guest", 8))
+		snprintf(buf, len, "to_wire%s", field + 8);
+	else
+		snprintf(buf, len, "%s", field);
+	return buf;
+}
+
+static const char *stat_help(const char *field, const char *help)
+{
+	if (!strcmp(field, "from_guest"))
+		return "frames received from the wire (steered here by XDP)";
+	if (!strcmp(field, "from_guest_bytes"))
+		return "bytes received from the wire";
+	if (!strcmp(field, "to_guest"))
+		return "frames sent on the wire";
+	if (!strcmp(field, "to_guest_bytes"))
+		return "bytes sent on the wire";
+	if (!strcmp(field, "fwd_unicast"))
+		return "delivered to the guest XDP steered them to";
+	if (!strcmp(field, "fwd_flood"))
+		return "broadcast/multicast, flooded to every guest";
+	return help;
+}
+
+const struct port_ops nic_ops = {
+	.rx_burst = nic_rx_burst,
+	.rx_done = nic_rx_done,
+	.tx_burst = nic_tx_burst,
+	.tx_ready = nic_tx_ready,
+	.tx_room = nic_tx_room,
+	.up = nic_up,
+	.notify = nic_notify,
+	.watch = watch,
+	.send_frame = nic_send_frame,
+	.state = state,
+	.report_port = report_port,
+	.report_stats = report_stats,
+	.stat_key = stat_key,
+	.stat_help = stat_help,
+};

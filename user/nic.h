@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The NIC port of xviod: xvio's XDP program on the interface, one AF_XDP
- * UMEM per queue with a socket per guest port plus the flood socket, and the
- * bridge between those sockets and the guests' virtqueues. Control path
- * (setup, L2 sync, flows, reports) and data path (rx burst, tx) live here;
- * the poller loop calls the data path.
+ * UMEM per queue with a socket per guest port plus the flood socket. As a
+ * switch port, its receive queues are the NIC's queues (the XDP program has
+ * already chosen each frame's guest) and its transmit queues their TX
+ * rings. nic.c is the control path (setup, L2 sync, flows, reports),
+ * nic_dp.c the data path (port_ops).
  */
 #ifndef XVIO_NIC_H
 #define XVIO_NIC_H
@@ -13,15 +14,32 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include "afxdp.h"
-#include "daemon.h"
 #include "loader.h"
+#include "port.h"
 
 #define NIC_RING_SIZE 1024
 #define NIC_BUSY_POLL_DEFAULT 20 /* microseconds, as DPDK's AF_XDP PMD */
 #define NIC_STALL_ROUNDS 4096 /* rounds a guest may take nothing before its frames drop */
 #define NIC_BUSY_POLL_AUTO UINT_MAX /* 20 with --poll busy, else 0 */
 
+struct daemon;
+
+/* One NIC queue: the library's UMEM and sockets, and what xviod keeps of
+ * its own about them. Used by one burst at a time (lock). */
+struct nic_queue {
+	struct afxdp_queue *q;
+	struct afxdp_sock *flood;	/* port 0: broadcasts in, every TX out */
+	atomic_flag lock;
+	bool busy_poll;			/* preferred busy polling set up and useful */
+	bool napi_checked;		/* the sockets' NAPI id was looked at */
+	bool tx_pending;		/* this round: a busy device left TX frames */
+	uint32_t stalled[AFXDP_MAX_SOCKS]; /* rounds a socket's guest took nothing */
+	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
+};
+
 struct nic {
+	struct port port;		/* first: nic_of() */
+	struct daemon *d;
 	char ifname[16];
 	int ifindex;
 	uint8_t mac[6];
@@ -29,34 +47,41 @@ struct nic {
 	enum loader_mode mode;
 	bool host;			/* also hand flooded frames to the host stack */
 	unsigned int busy_poll;		/* SO_BUSY_POLL usec; 0: off */
-	struct port *port;		/* its switch port */
 	struct loader_maps *maps;
 	int inject_fd;			/* XDP_PASS program run on live frames */
-	struct afxdp_queue *q[XVIO_MAX_QUEUES];
-	struct afxdp_sock *flood[XVIO_MAX_QUEUES];
-	atomic_flag lock[XVIO_MAX_QUEUES];
-	uint64_t host_injected;		/* per-thread would be nicer; written under lock */
+	struct nic_queue queues[XVIO_MAX_QUEUES];
+	uint64_t host_injected;		/* written under a queue's lock */
 	uint64_t host_inject_errors;
 };
 
+static inline struct nic *nic_of(struct port *p)
+{
+	return (struct nic *)p;
+}
+
 /* --nic IFNAME[,queues=N][,mode=native|skb][,host=on|off][,busy_poll=USEC] */
 int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen);
-int nic_setup(struct daemon *d, struct nic *n);
-void nic_teardown(struct daemon *d, struct nic *n);
-/* Data path: one burst from every socket of queue @qi; returns frames moved. */
-unsigned int nic_rx_burst(struct poller *p, struct nic *n, unsigned int qi);
-/* Data path: send @cnt guest frames out of the NIC; returns frames sent. */
-unsigned int nic_tx(struct poller *p, struct nic *n, unsigned int qp, const struct vhu_pkt *pkts,
-		    unsigned int cnt);
-/* Control path: send one frame (e.g. a RARP announcement) on queue 0.
- * Returns 0 or -errno. */
-int nic_send_frame(struct nic *n, const void *frame, uint32_t len);
-/* Put the NIC queue's socket fds into poller @p's epoll set. */
-int nic_watch(struct nic *n, struct poller *p);
+/* Attach the program, open the sockets of every port but the NIC's own
+ * (ports 1..d->nports), fill the L2 table. 0 or -errno (logged). */
+int nic_setup(struct daemon *d, struct nic *n, uint16_t id);
+void nic_teardown(struct nic *n);
 /* Make the BPF L2 table match the guests' MACs in the switch's table. */
-int nic_l2_sync(struct daemon *d, struct nic *n);
-void nic_report(struct daemon *d, struct nic *n, FILE *out, bool json, void *jsonw);
+int nic_l2_sync(struct nic *n);
 /* xvioctl flow add|del|list ... */
-void nic_flow_cmd(struct daemon *d, struct nic *n, int argc, char **argv, FILE *out, bool json);
+void nic_flow_cmd(struct nic *n, int argc, char **argv, FILE *out, bool json);
+
+extern const struct port_ops nic_ops;
+
+/* nic_dp.c: the data path half of nic_ops */
+unsigned int nic_rx_burst(struct port *p, unsigned int q, struct port_rx *rx);
+void nic_rx_done(struct port *p, unsigned int q, struct port_rx *rx, unsigned int n,
+		 unsigned int delivered, unsigned int kept);
+unsigned int nic_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt *pkts,
+			  unsigned int n, bool hold, uint64_t *bytes);
+bool nic_tx_ready(struct port *p, unsigned int q);
+uint32_t nic_tx_room(struct port *p, unsigned int q);
+bool nic_up(struct port *p);
+unsigned int nic_notify(struct port *p, unsigned int q, bool enable);
+int nic_send_frame(struct port *p, const void *frame, uint32_t len);
 
 #endif

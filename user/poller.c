@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Poller threads: each runs to completion over a fixed list of (port, queue
- * pair); nothing else reads those transmit rings. A burst of frames a guest
- * sent is learned (source MAC), looked up (destination MAC), grouped by
- * destination and copied straight from the sender's guest memory into each
- * receiver's guest buffers: one copy, no intermediate buffer.
- *
- * Receive rings can be written by several pollers (any port may send to any
- * other), so each receive queue has a lock taken once per burst and
- * destination, never per frame.
+ * Poller threads: each runs to completion over a fixed list of receive
+ * queues (port, queue); nothing else reads those queues. A burst a port
+ * received is learned (source MACs), its destination decided (the port
+ * says, or each frame's destination MAC is looked up), grouped by
+ * destination and handed to each destination port's tx_burst: one copy,
+ * from the sender's memory (guest buffers or UMEM frames) into the
+ * receiver's, no intermediate buffer. This file asks no port what kind it
+ * is: everything kind-specific is behind port_ops (port.h).
  *
  * Quiescent-state handshake: a poller bumps its epoch at the top of every
  * loop (holding no queue) and sets `sleeping` around epoll_wait. The control
@@ -17,10 +16,10 @@
  * can still be using the old rings or memory.
  *
  * Polling modes: busy spins; adaptive spins while there is work and, after
- * IDLE_SPIN_NS of empty rounds, asks the guests to kick, re-checks, and
- * sleeps in epoll_wait on the kick eventfds; interrupt sleeps whenever a
- * round is empty. The spin is timed, not counted: a round costs 0.2 us, or
- * 2 us with a busy-poll syscall in it.
+ * IDLE_SPIN_NS of empty rounds, asks the ports to notify, re-checks, and
+ * sleeps in epoll_wait; interrupt sleeps whenever a round is empty. The
+ * spin is timed, not counted: a round costs 0.2 us, or 2 us with a
+ * busy-poll syscall in it.
  */
 #include <errno.h>
 #include <sched.h>
@@ -33,11 +32,14 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
-#include "nic.h"
+#include "poller.h"
 
 #define IDLE_SPIN_NS 200000ull
 #define IDLE_CLOCK_EVERY 64 /* empty rounds between two looks at the clock */
 #define BURST VHU_BURST
+
+#define DEST_FLOOD 0xfffe
+#define DEST_DROP 0xfffd
 
 const char *poll_mode_name(enum poll_mode m)
 {
@@ -50,90 +52,6 @@ const char *poll_mode_name(enum poll_mode m)
 		return "adaptive";
 	}
 }
-
-/* The first @n bytes of a frame, whichever segments they are in. */
-static void frame_head(const struct vhu_pkt *p, uint8_t *buf, uint32_t n)
-{
-	uint32_t done = 0;
-	uint16_t s;
-
-	for (s = 0; s < p->nsegs && done < n; s++) {
-		uint32_t c = p->segs[s].len < n - done ? p->segs[s].len : n - done;
-
-		memcpy(buf + done, p->segs[s].base, c);
-		done += c;
-	}
-}
-
-static void lock(atomic_flag *l)
-{
-	while (atomic_flag_test_and_set_explicit(l, memory_order_acquire))
-		__builtin_ia32_pause();
-}
-
-static void unlock(atomic_flag *l)
-{
-	atomic_flag_clear_explicit(l, memory_order_release);
-}
-
-/* A ready receive queue of @port, preferring the pair matching the sender's. */
-static struct vhu_vq *rx_queue(struct port *port, unsigned int qp, unsigned int *which)
-{
-	struct vhu_vq *vq;
-
-	if (!port->dev || !port->queues)
-		return NULL;
-	qp %= port->queues;
-	vq = vhu_dev__vq(port->dev, 2 * qp);
-	if (vq && vhu_vq__ready(vq)) {
-		*which = qp;
-		return vq;
-	}
-	vq = vhu_dev__vq(port->dev, 0);
-	*which = 0;
-	return vq && vhu_vq__ready(vq) ? vq : NULL;
-}
-
-bool pollers_can_retry(struct port *dst, unsigned int qp)
-{
-	unsigned int which;
-
-	return dst && !port_is_nic(dst) && rx_queue(dst, qp, &which);
-}
-
-static unsigned int deliver(struct poller *p, struct port *dst, unsigned int qp,
-			    const struct vhu_pkt *pkts, unsigned int n, bool keep)
-{
-	struct port_stats *ds = &p->stats[dst->id - 1];
-	unsigned int which, done, i;
-	struct vhu_vq *vq = rx_queue(dst, qp, &which);
-
-	if (!vq)
-		return 0;
-	lock(&dst->rx_lock[which]);
-	done = keep ? vhu_vq__enqueue_try(vq, pkts, n) : vhu_vq__enqueue_burst(vq, pkts, n);
-	unlock(&dst->rx_lock[which]);
-	ds->to_guest += done;
-	for (i = 0; i < n && i < done; i++)
-		ds->to_guest_bytes += pkts[i].len;
-	return done;
-}
-
-unsigned int pollers_deliver(struct poller *p, struct port *dst, unsigned int qp,
-			     const struct vhu_pkt *pkts, unsigned int n, bool keep)
-{
-	if (port_is_nic(dst))
-		return nic_tx(p, dst->nic, qp, pkts, n);
-	return deliver(p, dst, qp, pkts, n, keep);
-}
-
-static bool port_up(struct port *dp)
-{
-	return port_is_nic(dp) || (dp->dev && vhu_dev__connected(dp->dev));
-}
-
-#define DEST_FLOOD 0xfffe
-#define DEST_DROP 0xfffd
 
 static uint64_t coarse_ns(void)
 {
@@ -151,21 +69,53 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Backpressure between guests: a sender takes from its transmit ring no
- * more frames than the guest its last burst mostly went to has buffers for;
- * with none, its frames wait in its own ring (as a busy NIC would leave
- * them) for at most POLL_BLOCK_NS, after which they are forwarded (and
- * dropped for lack of room) as before. Mixed traffic is capped by the
- * main destination's room: a heuristic that never drops more than before.
- * Returns how many frames to dequeue this round (0: hold back). */
+/* The first @n bytes of a frame, whichever segments they are in. */
+static void frame_head(const struct vhu_pkt *p, uint8_t *buf, uint32_t n)
+{
+	uint32_t done = 0;
+	uint16_t s;
+
+	for (s = 0; s < p->nsegs && done < n; s++) {
+		uint32_t c = p->segs[s].len < n - done ? p->segs[s].len : n - done;
+
+		memcpy(buf + done, p->segs[s].base, c);
+		done += c;
+	}
+}
+
+static struct port *port_by_id(struct daemon *d, unsigned int id)
+{
+	return id >= 1 && id <= d->nports ? d->ports[id - 1] : NULL;
+}
+
+/* Hand @n frames to @dst's queue @q; counts what it sent on @dst. */
+static unsigned int deliver(struct poller *p, struct port *dst, unsigned int q,
+			    const struct vhu_pkt *pkts, unsigned int n, bool hold)
+{
+	struct port_stats *ds = &p->stats[dst->id - 1];
+	uint64_t bytes = 0;
+	unsigned int done;
+
+	done = dst->ops->tx_burst(dst, q, pkts, n, hold, &bytes);
+	ds->to_guest += done;
+	ds->to_guest_bytes += bytes;
+	return done;
+}
+
+/* Backpressure: a sender takes no more frames than the port its last burst
+ * mostly went to has room for; with none, its frames wait where they are
+ * (its own ring, as a busy NIC would leave them) for at most POLL_BLOCK_NS,
+ * after which they are forwarded (and dropped for lack of room) as before.
+ * Mixed traffic is capped by the main destination's room: a heuristic that
+ * never drops more than without it. Returns how many frames to take this
+ * round (0: hold back). */
 static unsigned int sender_budget(struct poller_queue *pq)
 {
-	unsigned int which, room;
-	struct vhu_vq *vq;
+	uint32_t room;
 
-	if (!pq->last_dst || !(vq = rx_queue(pq->last_dst, pq->qp, &which)))
+	if (!pq->last_dst)
 		return BURST;
-	room = vhu_vq__avail_count(vq);
+	room = pq->last_dst->ops->tx_room(pq->last_dst, pq->q);
 	if (room) {
 		pq->blocked_since = 0;
 		return room < BURST ? room : BURST;
@@ -177,47 +127,51 @@ static unsigned int sender_budget(struct poller_queue *pq)
 	return 0;
 }
 
-static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, struct vhu_vq *txvq,
-				  unsigned int max)
+/* Learn the source MACs of a burst from @src: once per run of frames from
+ * the same source (a burst nearly always is one). */
+static void learn(struct poller *p, struct port *src, const struct vhu_pkt *pkts, unsigned int n,
+		  uint32_t now)
 {
-	struct port *src = pq->port;
-	unsigned int qp = pq->qp;
-	struct daemon *d = p->d;
+	uint8_t last[6] = { 0 }, eth[12];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (pkts[i].len < 14)
+			continue;
+		frame_head(&pkts[i], eth, sizeof(eth));
+		if (!memcmp(eth + 6, last, 6))
+			continue;
+		memcpy(last, eth + 6, 6);
+		if (fwd_learn(p->d->fwd, eth + 6, (uint16_t)src->id, now))
+			eventfd_write(p->d->learn_efd, 1); /* rare: new or moved MAC */
+	}
+}
+
+/* Each frame's destination by its MAC: a port id, DEST_FLOOD or DEST_DROP. */
+static unsigned int lookup(struct poller *p, struct port *src, unsigned int n)
+{
 	struct port_stats *ss = &p->stats[src->id - 1];
-	uint32_t now = atomic_load_explicit(&d->now, memory_order_relaxed);
-	unsigned int n, i, j, k, nflood = 0;
-	bool seen[XVIOD_MAX_PORTS] = { false };
-	unsigned int most = 0;
-	uint8_t last_src[6] = { 0 }, last_dmac[6];
+	uint8_t last_dmac[6];
 	uint16_t last_dport = FWD_PORT_NONE;
 	bool have_dmac = false;
+	unsigned int i, nflood = 0;
 
-	n = vhu_vq__dequeue_burst(txvq, p->pkts, p->segs, max);
 	for (i = 0; i < n; i++) {
 		const struct vhu_pkt *pk = &p->pkts[i];
-		uint8_t eth[12];
+		uint8_t eth[6];
 		uint16_t dst;
 
-		ss->from_guest++;
-		ss->from_guest_bytes += pk->len;
 		if (pk->len < 14) {
 			ss->drop_runt++;
 			p->dest[i] = DEST_DROP;
 			continue;
 		}
 		frame_head(pk, eth, sizeof(eth));
-		/* Learn once per run of frames from the same source (a guest's
-		 * burst nearly always is one). */
-		if (memcmp(eth + 6, last_src, 6)) {
-			memcpy(last_src, eth + 6, 6);
-			if (fwd_learn(d->fwd, eth + 6, (uint16_t)src->id, now) && d->nic)
-				eventfd_write(d->learn_efd, 1); /* rare: new or moved MAC */
-		}
-		/* Look up once per run of frames to the same MAC, too. */
+		/* Look up once per run of frames to the same MAC. */
 		if (!have_dmac || memcmp(eth, last_dmac, 6)) {
 			memcpy(last_dmac, eth, 6);
 			have_dmac = true;
-			last_dport = fwd_is_group(eth) ? FWD_PORT_NONE : fwd_lookup(d->fwd, eth);
+			last_dport = fwd_is_group(eth) ? FWD_PORT_NONE : fwd_lookup(p->d->fwd, eth);
 		}
 		dst = last_dport;
 		if (dst == FWD_PORT_NONE) {
@@ -230,12 +184,98 @@ static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, str
 			p->dest[i] = dst;
 		}
 	}
+	return nflood;
+}
 
-	/* Unicast: one enqueue per destination port, frames kept in order. */
+/* @k frames for @dst (a port id) from @pq's port: delivered, kept by the
+ * sender for the next round (rx->hold), or dropped and counted. Returns
+ * how many the sender keeps. */
+static unsigned int unicast(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
+			    uint16_t dst, const struct vhu_pkt *pkts, unsigned int k,
+			    unsigned int *delivered)
+{
+	struct port_stats *ss = &p->stats[pq->port->id - 1];
+	struct port *dp = port_by_id(p->d, dst);
+	unsigned int got, keep = 0;
+
+	if (!dp || !dp->ops->up(dp)) {
+		ss->drop_dest_down += k;
+		return 0;
+	}
+	got = deliver(p, dp, pq->q, pkts, k, rx->hold);
+	ss->fwd_unicast += got;
+	*delivered += got;
+	if (got < k) {
+		if (!dp->ops->tx_ready(dp, pq->q))
+			ss->drop_dest_down += k - got;
+		else if (rx->hold)
+			keep = k - got;
+		else
+			ss->drop_dest_full += k - got;
+	}
+	return keep;
+}
+
+/* @k frames to every port but the sender; a frame counts as forwarded when
+ * at least one port took it (or the sender handed it on itself). */
+static void flood(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
+		  const struct vhu_pkt *pkts, unsigned int k, unsigned int *delivered)
+{
+	struct port_stats *ss = &p->stats[pq->port->id - 1];
+	unsigned int best = rx->also_delivered < k ? rx->also_delivered : k, i;
+
+	for (i = 0; i < p->d->nports; i++) {
+		struct port *dp = p->d->ports[i];
+		unsigned int got;
+
+		if (dp == pq->port || !dp->ops->up(dp))
+			continue;
+		got = deliver(p, dp, pq->q, pkts, k, false);
+		ss->flood_copies += got;
+		if (got > best)
+			best = got;
+	}
+	ss->fwd_flood += best;
+	ss->drop_no_dest += k - best;
+	*delivered += best;
+}
+
+/* Forward one burst of @n frames received on @pq; returns how many of them
+ * (the last ones) the sender keeps for the next round. */
+static unsigned int forward(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
+			    unsigned int n, unsigned int *delivered)
+{
+	struct port *src = pq->port;
+	struct port_stats *ss = &p->stats[src->id - 1];
+	uint32_t now = atomic_load_explicit(&p->d->now, memory_order_relaxed);
+	bool seen[XVIOD_MAX_PORTS] = { false };
+	unsigned int i, j, k, nflood, keep = 0, most = 0;
+
+	for (i = 0; i < n; i++) {
+		ss->from_guest++;
+		ss->from_guest_bytes += p->pkts[i].len;
+	}
+	learn(p, src, p->pkts, n, now);
+
+	if (rx->dst == PORT_DST_FLOOD) {
+		flood(p, pq, rx, p->pkts, n, delivered);
+		return 0;
+	}
+	if (rx->dst != PORT_DST_LOOKUP) {
+		keep = unicast(p, pq, rx, rx->dst, p->pkts, n, delivered);
+		/* Kept frames come again next round: count them then. */
+		for (i = n - keep; i < n; i++) {
+			ss->from_guest--;
+			ss->from_guest_bytes -= p->pkts[i].len;
+		}
+		return keep;
+	}
+
+	/* By destination MAC: one delivery per destination port, frames kept
+	 * in order. Senders that hold nothing back (rx->hold is false). */
+	nflood = lookup(p, src, n);
 	for (i = 0; i < n; i++) {
 		uint16_t dst = p->dest[i];
-		struct port *dp;
-		unsigned int got;
 
 		if (dst >= DEST_DROP || seen[dst - 1])
 			continue;
@@ -243,49 +283,38 @@ static unsigned int forward_burst(struct poller *p, struct poller_queue *pq, str
 		for (j = i, k = 0; j < n; j++)
 			if (p->dest[j] == dst)
 				p->out[k++] = p->pkts[j];
-		dp = &d->ports[dst - 1];
-		if (!port_up(dp)) {
-			ss->drop_dest_down += k;
-			continue;
-		}
-		got = pollers_deliver(p, dp, qp, p->out, k, false);
-		ss->fwd_unicast += got;
-		if (got < k) {
-			if (port_is_nic(dp) || rx_queue(dp, qp, &j))
-				ss->drop_dest_full += k - got;
-			else
-				ss->drop_dest_down += k - got;
-		}
+		unicast(p, pq, rx, dst, p->out, k, delivered);
 		if (k > most) {
 			most = k;
-			pq->last_dst = port_is_nic(dp) ? NULL : dp;
+			pq->last_dst = port_by_id(p->d, dst);
 		}
 	}
-
-	/* Flood: to every other port; a frame counts as forwarded when at
-	 * least one port took it. */
 	if (nflood) {
-		unsigned int best = 0, pi;
-
 		for (j = 0, k = 0; j < n; j++)
 			if (p->dest[j] == DEST_FLOOD)
 				p->out[k++] = p->pkts[j];
-		for (pi = 0; pi < d->nports; pi++) {
-			struct port *dp = &d->ports[pi];
-			unsigned int got;
-
-			if (dp == src)
-				continue;
-			got = pollers_deliver(p, dp, qp, p->out, k, false);
-			ss->flood_copies += got;
-			if (got > best)
-				best = got;
-		}
-		ss->fwd_flood += best;
-		ss->drop_no_dest += k - best;
+		flood(p, pq, rx, p->out, k, delivered);
 	}
-	vhu_vq__dequeue_done(txvq);
-	return n;
+	return 0;
+}
+
+/* Every burst queue @pq has this round; returns the work done. */
+static unsigned int poll_queue(struct poller *p, struct poller_queue *pq)
+{
+	struct port *src = pq->port;
+	struct port_rx rx = { .pkts = p->pkts, .segs = p->segs };
+	unsigned int n, work = 0;
+
+	rx.max = sender_budget(pq);
+	if (!rx.max)
+		return 1; /* not idle: the destination drains */
+	while ((n = src->ops->rx_burst(src, pq->q, &rx))) {
+		unsigned int delivered = 0, kept = forward(p, pq, &rx, n, &delivered);
+
+		src->ops->rx_done(src, pq->q, &rx, n, delivered, kept);
+		work += n;
+	}
+	return work + rx.work;
 }
 
 static void drain_kicks(struct epoll_event *ev, int n)
@@ -297,6 +326,19 @@ static void drain_kicks(struct epoll_event *ev, int n)
 		if (ev[i].data.fd >= 0 && read(ev[i].data.fd, &v, sizeof(v)) < 0) {
 			/* EAGAIN: someone else read it; nothing to do */
 		}
+}
+
+/* Arm (or disarm) what wakes us for every queue; PORT_NOTIFY_* of them all. */
+static unsigned int notify_all(struct poller *p, bool enable)
+{
+	unsigned int i, flags = 0;
+
+	for (i = 0; i < p->nq; i++) {
+		struct port *port = p->q[i].port;
+
+		flags |= port->ops->notify(port, p->q[i].q, enable);
+	}
+	return flags;
 }
 
 static void *poller_main(void *arg)
@@ -316,33 +358,13 @@ static void *poller_main(void *arg)
 			pr_warn("poller %u: cannot pin to CPU %d; running unpinned", p->id, p->cpu);
 	}
 	while (!atomic_load(&d->stopping)) {
-		unsigned int work = 0;
-		bool pending = false, no_kick = false;
-		int n, timeout;
+		unsigned int work = 0, flags;
+		int n;
 
 		atomic_fetch_add(&p->epoch, 1); /* quiescent point: no queue held */
 		p->loops++;
-		p->nic_tx_pending = false;
-		for (i = 0; i < p->nnic_q; i++)
-			work += nic_rx_burst(p, d->nic, p->nic_q[i]);
-		for (i = 0; i < p->nq; i++) {
-			struct port *port = p->q[i].port;
-			struct vhu_vq *tx = port->dev ? vhu_dev__vq(port->dev, 2 * p->q[i].qp + 1) :
-							NULL;
-
-			if (!tx)
-				continue;
-			if (vhu_vq__ready(tx)) {
-				unsigned int max = sender_budget(&p->q[i]);
-
-				if (max)
-					work += forward_burst(p, &p->q[i], tx, max);
-				else
-					work++; /* not idle: the destination drains */
-			}
-			else if (vhu_vq__started(tx))
-				work += vhu_vq__drain(tx);
-		}
+		for (i = 0; i < p->nq; i++)
+			work += poll_queue(p, &p->q[i]);
 		if (work) {
 			idle = 0;
 			continue;
@@ -356,26 +378,15 @@ static void *poller_main(void *arg)
 				continue;
 		}
 
-		/* Ask every guest to kick, then look once more before sleeping:
+		/* Ask every port to notify, then look once more before sleeping:
 		 * a frame queued between our last look and the request would
 		 * otherwise wait for the next one. */
-		for (i = 0; i < p->nq; i++) {
-			struct port *port = p->q[i].port;
-			struct vhu_vq *tx = port->dev ? vhu_dev__vq(port->dev, 2 * p->q[i].qp + 1) :
-							NULL;
-
-			if (!tx || !vhu_vq__ready(tx))
-				continue;
-			pending |= vhu_vq__notify_enable(tx, true);
-			if (vhu_vq__kick_fd(tx) < 0)
-				no_kick = true;
-		}
-		if (!pending) {
-			/* A ring without a kick fd (frontend polls) cannot wake us,
-			 * nor can a NIC that refused TX frames when it drains. */
-			timeout = no_kick || p->nic_tx_pending ? 1 : 1000;
+		flags = notify_all(p, true);
+		if (!(flags & PORT_NOTIFY_PENDING)) {
+			/* A queue that cannot wake us (a frontend that polls, a
+			 * NIC that refused TX frames) is looked at every 1 ms. */
 			atomic_store(&p->sleeping, true);
-			n = epoll_wait(p->epfd, ev, 64, timeout);
+			n = epoll_wait(p->epfd, ev, 64, flags & PORT_NOTIFY_NO_WAKE ? 1 : 1000);
 			atomic_store(&p->sleeping, false);
 			p->sleeps++;
 			if (n > 0) {
@@ -383,26 +394,26 @@ static void *poller_main(void *arg)
 				drain_kicks(ev, n);
 			}
 		}
-		if (d->mode == POLL_ADAPTIVE) {
-			for (i = 0; i < p->nq; i++) {
-				struct port *port = p->q[i].port;
-				struct vhu_vq *tx = port->dev ?
-							    vhu_dev__vq(port->dev, 2 * p->q[i].qp + 1) :
-							    NULL;
-
-				if (tx && vhu_vq__ready(tx))
-					vhu_vq__notify_enable(tx, false);
-			}
-		}
+		if (d->mode == POLL_ADAPTIVE)
+			notify_all(p, false);
 		idle = 0;
 	}
 	return NULL;
+}
+
+int poller_add_queue(struct poller *p, struct port *port, unsigned int q)
+{
+	if (p->nq >= POLLER_MAX_QUEUES)
+		return -E2BIG;
+	p->q[p->nq++] = (struct poller_queue){ .port = port, .q = q };
+	return 0;
 }
 
 int poller_start(struct daemon *d, struct poller *p)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	char name[16];
+	unsigned int i;
 	int err;
 
 	p->d = d;
@@ -410,8 +421,7 @@ int poller_start(struct daemon *d, struct poller *p)
 	p->out = calloc(BURST, sizeof(*p->out));
 	p->segs = calloc((size_t)BURST * VHU_MAX_SEGS, sizeof(*p->segs));
 	p->dest = calloc(BURST, sizeof(*p->dest));
-	p->nseg = calloc(BURST, sizeof(*p->nseg));
-	if (!p->pkts || !p->out || !p->segs || !p->dest || !p->nseg)
+	if (!p->pkts || !p->out || !p->segs || !p->dest)
 		return -ENOMEM;
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -420,6 +430,13 @@ int poller_start(struct daemon *d, struct poller *p)
 	ev.data.fd = p->wake_fd;
 	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wake_fd, &ev))
 		return -errno;
+	for (i = 0; i < p->nq; i++) {
+		struct port *port = p->q[i].port;
+
+		err = port->ops->watch ? port->ops->watch(port, p->q[i].q, p->epfd) : 0;
+		if (err)
+			return err;
+	}
 	err = pthread_create(&p->thread, NULL, poller_main, p);
 	if (err)
 		return -err;
@@ -432,18 +449,23 @@ int poller_start(struct daemon *d, struct poller *p)
 
 void poller_stop(struct poller *p)
 {
-	if (!p->running)
-		return;
-	eventfd_write(p->wake_fd, 1);
-	pthread_join(p->thread, NULL);
-	p->running = false;
-	close(p->epfd);
-	close(p->wake_fd);
+	if (p->running) {
+		eventfd_write(p->wake_fd, 1);
+		pthread_join(p->thread, NULL);
+		p->running = false;
+	}
+	if (p->epfd > 0)
+		close(p->epfd);
+	if (p->wake_fd > 0)
+		close(p->wake_fd);
+	p->epfd = p->wake_fd = -1;
 	free(p->pkts);
 	free(p->out);
 	free(p->segs);
 	free(p->dest);
-	free(p->nseg);
+	p->pkts = p->out = NULL;
+	p->segs = NULL;
+	p->dest = NULL;
 }
 
 void pollers_quiesce(struct daemon *d)
@@ -463,56 +485,36 @@ void pollers_quiesce(struct daemon *d)
 	}
 }
 
-void pollers_watch(struct daemon *d, struct port *port, unsigned int vq_index, bool ready)
+void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int fd)
 {
-	struct vhu_vq *vq = vhu_dev__vq(port->dev, vq_index);
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 	unsigned int i, j;
-	int fd = vq ? vhu_vq__kick_fd(vq) : -1;
 
-	/* Receive rings: nothing waits for a guest's refill kick (frames for a
-	 * full guest wait in the NIC's ring or in their sender's), so ask the
-	 * guest not to make it: one syscall per refill it saves, as DPDK's
-	 * vhost does. Re-done whenever the ring is set up again. */
-	if (!(vq_index & 1)) {
-		if (vq && ready)
-			vhu_vq__notify_enable(vq, false);
+	/* Closed fds leave epoll by themselves. */
+	if (fd < 0)
 		return;
-	}
-	/* Only transmit rings wake pollers; closed fds leave epoll by themselves. */
-	if (fd < 0 || !ready)
-		return;
-	ev.data.fd = fd;
 	for (i = 0; i < d->npollers; i++)
 		for (j = 0; j < d->pollers[i].nq; j++)
-			if (d->pollers[i].q[j].port == port &&
-			    2 * d->pollers[i].q[j].qp + 1 == vq_index) {
+			if (d->pollers[i].q[j].port == port && d->pollers[i].q[j].q == q) {
 				if (epoll_ctl(d->pollers[i].epfd, EPOLL_CTL_ADD, fd, &ev) &&
 				    errno != EEXIST)
-					pr_warn("%s: cannot watch the kick fd of vq%u: %s",
-						port->name, vq_index, strerror(errno));
+					pr_warn("%s: cannot watch the kick fd of queue %u: %s",
+						port->name, q, strerror(errno));
 				/* wake it so it re-arms with the new fd */
 				eventfd_write(d->pollers[i].wake_fd, 1);
 			}
 }
 
-unsigned int pollers_flood_frame(struct daemon *d, struct port *from, const void *frame,
-				 uint32_t len)
+void pollers_port_stats(struct daemon *d, const struct port *port, struct port_stats *out)
 {
-	struct vhu_seg seg = { .base = frame, .len = len };
-	struct vhu_pkt pkt = { .segs = &seg, .nsegs = 1, .len = len };
-	unsigned int i, n = 0;
+	unsigned int t;
 
-	for (i = 0; i < d->nports; i++) {
-		struct port *dp = &d->ports[i];
-		unsigned int which;
-		struct vhu_vq *vq;
+	memset(out, 0, sizeof(*out));
+	for (t = 0; t < d->npollers; t++) {
+		const struct port_stats *s = &d->pollers[t].stats[port->id - 1];
 
-		if (dp == from || port_is_nic(dp) || !(vq = rx_queue(dp, 0, &which)))
-			continue;
-		lock(&dp->rx_lock[which]);
-		n += vhu_vq__enqueue_burst(vq, &pkt, 1);
-		unlock(&dp->rx_lock[which]);
+#define SUM(f, help) out->f += __atomic_load_n(&s->f, __ATOMIC_RELAXED);
+		PORT_STATS_FIELDS(SUM)
+#undef SUM
 	}
-	return n;
 }

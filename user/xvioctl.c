@@ -12,7 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "daemon.h"
+#include "ctl.h"
+#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = { { "ctl", 1, NULL, 'c' }, { "json", 0, NULL, 'j' },
 					    { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *path = XVIOD_DEFAULT_CTL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	char req[512], buf[4096];
 	size_t off;
 	int a;
@@ -64,11 +65,10 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (util_unix_addr(path, &sa)) {
 		fprintf(stderr, "xvioctl: control socket path too long: %s\n", path);
 		return 2;
 	}
-	memcpy(sa.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		fprintf(stderr, "xvioctl: cannot reach xviod at %s: %s (is xviod running? use --ctl "

@@ -50,6 +50,7 @@
 #include <linux/if_link.h>
 #include <xdp/xsk.h>
 #include "loader.h"
+#include "util.h"
 #include "../lib/pkt.h"
 
 #define NFRAMES 4096
@@ -440,12 +441,12 @@ int main(int argc, char **argv)
 
 		switch (c) {
 		case 'd':
-			if (loader_parse_mac(optarg, o.dst_mac))
+			if (util_parse_mac(optarg, o.dst_mac))
 				usage(2);
 			o.have_dst = true;
 			break;
 		case 's':
-			if (loader_parse_mac(optarg, o.src_mac))
+			if (util_parse_mac(optarg, o.src_mac))
 				usage(2);
 			o.have_src = true;
 			break;

@@ -21,13 +21,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "../lib/vdrv.h"
+#include "util.h"
 
 static int connect_to(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (util_unix_addr(path, &sa)) {
+		fprintf(stderr, "%s: path too long\n", path);
+		exit(2);
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		perror(path);
 		exit(2);

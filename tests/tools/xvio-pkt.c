@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 #include "loader.h"
+#include "util.h"
 #include "../lib/pkt.h"
 
 #define MAX_Q 16
@@ -419,12 +420,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'D':
-			if (loader_parse_mac(optarg, o.dst_mac))
+			if (util_parse_mac(optarg, o.dst_mac))
 				usage();
 			o.have_dst_mac = true;
 			break;
 		case 'S':
-			if (loader_parse_mac(optarg, o.src_mac))
+			if (util_parse_mac(optarg, o.src_mac))
 				usage();
 			o.have_src_mac = true;
 			break;
@@ -441,7 +442,7 @@ int main(int argc, char **argv)
 		case 'V': o.vary_sport = (uint32_t)atoi(optarg); break;
 		case 'F': o.first_seq = strtoull(optarg, NULL, 0); break;
 		case 'M':
-			if (loader_parse_mac(optarg, o.from_mac))
+			if (util_parse_mac(optarg, o.from_mac))
 				usage();
 			o.have_from_mac = true;
 			break;

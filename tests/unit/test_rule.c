@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "loader.h"
-#include "../../user/jsonw.h"
+#include "jsonw.h"
+#include "util.h"
 #include "../lib/test.h"
 
 TEST_GLOBALS("unit");
@@ -25,16 +26,16 @@ static void test_parse_mac(void)
 {
 	__u8 m[6];
 
-	ASSERT_OK(loader_parse_mac("02:00:00:ab:CD:ef", m));
+	ASSERT_OK(util_parse_mac("02:00:00:ab:CD:ef", m));
 	ASSERT_EQ(m[0], 2);
 	ASSERT_EQ(m[5], 0xef);
-	ASSERT_OK(loader_parse_mac("02-00-00-ab-cd-ef", m));
-	ASSERT_EQ(loader_parse_mac("02:00:00:ab:cd", m), -EINVAL);
-	ASSERT_EQ(loader_parse_mac("02:00:00:ab:cd:ef:", m), -EINVAL);
-	ASSERT_EQ(loader_parse_mac("02:00:00:ab:cd:eg", m), -EINVAL);
-	ASSERT_EQ(loader_parse_mac("0200:00:ab:cd:ef0", m), -EINVAL);
-	ASSERT_EQ(loader_parse_mac("", m), -EINVAL);
-	ASSERT_EQ(loader_parse_mac(NULL, m), -EINVAL);
+	ASSERT_OK(util_parse_mac("02-00-00-ab-cd-ef", m));
+	ASSERT_EQ(util_parse_mac("02:00:00:ab:cd", m), -EINVAL);
+	ASSERT_EQ(util_parse_mac("02:00:00:ab:cd:ef:", m), -EINVAL);
+	ASSERT_EQ(util_parse_mac("02:00:00:ab:cd:eg", m), -EINVAL);
+	ASSERT_EQ(util_parse_mac("0200:00:ab:cd:ef0", m), -EINVAL);
+	ASSERT_EQ(util_parse_mac("", m), -EINVAL);
+	ASSERT_EQ(util_parse_mac(NULL, m), -EINVAL);
 }
 
 static void test_parse_numbers(void)
@@ -49,7 +50,7 @@ static void test_parse_numbers(void)
 	ASSERT_TRUE(loader_parse_vlan("0", &vid) < 0);
 	ASSERT_TRUE(loader_parse_vlan("-1", &vid) < 0);
 	ASSERT_TRUE(loader_parse_vlan("12x", &vid) < 0);
-	ASSERT_TRUE(loader_parse_u32("99999999999999999999", 0xffffffffu, &v) < 0);
+	ASSERT_TRUE(util_parse_u32("99999999999999999999", 0xffffffffu, &v) < 0);
 	ASSERT_OK(loader_parse_proto("udp", &proto));
 	ASSERT_EQ(proto, 17);
 	ASSERT_OK(loader_parse_proto("47", &proto));
@@ -151,7 +152,7 @@ static void test_parse_l2(void)
 	ASSERT_EQ(k.vlan, 10);
 	ASSERT_EQ(a.kind, XVIO_ACT_XSK);
 	ASSERT_EQ(a.port, 3);
-	ASSERT_OK(loader_format_mac(k.mac, mac, sizeof(mac)));
+	util_format_mac(k.mac, mac);
 	ASSERT_EQ(strcmp(mac, "02:00:00:00:00:01"), 0);
 	ASSERT_OK(L2(&k, &a, "ff:ff:ff:ff:ff:ff", "action", "flood"));
 	ASSERT_EQ(a.kind, XVIO_ACT_FLOOD);

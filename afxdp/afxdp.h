@@ -13,7 +13,8 @@
  * is ever held by the caller between bursts.
  *
  * A queue's rings are not thread-safe: the caller serialises bursts (xviod
- * holds a per-queue lock for a burst).
+ * holds a per-queue lock for a burst). The structs are the library's own:
+ * callers keep their per-queue and per-socket state in theirs.
  */
 #ifndef XVIO_AFXDP_H
 #define XVIO_AFXDP_H
@@ -25,16 +26,8 @@
 #define AFXDP_MAX_SOCKS 64
 #define AFXDP_FRAME_SIZE 4096
 
-struct afxdp_sock {
-	struct xsk_socket *xsk;
-	struct xsk_ring_cons rx;
-	struct xsk_ring_prod tx;
-	int fd;
-	uint32_t port;		/* XSKMAP port this socket serves (0 = flood) */
-	uint32_t stalled;	/* rounds its receiver took nothing (caller's) */
-	uint64_t rx_packets;
-	uint64_t rx_bytes;
-};
+struct afxdp_queue;	/* one UMEM and the sockets bound to one NIC queue */
+struct afxdp_sock;	/* one of those sockets */
 
 struct afxdp_queue_stats {
 	uint64_t rx_packets;
@@ -48,27 +41,12 @@ struct afxdp_queue_stats {
 	uint64_t tx_rekicks;	/* sendto again for frames a busy device left */
 };
 
-struct afxdp_queue {
-	char ifname[16];
-	uint32_t qid;
-	bool zerocopy;
-	void *area;
-	uint64_t area_size;
-	struct xsk_umem *umem;
-	struct xsk_ring_prod fq;
-	struct xsk_ring_cons cq;
-	uint32_t nframes;
-	uint32_t fq_size;
-	uint32_t ring_size;
-	bool busy_poll;		/* preferred busy polling set up and useful */
-	bool napi_checked;	/* the sockets' NAPI id was looked at */
-	uint64_t *free;		/* free-list stack of frame addresses */
-	uint32_t nfree;
-	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
-	uint32_t tx_out;	/* frames submitted to TX, not reclaimed from CQ */
-	struct afxdp_sock socks[AFXDP_MAX_SOCKS];
-	unsigned int nsocks;
-	struct afxdp_queue_stats stats;
+/* Where the UMEM's frames are: free + fill + tx == frames when all is well. */
+struct afxdp_umem_use {
+	uint32_t frames;
+	uint32_t free;
+	uint32_t fill;		/* given to the fill ring, not returned by RX */
+	uint32_t tx;		/* submitted to TX, not reclaimed from the CQ */
 };
 
 /* XDP_STATISTICS of one socket, as the kernel counts them. */
@@ -118,8 +96,10 @@ void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
 void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 			    const struct afxdp_frame *f, unsigned int n);
 
-/* TX: reserve a free frame to copy into; submit it on @s. */
-void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr);
+/* TX: reserve a free frame to copy @len bytes into (then submit it on a
+ * socket); NULL, counted as tx_too_big or tx_no_frame, when @len does not
+ * fit a frame or none is free. */
+void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint32_t len, uint64_t *addr);
 /* Kick every socket of @q whose TX ring still holds descriptors the kernel
  * has not taken (the device said busy). Returns how many still had some. */
 unsigned int afxdp_queue__tx_kick(struct afxdp_queue *q);
@@ -132,14 +112,25 @@ unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
 
 int afxdp_sock__xdp_stats(const struct afxdp_sock *s, struct afxdp_xdp_stats *st);
 /* SO_PREFER_BUSY_POLL + SO_BUSY_POLL(@usec) + SO_BUSY_POLL_BUDGET on every
- * socket of @q: the caller then drives NAPI with afxdp_queue__busy_poll(). */
+ * socket of @q: the caller then drives NAPI with afxdp_queue__busy_poll(),
+ * one syscall each time. */
 int afxdp_queue__set_busy_poll(struct afxdp_queue *q, unsigned int usec, unsigned int budget);
 void afxdp_queue__busy_poll(struct afxdp_queue *q);
 /* The NAPI id the kernel recorded for @s (SO_INCOMING_NAPI_ID) once a frame
  * arrived: 0 when the driver gave its XDP queue none, and busy polling then
  * has nothing to poll. -errno on error. */
 int afxdp_sock__napi_id(const struct afxdp_sock *s);
-/* 0 when every frame is accounted for, -EFAULT (and the counts) otherwise. */
+/* 0 when every frame is accounted for, -EFAULT otherwise. */
 int afxdp_queue__check(const struct afxdp_queue *q);
+
+/* What the queue is: for the caller's reports and its epoll set. */
+bool afxdp_queue__zerocopy(const struct afxdp_queue *q);
+unsigned int afxdp_queue__nsocks(const struct afxdp_queue *q);
+struct afxdp_sock *afxdp_queue__sock(struct afxdp_queue *q, unsigned int i);
+const struct afxdp_queue_stats *afxdp_queue__stats(const struct afxdp_queue *q);
+void afxdp_queue__umem_use(const struct afxdp_queue *q, struct afxdp_umem_use *u);
+int afxdp_sock__fd(const struct afxdp_sock *s);
+/* The XSKMAP port the socket was added for (afxdp_queue__add_socket). */
+uint32_t afxdp_sock__port(const struct afxdp_sock *s);
 
 #endif

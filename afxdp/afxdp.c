@@ -16,6 +16,37 @@
 #include <linux/if_xdp.h>
 #include "afxdp.h"
 
+struct afxdp_sock {
+	struct xsk_socket *xsk;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	int fd;
+	uint32_t port;		/* XSKMAP port this socket serves (0 = flood) */
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+};
+
+struct afxdp_queue {
+	char ifname[16];
+	uint32_t qid;
+	bool zerocopy;
+	void *area;
+	uint64_t area_size;
+	struct xsk_umem *umem;
+	struct xsk_ring_prod fq;
+	struct xsk_ring_cons cq;
+	uint32_t nframes;
+	uint32_t fq_size;
+	uint32_t ring_size;
+	uint64_t *free;		/* free-list stack of frame addresses */
+	uint32_t nfree;
+	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
+	uint32_t tx_out;	/* frames submitted to TX, not reclaimed from CQ */
+	struct afxdp_sock socks[AFXDP_MAX_SOCKS];
+	unsigned int nsocks;
+	struct afxdp_queue_stats stats;
+};
+
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9
 #endif
@@ -273,12 +304,18 @@ unsigned int afxdp_queue__tx_kick(struct afxdp_queue *q)
 	return pending;
 }
 
-void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
+void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint32_t len, uint64_t *addr)
 {
+	if (len > AFXDP_FRAME_SIZE) {
+		q->stats.tx_too_big++;
+		return NULL;
+	}
 	if (!q->nfree) {
 		afxdp_queue__complete(q);
-		if (!q->nfree)
+		if (!q->nfree) {
+			q->stats.tx_no_frame++;
 			return NULL;
+		}
 	}
 	*addr = q->free[--q->nfree];
 	return xsk_umem__get_data(q->area, *addr);
@@ -360,7 +397,6 @@ int afxdp_queue__set_busy_poll(struct afxdp_queue *q, unsigned int usec, unsigne
 		    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
 			return -errno;
 	}
-	q->busy_poll = true;
 	return 0;
 }
 
@@ -368,7 +404,7 @@ void afxdp_queue__busy_poll(struct afxdp_queue *q)
 {
 	/* With preferred busy polling the driver's NAPI runs from our
 	 * syscalls: one per queue per round, never per frame. */
-	if (q->busy_poll && q->nsocks) {
+	if (q->nsocks) {
 		recvfrom(q->socks[0].fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		q->stats.wakeups++;
 	}
@@ -386,4 +422,42 @@ int afxdp_sock__napi_id(const struct afxdp_sock *s)
 	if (getsockopt(s->fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len))
 		return -errno;
 	return (int)id;
+}
+
+bool afxdp_queue__zerocopy(const struct afxdp_queue *q)
+{
+	return q->zerocopy;
+}
+
+unsigned int afxdp_queue__nsocks(const struct afxdp_queue *q)
+{
+	return q->nsocks;
+}
+
+struct afxdp_sock *afxdp_queue__sock(struct afxdp_queue *q, unsigned int i)
+{
+	return i < q->nsocks ? &q->socks[i] : NULL;
+}
+
+const struct afxdp_queue_stats *afxdp_queue__stats(const struct afxdp_queue *q)
+{
+	return &q->stats;
+}
+
+void afxdp_queue__umem_use(const struct afxdp_queue *q, struct afxdp_umem_use *u)
+{
+	u->frames = q->nframes;
+	u->free = q->nfree;
+	u->fill = q->fq_out;
+	u->tx = q->tx_out;
+}
+
+int afxdp_sock__fd(const struct afxdp_sock *s)
+{
+	return s->fd;
+}
+
+uint32_t afxdp_sock__port(const struct afxdp_sock *s)
+{
+	return s->port;
 }

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The NIC port, data path: the port_ops the pollers call.
+ *
+ * From the wire: the XDP program has looked each frame up (flow table, then
+ * L2 table) and redirected it to the socket of guest port P on its queue
+ * (XSKMAP slot P*64+q), or to the queue's flood socket (slot q) for
+ * broadcast/multicast. A round over a queue returns one burst per socket
+ * that has frames, each with its destination decided: the socket's guest,
+ * or every guest for the flood socket. With host=on, flooded frames are
+ * handed to the host stack too (XDP cannot both pass and redirect a frame,
+ * so they are re-injected with BPF_PROG_RUN in live-frames mode, which
+ * delivers XDP_PASS frames to the stack as if they had just arrived). A
+ * guest without receive buffers leaves its frames in the socket's RX ring
+ * for the next round (the ring is the buffer a NIC has), unless it took
+ * nothing for NIC_STALL_ROUNDS rounds. UMEM frames go straight back to the
+ * fill ring.
+ *
+ * Towards the wire: frames are copied into free UMEM frames and sent on the
+ * queue's flood socket's TX ring. A queue is used by one burst at a time
+ * (its lock, held from a round's first rx_burst to its last); guest receive
+ * rings are locked inside it, never the other way round.
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "nic.h"
+
+#define BURST VHU_BURST
+
+static void qlock(struct nic_queue *nq)
+{
+	while (atomic_flag_test_and_set_explicit(&nq->lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void qunlock(struct nic_queue *nq)
+{
+	atomic_flag_clear_explicit(&nq->lock, memory_order_release);
+}
+
+static void host_inject(struct nic *n, const void *frame, uint32_t len)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (__u32)n->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 1);
+
+	if (n->inject_fd < 0 || len < 14)
+		return;
+	if (bpf_prog_test_run_opts(n->inject_fd, &opts))
+		n->host_inject_errors++;
+	else
+		n->host_injected++;
+}
+
+/* Once, at a busy-polled queue's first frame: a socket without a NAPI id
+ * (veth since Linux 6.13 registers its XDP queue before its NAPI has one)
+ * cannot be busy polled, and each round's recvfrom would only cost a
+ * syscall. Say so and stop. */
+static void check_napi(struct nic *n, unsigned int qi, const struct afxdp_sock *sk)
+{
+	struct nic_queue *nq = &n->queues[qi];
+	int id = afxdp_sock__napi_id(sk);
+
+	nq->napi_checked = true;
+	if (id > 0) {
+		pr_info("%s q%u: busy polling NAPI %d", n->ifname, qi, id);
+		return;
+	}
+	nq->busy_poll = false;
+	pr_warn("%s q%u: busy_poll has no effect here: %s; turned off for this queue (the "
+		"kernel's RX work stays on the CPU that receives)",
+		n->ifname, qi,
+		id == 0 ? "the driver gives its AF_XDP queue no NAPI id" : strerror(-id));
+}
+
+/* rx->cursor: 0 starts the round (lock, busy poll, completions, TX kicks);
+ * then the index of the next socket to look at, + 1. */
+unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
+{
+	struct nic *n = nic_of(p);
+	struct nic_queue *nq = &n->queues[qi];
+	unsigned int nsocks = afxdp_queue__nsocks(nq->q), max = rx->max < BURST ? rx->max : BURST;
+
+	if (rx->cursor == 0) {
+		qlock(nq);
+		if (nq->busy_poll)
+			afxdp_queue__busy_poll(nq->q);
+		afxdp_queue__complete(nq->q);
+		nq->tx_pending = afxdp_queue__tx_kick(nq->q) != 0;
+		rx->cursor = 1;
+	}
+	while (rx->cursor <= nsocks) {
+		unsigned int si = rx->cursor++ - 1, got, i;
+		struct afxdp_sock *sk = afxdp_queue__sock(nq->q, si);
+		uint32_t port = afxdp_sock__port(sk);
+
+		got = afxdp_sock__rx_peek(nq->q, sk, nq->f, max);
+		if (!got)
+			continue;
+		if (nq->busy_poll && !nq->napi_checked)
+			check_napi(n, qi, sk);
+		for (i = 0; i < got; i++) {
+			rx->segs[i].base = nq->f[i].data;
+			rx->segs[i].len = nq->f[i].len;
+			rx->pkts[i].segs = &rx->segs[i];
+			rx->pkts[i].nsegs = 1;
+			rx->pkts[i].len = nq->f[i].len;
+		}
+		rx->ctx = si;
+		if (port == XVIO_PORT_FLOOD) {
+			rx->dst = PORT_DST_FLOOD;
+			rx->hold = false;
+			rx->also_delivered = n->host ? got : 0;
+		} else {
+			rx->dst = (uint16_t)port;
+			rx->hold = nq->stalled[si] < NIC_STALL_ROUNDS;
+			rx->also_delivered = 0;
+		}
+		return got;
+	}
+	afxdp_queue__refill(nq->q, BURST * 2);
+	qunlock(nq);
+	return 0;
+}
+
+void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned int n,
+		 unsigned int delivered, unsigned int kept)
+{
+	struct nic *nic = nic_of(p);
+	struct nic_queue *nq = &nic->queues[qi];
+	struct afxdp_sock *sk = afxdp_queue__sock(nq->q, rx->ctx);
+	unsigned int i;
+
+	if (rx->dst == PORT_DST_FLOOD) {
+		if (nic->host)
+			for (i = 0; i < n; i++)
+				host_inject(nic, nq->f[i].data, nq->f[i].len);
+	} else if (delivered) {
+		nq->stalled[rx->ctx] = 0;
+	} else if (nq->stalled[rx->ctx] < NIC_STALL_ROUNDS) {
+		/* A guest that takes nothing for NIC_STALL_ROUNDS rounds is
+		 * dropped for again, so a stuck guest cannot hold the UMEM. */
+		nq->stalled[rx->ctx]++;
+	}
+	if (kept) {
+		afxdp_sock__rx_unpeek(nq->q, sk, nq->f + n - kept, kept);
+		n -= kept;
+	}
+	afxdp_sock__rx_release(nq->q, sk, nq->f, n);
+}
+
+unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,
+			  unsigned int cnt, bool hold, uint64_t *bytes)
+{
+	struct nic *n = nic_of(p);
+	struct nic_queue *nq = &n->queues[qp % n->nqueues];
+	unsigned int i, k = 0, sent;
+	uint64_t addr[BURST];
+	uint32_t len[BURST];
+
+	(void)hold; /* what the device refuses waits in the TX ring, never here */
+	*bytes = 0;
+	if (cnt > BURST)
+		cnt = BURST;
+	qlock(nq);
+	for (i = 0; i < cnt; i++) {
+		const struct vhu_pkt *pk = &pkts[i];
+		uint8_t *dst = afxdp_queue__tx_frame(nq->q, pk->len, &addr[k]);
+		uint32_t off = 0;
+		uint16_t s;
+
+		if (!dst)
+			continue; /* counted: tx_too_big or tx_no_frame */
+		for (s = 0; s < pk->nsegs; s++) {
+			memcpy(dst + off, pk->segs[s].base, pk->segs[s].len);
+			off += pk->segs[s].len;
+		}
+		len[k++] = off;
+	}
+	sent = afxdp_sock__tx_submit(nq->q, nq->flood, addr, len, k);
+	afxdp_queue__complete(nq->q);
+	qunlock(nq);
+	for (i = 0; i < sent; i++)
+		*bytes += len[i];
+	return sent;
+}
+
+bool nic_tx_ready(struct port *p, unsigned int q)
+{
+	(void)p, (void)q;
+	return true; /* what it did not take, it had no room for */
+}
+
+uint32_t nic_tx_room(struct port *p, unsigned int q)
+{
+	(void)p, (void)q;
+	return UINT32_MAX; /* senders are not held back for the wire */
+}
+
+bool nic_up(struct port *p)
+{
+	(void)p;
+	return true;
+}
+
+/* The sockets are always in the poller's epoll set; but TX frames a busy
+ * device refused are kicked again only by a round, so come back soon. */
+unsigned int nic_notify(struct port *p, unsigned int q, bool enable)
+{
+	return enable && nic_of(p)->queues[q].tx_pending ? PORT_NOTIFY_NO_WAKE : 0;
+}
+
+/* Control thread: one frame out of queue 0 (an announcement). */
+int nic_send_frame(struct port *p, const void *frame, uint32_t len)
+{
+	struct nic *n = nic_of(p);
+	struct nic_queue *nq = &n->queues[0];
+	uint64_t addr;
+	uint8_t *dst;
+	unsigned int sent;
+
+	if (!nq->q)
+		return -EINVAL;
+	qlock(nq);
+	dst = afxdp_queue__tx_frame(nq->q, len, &addr);
+	if (!dst) {
+		qunlock(nq);
+		return -ENOBUFS;
+	}
+	memcpy(dst, frame, len);
+	sent = afxdp_sock__tx_submit(nq->q, nq->flood, &addr, &len, 1);
+	afxdp_queue__complete(nq->q);
+	qunlock(nq);
+	return sent ? 0 : -ENOBUFS;
+}

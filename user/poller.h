@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Poller threads: the one module that moves frames. Each runs to completion
+ * over a fixed list of receive queues (port, queue), forwards what arrives
+ * through the port interface (port.h) and sleeps when there is none,
+ * according to the polling mode.
+ */
+#ifndef XVIO_POLLER_H
+#define XVIO_POLLER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "port.h"
+
+struct daemon;
+
+enum poll_mode { POLL_BUSY, POLL_ADAPTIVE, POLL_INTERRUPT };
+
+/* How long a guest's transmit ring may wait for a full destination before
+ * its frames are forwarded (and dropped for lack of room) again: a few
+ * scheduler ticks, so a receiver that lost its CPU for a tick or two loses
+ * nothing, and a stuck one holds its senders back no longer than this. */
+#define POLL_BLOCK_NS (12 * 1000 * 1000ull)
+
+#define POLLER_MAX_QUEUES (XVIOD_MAX_PORTS * VHU_MAX_QUEUE_PAIRS + 64)
+
+/* A receive queue a poller serves. */
+struct poller_queue {
+	struct port *port;
+	unsigned int q;
+	struct port *last_dst;		/* the port most of its last burst went to */
+	uint64_t blocked_since;		/* CLOCK_MONOTONIC_COARSE ns; 0: not held back */
+};
+
+struct poller {
+	struct daemon *d;
+	unsigned int id;
+	int cpu;			/* -1: not pinned */
+	pthread_t thread;
+	bool running;
+	int epfd;
+	int wake_fd;			/* eventfd to wake it for shutdown */
+	struct poller_queue q[POLLER_MAX_QUEUES];
+	unsigned int nq;
+	_Atomic uint64_t epoch;		/* +1 at every quiescent point */
+	_Atomic bool sleeping;		/* in epoll_wait: holds no queue */
+	struct port_stats stats[XVIOD_MAX_PORTS];
+	uint64_t loops;
+	uint64_t sleeps;
+	uint64_t wakeups;
+	/* scratch for one burst, allocated once */
+	struct vhu_pkt *pkts;
+	struct vhu_seg *segs;
+	struct vhu_pkt *out;
+	uint16_t *dest;
+};
+
+const char *poll_mode_name(enum poll_mode m);
+/* Add receive queue @q of @port to @p's list (before poller_start). */
+int poller_add_queue(struct poller *p, struct port *port, unsigned int q);
+int poller_start(struct daemon *d, struct poller *p);
+void poller_stop(struct poller *p);
+/* Return once no poller is inside a burst that could touch any device. */
+void pollers_quiesce(struct daemon *d);
+/* Kick fd @fd of receive queue @q of @port (or -1: gone) is the one to
+ * watch: add it to the epoll set of the poller that serves the queue, and
+ * wake that poller so that it re-arms. */
+void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int fd);
+/* Sum of every poller's counters of @port. */
+void pollers_port_stats(struct daemon *d, const struct port *port, struct port_stats *out);
+
+#endif
