@@ -21,14 +21,16 @@
 # BENCH_ZL_STEPS, BENCH_SWEEP (offered rates, pps), BENCH_BRIDGES ("xvio
 # dpdk"), BENCH_XVIO_ARGS (extra xviod options), BENCH_XVIO_NIC_OPTS (extra
 # --nic options, e.g. busy_poll=20), BENCH_XVIOD (another xviod binary, for
-# A/B runs), BENCH_PROFILE=0 (skip scripts/bench-profile.sh).
+# A/B runs), BENCH_XVIOD_B (a second xviod, measured as bridge "xvio-b" in
+# the same run: BENCH_BRIDGES="xvio xvio-b", then scripts/bench-ab.py),
+# BENCH_PROFILE=0 (skip scripts/bench-profile.sh).
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/topo.sh"
 . "$ROOT/tests/lib/testpmd.sh"
 
-X=${BENCH_XVIOD:-$O/xviod} XC="$O/xvioctl" GEN="$O/tests/bench/xvio-gen"
+X=${BENCH_XVIOD:-$O/xviod} X_B=${BENCH_XVIOD_B:-} XC="$O/xvioctl" GEN="$O/tests/bench/xvio-gen"
 OUT="$O/bench"
 RAW="$OUT/raw.jsonl"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -76,6 +78,9 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 record() { echo "$1" >>"$RAW"; }
 # xviod's own counters after each xvio measurement, for the analysis.
 xvio_snap() { [ "$BRIDGE" = xvio ] && "$XC" --ctl "$CTL" stats >"$OUT/xvio-stats-$1.txt" 2>&1; :; }
+case " $BRIDGES " in *" xvio-b "*)
+	[ -x "$X_B" ] || { echo "bench: bridge xvio-b needs BENCH_XVIOD_B=/path/to/xviod"; exit 1; } ;;
+esac
 
 # ---- CPU accounting from /proc ------------------------------------------------
 # Per-thread ticks of process $1: "tid comm ticks" lines.
@@ -123,11 +128,14 @@ window() {
 }
 
 # ---- bridges ------------------------------------------------------------------
-# bridge_start xvio|dpdk nic|g2g
+# bridge_start xvio|xvio-b|dpdk nic|g2g
 bridge_start() {
+	local bin=$X
+
 	BRIDGE=$1
 	rm -f "$CTL" "$S1" "$S2"
-	if [ "$1" = xvio ]; then
+	[ "$1" = xvio-b ] && bin=$X_B
+	if [ "$1" = xvio ] || [ "$1" = xvio-b ]; then
 		local ports=(--vhost "$S1,mac=$G1")
 		if [ "$2" = nic ]; then
 			ports+=(--nic "$H${BENCH_XVIO_NIC_OPTS:+,$BENCH_XVIO_NIC_OPTS}")
@@ -135,7 +143,7 @@ bridge_start() {
 			ports+=(--vhost "$S2,mac=$G2")
 		fi
 		# shellcheck disable=SC2086
-		"$X" --ctl "$CTL" "${ports[@]}" --cores "$CPU_B" --poll "${XVIO_POLL:-adaptive}" \
+		"$bin" --ctl "$CTL" "${ports[@]}" --cores "$CPU_B" --poll "${XVIO_POLL:-adaptive}" \
 			${BENCH_XVIO_ARGS:-} >>"$OUT/xviod.log" 2>&1 &
 		XPID=$!
 		BPID=$XPID
@@ -337,10 +345,10 @@ nic_phase() { # bridge trial
 	latency "$2"
 	tp_stop g1
 	bridge_stop
-	if [ "$1" = xvio ]; then
+	if [ "$1" = xvio ] || [ "$1" = xvio-b ]; then
 		# The same latency with a poller that never sleeps, as the anchor's.
-		XVIO_POLL=busy bridge_start xvio nic || exit 1
-		BRIDGE=xvio-busy
+		XVIO_POLL=busy bridge_start "$1" nic || exit 1
+		BRIDGE=$1-busy
 		guest g1 "$S1" "$G1" macswap || exit 1
 		latency "$2"
 		tp_stop g1

@@ -22,7 +22,7 @@
 # crashes with MSI-X on vhost-user virtio-net, hence vectors=0; -nodefaults
 # keeps a stray e1000 out; with plain -m guest RAM the link comes up but no
 # frame ever moves, so RAM is always a shared memfd.
-GUEST_DIR=${GUEST_DIR:-$(mktemp -d)}
+GUEST_DIR=${GUEST_DIR:-} # set it before guest_start (a directory of the caller's)
 GUEST_BUILD=${GUEST_BUILD:-build}
 declare -A GUEST_PID GUEST_FD GUEST_SEQ GUEST_CAT
 GUEST_OUT=""
@@ -42,7 +42,9 @@ guest_console() {
 
 guest_start() {
 	local name=$1 sock=$2 mac=$3 ip=$4 mode=${5:-server} mem=${6:-256}
-	local pipe="$GUEST_DIR/$name.serial" con="$GUEST_DIR/$name.console" chr fd
+	local pipe con chr fd
+	[ -n "$GUEST_DIR" ] || { echo "guest_start: set GUEST_DIR first"; return 2; }
+	pipe="$GUEST_DIR/$name.serial" con="$GUEST_DIR/$name.console"
 	if ! guest_accel; then
 		echo "guest $name not started: $GUEST_ACCEL_WHY"
 		return 2

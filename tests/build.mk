@@ -29,13 +29,24 @@ $(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o $(UTI
 
 TEST_BINS += $(O)/tests/tools/vu-peer
 
-$(O)/tests/unit/test_vhost: $(O)/san/tests/unit/test_vhost.o $(O)/san/tests/lib/vdrv.o \
-		$(VHU_SAN_OBJS)
+# The vhost-user library's tests: one binary per area, one shared fixture.
+VHOST_TESTS := handshake split notify packed hostile msg
+VHOST_TEST_BINS := $(patsubst %,$(O)/tests/unit/test_vhost_%,$(VHOST_TESTS))
+
+$(VHOST_TEST_BINS): $(O)/tests/unit/test_vhost_%: $(O)/san/tests/unit/test_vhost_%.o \
+		$(O)/san/tests/unit/vhost_fixture.o $(O)/san/tests/lib/vdrv.o $(VHU_SAN_OBJS)
 	$(call msg,LINK,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^ -lpthread
 
-TEST_BINS += $(O)/tests/unit/test_vhost
+TEST_BINS += $(VHOST_TEST_BINS)
+
+$(O)/tests/unit/test_fwd: $(O)/san/tests/unit/test_fwd.o $(O)/san/user/fwd.o
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^ -lpthread
+
+TEST_BINS += $(O)/tests/unit/test_fwd
 
 # make bench: the generator and latency probe.
 $(O)/tests/bench/xvio-gen: $(O)/tests/bench/xvio-gen.o $(TEST_LIB_OBJS) $(LOADER_LIB) $(UTIL_LIB)

@@ -9,7 +9,7 @@
 # A suite that exits non-zero without printing FAIL, or prints no case at
 # all, counts as one failure; so does a suite with no test to run (unit tests
 # not built). Under CI=true a suite whose prerequisites are missing fails
-# instead of skipping (tests/lib/prereq.sh).
+# instead of skipping (prereq_missing in tests/lib/suite.sh).
 set -u
 O=${1:-build}
 shift || true

@@ -198,12 +198,8 @@ int vport_open(struct vport *vp, struct daemon *d, uint16_t id)
 	}
 	if (!vp->client) {
 		err = vhu_dev__listen(vp->dev);
-		if (err < 0) {
-			pr_err("%s: cannot listen on the vhost-user socket (%s); check that its "
-			       "directory exists and is writable",
-			       vp->path, strerror(-err));
-			return err;
-		}
+		if (err < 0)
+			return err; /* the library said why */
 	}
 	if (vp->have_mac && fwd_add_static(d->fwd, vp->mac, id))
 		pr_warn("%s: could not add its MAC to the table", vp->port.name);

@@ -291,6 +291,8 @@ static int cmd_sink(void)
 	usleep(100000);
 	a = rx_packets();
 	t0 = now_ns();
+	printf("ready\n"); /* counting from here on */
+	fflush(stdout);
 	ts.tv_sec = (time_t)o.secs;
 	ts.tv_nsec = (long)((o.secs - (double)ts.tv_sec) * 1e9);
 	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)

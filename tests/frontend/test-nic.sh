@@ -30,58 +30,42 @@
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/scripts/topo.sh"
+SUITE=nic
+. "$ROOT/tests/lib/suite.sh"
 . "$ROOT/tests/lib/testpmd.sh"
-. "$ROOT/tests/lib/prereq.sh"
-
-X="$O/xviod" XC="$O/xvioctl" P="$O/tests/tools/xvio-pkt"
 TMP=$(mktemp -d)
 TP_DIR="$TMP"
-CTL="$TMP/ctl.sock"
+. "$ROOT/tests/lib/xviod.sh"
+P="$O/tests/tools/xvio-pkt"
 N=${XVIO_NIC_FRAMES:-2000}
 SOAK=${XVIO_SOAK_SECS:-120}
 G1=02:00:00:00:70:01 G2=02:00:00:00:70:02
-XPID=""
 
 topo_init xn
 H=${TOPO_ID}h NS=${TOPO_ID}-wire PEER=${TOPO_ID}p
 HQ=${TOPO_ID}q NSQ=${TOPO_ID}-mq PQ=${TOPO_ID}Q
 HOST_IP=198.18.70.1 PEER_IP=198.18.70.2 GUEST_IP=198.18.70.50
-trap 'set +u; tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
-
-pass() { echo "PASS: nic/$1"; }
-fail() { echo "FAIL: nic/$1: $2"; }
-skip() { prereq_missing "nic/$1" "$2"; }
+trap 'set +u; tp_cleanup; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 
 if ! command -v dpdk-testpmd >/dev/null; then
-	skip all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
+	prereq_missing nic/all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
 	exit 0
 fi
 if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
-	skip all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
+	prereq_missing nic/all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
 	exit 0
 fi
 
 start_xviod() { # nic args...
-	local nic=$1; shift
-	rm -f "$CTL"
-	"$X" --ctl "$CTL" --nic "$nic" "$@" >>"$TMP/xviod.log" 2>&1 &
-	XPID=$!
-	topo_track_pid "$XPID"
-	wait_for 15 test -S "$CTL" || { echo "xviod did not start: $(tail -5 "$TMP/xviod.log")"; return 1; }
+	local nic=$1
+	shift
+	xviod_start --nic "$nic" "$@"
 }
-
-stop_xviod() {
-	[ -n "$XPID" ] || return 0
-	kill -TERM "$XPID" 2>/dev/null
-	wait "$XPID" 2>/dev/null
-	XPID=""
-}
-
-xjson_port() { "$XC" --ctl "$CTL" --json "$1" | sed 's/{"port":/\n{"port":/g' | grep "\"name\":\"$2\""; }
-xstat() { xjson_port stats "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
-running() { [ "$(xjson_port ports "$1" | grep -o '"state":"[a-z]*"' | cut -d'"' -f4)" = running ]; }
+running() { port_running "$1"; }
 guest_rx() { tp_port_stat "$1" rx; }
+nic_q0() { "$XC" --ctl "$CTL" --json stats | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+# The XDP program's drop counter.
+xdp_drops() { "$XC" --ctl "$CTL" --json stats | grep -o '"drop":[0-9]*' | head -1 | cut -d: -f2; }
 
 send() { # dst-mac count [args]
 	local mac=$1 cnt=$2; shift 2
@@ -111,13 +95,12 @@ setup() {
 one_guest() {
 	local s1="$TMP/g1.sock" before got rx cnt
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail one_guest "xviod"; return; }
-	start_guest g1 1 "$s1" "$G1" rxonly || { fail one_guest "guest not running"; tp_cleanup; stop_xviod; return; }
+	start_guest g1 1 "$s1" "$G1" rxonly || { fail one_guest "guest not running"; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 
 	before=$(guest_rx g1)
 	send "$G1" "$N"
-	sleep 0.5
-	got=$(( $(guest_rx g1) - before ))
+	got=$(( $(wait_ge 10 $((before + N)) guest_rx g1) - before ))
 	rx=$(xstat g1.sock to_guest)
 	if [ "$got" -eq "$N" ] && [ "$rx" -ge "$N" ]; then
 		pass nic_to_guest
@@ -172,7 +155,7 @@ one_guest() {
 		pass icmpecho_and_host
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # ---- two guests ---------------------------------------------------------------------
@@ -180,7 +163,7 @@ two_guests() {
 	local s1="$TMP/t1.sock" s2="$TMP/t2.sock" a1 a2 b1 b2 k hostrx p2 drops
 	start_xviod "$H" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2" || { fail two_guests xviod; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly && start_guest g2 0 "$s2" "$G2" rxonly ||
-		{ fail two_guests "guests not running"; tp_cleanup; stop_xviod; return; }
+		{ fail two_guests "guests not running"; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 	tp_cmd g2 start
 	p2=$(xjson_port ports t2.sock | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2)
@@ -188,8 +171,7 @@ two_guests() {
 	a1=$(guest_rx g1); a2=$(guest_rx g2)
 	send "$G1" 1500
 	send "$G2" 700
-	sleep 0.5
-	b1=$(guest_rx g1); b2=$(guest_rx g2)
+	b1=$(wait_ge 10 $((a1 + 1500)) guest_rx g1); b2=$(wait_ge 10 $((a2 + 700)) guest_rx g2)
 	if [ $((b1 - a1)) -eq 1500 ] && [ $((b2 - a2)) -eq 700 ]; then
 		pass own_traffic
 	else
@@ -203,8 +185,7 @@ two_guests() {
 	wait_for 10 grep -q ready "$TMP/host.out"
 	a1=$(guest_rx g1); a2=$(guest_rx g2)
 	send ff:ff:ff:ff:ff:ff "$k"
-	sleep 0.5
-	b1=$(guest_rx g1); b2=$(guest_rx g2)
+	b1=$(wait_ge 10 $((a1 + k)) guest_rx g1); b2=$(wait_ge 10 $((a2 + k)) guest_rx g2)
 	wait "$hpid"
 	hostrx=$?
 	if [ $((b1 - a1)) -eq "$k" ] && [ $((b2 - a2)) -eq "$k" ] && [ "$hostrx" -eq 0 ]; then
@@ -220,8 +201,7 @@ two_guests() {
 	else
 		a1=$(guest_rx g1); a2=$(guest_rx g2)
 		send "$G1" 500 --dport 7777
-		sleep 0.5
-		b1=$(guest_rx g1); b2=$(guest_rx g2)
+		b2=$(wait_ge 10 $((a2 + 500)) guest_rx g2); b1=$(guest_rx g1)
 		if [ $((b2 - a2)) -eq 500 ] && [ $((b1 - a1)) -eq 0 ] &&
 			"$XC" --ctl "$CTL" flow list | grep -q "dport 7777 .*-> port $p2"; then
 			pass flow_steer
@@ -231,11 +211,10 @@ two_guests() {
 	fi
 	"$XC" --ctl "$CTL" flow add proto udp src "$PEER_IP" sport 9000 dst 198.18.70.99 dport 6666 drop >/dev/null
 	a1=$(guest_rx g1)
-	drops=$("$XC" --ctl "$CTL" --json stats | grep -o '"drop":[0-9]*' | head -1 | cut -d: -f2)
+	drops=$(xdp_drops)
 	send "$G1" 400 --dport 6666
-	sleep 0.5
+	k=$(wait_ge 10 $((drops + 400)) xdp_drops)
 	b1=$(guest_rx g1)
-	k=$("$XC" --ctl "$CTL" --json stats | grep -o '"drop":[0-9]*' | head -1 | cut -d: -f2)
 	if [ $((b1 - a1)) -eq 0 ] && [ $((k - drops)) -eq 400 ]; then
 		pass flow_drop
 	else
@@ -247,18 +226,15 @@ two_guests() {
 	# xviod keeps, then drops, what is for it); guest 1 must not notice, and
 	# guest 2 gets new frames again once it polls again
 	tp_cmd g2 stop
-	sleep 0.3
+	settle 5 guest_rx g2 >/dev/null # stopped: its count no longer moves
 	send "$G2" 3000
 	a1=$(guest_rx g1)
 	send "$G1" 1500
-	sleep 0.5
-	b1=$(guest_rx g1)
+	b1=$(wait_ge 10 $((a1 + 1500)) guest_rx g1)
 	tp_cmd g2 start
-	sleep 0.5
-	a2=$(guest_rx g2)
+	a2=$(settle 10 guest_rx g2) # what waited for it has arrived (or was dropped)
 	send "$G2" 500
-	sleep 0.5
-	b2=$(guest_rx g2)
+	b2=$(wait_ge 10 $((a2 + 500)) guest_rx g2)
 	if [ $((b1 - a1)) -eq 1500 ] && [ $((b2 - a2)) -eq 500 ]; then
 		pass stalled_guest
 	else
@@ -266,16 +242,15 @@ two_guests() {
 	fi
 
 	# kill guest 2 while the peer streams to guest 1
+	local c1 t0
+	t0=$(xstat t1.sock to_guest)
 	send "$G1" 16000 &
 	local spid=$!
-	sleep 1
-	a1=$(xstat t1.sock to_guest)
+	a1=$(wait_ge 10 $((t0 + 100)) xstat t1.sock to_guest)
 	tp_kill g2
-	sleep 1.5
-	b1=$(xstat t1.sock to_guest)
-	sleep 1
-	local c1
-	c1=$(xstat t1.sock to_guest)
+	wait_for 10 bash -c "! $XC --ctl $CTL ports | grep -q 't2.sock .* running'"
+	b1=$(wait_ge 10 $((a1 + 100)) xstat t1.sock to_guest)
+	c1=$(wait_ge 10 $((b1 + 100)) xstat t1.sock to_guest)
 	wait "$spid"
 	if [ "$b1" -gt "$a1" ] && [ "$c1" -gt "$b1" ]; then
 		pass kill_guest
@@ -283,7 +258,7 @@ two_guests() {
 		fail kill_guest "guest 1's to_guest: $a1 -> $b1 -> $c1 around the kill"
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # ---- two queues ------------------------------------------------------------------------
@@ -293,13 +268,12 @@ two_queues() {
 	quiet_ipv6 "$HQ" "$NSQ" "$PQ"
 	start_xviod "$HQ" --vhost "$s1,mac=$G1" || { fail two_queues xviod; return; }
 	tp_start g1 1 "path=$s1,queue_size=1024,mac=$G1" --forward-mode=rxonly &&
-		wait_for 20 running q1.sock || { fail two_queues guest; tp_cleanup; stop_xviod; return; }
+		wait_for 20 running q1.sock || { fail two_queues guest; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 	a=$(guest_rx g1)
 	ip netns exec "$NSQ" "$P" send "$PQ" --dst-mac "$G1" --src 198.18.71.2 --dst 198.18.71.99 \
 		--count "$N" --rate 4000 --vary-sport 64 >/dev/null
-	sleep 0.5
-	b=$(guest_rx g1)
+	b=$(wait_ge 10 $((a + N)) guest_rx g1)
 	q0=$("$XC" --ctl "$CTL" --json stats | grep -o '"queue":0,"afxdp_mode":"[a-z]*","rx_packets":[0-9]*' | grep -o '[0-9]*$')
 	q1=$("$XC" --ctl "$CTL" --json stats | grep -o '"queue":1,"afxdp_mode":"[a-z]*","rx_packets":[0-9]*' | grep -o '[0-9]*$')
 	if [ $((b - a)) -eq "$N" ] && [ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]; then
@@ -308,14 +282,14 @@ two_queues() {
 		fail two_queues "guest got $((b - a)) of $N; queue 0 rx ${q0:-?}, queue 1 rx ${q1:-?}"
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # ---- soak ------------------------------------------------------------------------------
 bench_tools() {
 	local s1="$TMP/b1.sock" gen="$O/tests/bench/xvio-gen" rtt sent got pps spid
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail bench_rtt xviod; return; }
-	start_guest g1 1 "$s1" "$G1" macswap || { fail bench_rtt guest; tp_cleanup; stop_xviod; return; }
+	start_guest g1 1 "$s1" "$G1" macswap || { fail bench_rtt guest; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 	rtt=$(ip netns exec "$NS" "$gen" rtt "$PEER" --dst-mac "$G1" --count 500 --rate 1000)
 	if echo "$rtt" | grep -q '"sent":500,"received":500,"bad":0,'; then
@@ -325,7 +299,7 @@ bench_tools() {
 	fi
 	ip netns exec "$NS" "$gen" sink "$PEER" --secs 3 >"$TMP/sink.out" 2>&1 &
 	spid=$!
-	sleep 0.5
+	wait_for 10 grep -q ready "$TMP/sink.out"
 	ip netns exec "$NS" "$gen" tx "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 >"$TMP/gen.out" 2>&1
 	wait "$spid"
 	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
@@ -340,7 +314,7 @@ bench_tools() {
 		fail bench_gen_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out")"
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # A wire end whose NAPI runs in a thread on the guest's busy CPU drains
@@ -350,16 +324,19 @@ bench_tools() {
 busy_wire() {
 	local s1="$TMP/w1.sock" gen="$O/tests/bench/xvio-gen" json sent got rekicks k spid d0 d1
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail busy_wire xviod; return; }
-	start_guest g1 1 "$s1" "$G1" txonly || { fail busy_wire guest; tp_cleanup; stop_xviod; return; }
+	start_guest g1 1 "$s1" "$G1" txonly || { fail busy_wire guest; tp_cleanup; xviod_stop; return; }
 	ip netns exec "$NS" ethtool -K "$PEER" gro on >/dev/null
 	ip netns exec "$NS" sh -c "echo 1 >/sys/class/net/$PEER/threaded"
 	for k in $(pgrep "^napi/$PEER-"); do taskset -pc 1 "$k" >/dev/null; done
 	d0=$(cat "/sys/class/net/$H/statistics/tx_dropped")
 	ip netns exec "$NS" "$gen" sink "$PEER" --secs 4 >"$TMP/wsink.out" 2>&1 &
 	spid=$!
-	sleep 0.5
+	wait_for 10 grep -q ready "$TMP/wsink.out"
 	tp_cmd g1 start
-	sleep 1.5
+	# until the wire has refused frames (what this case is about) and a
+	# good number went out; the sink stops counting after 4 s
+	wait_ge 3 1 nic_q0 tx_rekicks >/dev/null
+	wait_ge 3 50000 nic_q0 tx_packets >/dev/null
 	tp_cmd g1 stop
 	wait "$spid"
 	d1=$(cat "/sys/class/net/$H/statistics/tx_dropped")
@@ -382,14 +359,14 @@ busy_wire() {
 		pass busy_wire
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 soak() {
 	local s1="$TMP/s1.sock" rate=2000 cnt json
 	cnt=$((rate * SOAK))
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail soak xviod; return; }
-	start_guest g1 1 "$s1" "$G1" macswap || { fail soak guest; tp_cleanup; stop_xviod; return; }
+	start_guest g1 1 "$s1" "$G1" macswap || { fail soak guest; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$cnt" --timeout $((SOAK + 30)) \
 		>"$TMP/soak.out" 2>&1 &
@@ -398,7 +375,9 @@ soak() {
 	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src "$PEER_IP" --dst 198.18.70.99 \
 		--count "$cnt" --rate "$rate" --size 256 >/dev/null
 	wait "$rpid"
-	sleep 1
+	# in flight no more: the TX ring drained, the counters still
+	wait_for 10 bash -c "$XC --ctl $CTL --json stats | grep -q '\"umem_tx\":0,'"
+	settle 5 xstat "$H" from_wire >/dev/null
 	json=$("$XC" --ctl "$CTL" --json stats)
 	local got lost
 	got=$(sed -n 's/.*received=\([0-9]*\) valid=\([0-9]*\).*/\2/p' "$TMP/soak.out")
@@ -417,34 +396,33 @@ soak() {
 		pass soak
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # SO_PREFER_BUSY_POLL on the sockets, busy pollers: the same exact counts.
 busy_poll() {
 	local s1="$TMP/b1.sock" a b
 	start_xviod "$H,busy_poll=20" --poll busy --vhost "$s1,mac=$G1" || { fail busy_poll xviod; return; }
-	start_guest g1 1 "$s1" "$G1" rxonly || { fail busy_poll guest; tp_cleanup; stop_xviod; return; }
+	start_guest g1 1 "$s1" "$G1" rxonly || { fail busy_poll guest; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 	a=$(guest_rx g1)
 	send "$G1" "$N"
-	sleep 0.5
-	b=$(guest_rx g1)
+	b=$(wait_ge 10 $((a + N)) guest_rx g1)
 	# Whether the driver can be busy polled shows at the first frame: the
 	# log and the queue's "busy_poll" must agree (veth on Linux >= 6.13
 	# gives its AF_XDP queue no NAPI id, so it is turned off there).
 	local bp
 	bp=$("$XC" --ctl "$CTL" --json stats | grep -o '"busy_poll":[a-z]*' | head -1 | cut -d: -f2)
 	if [ $((b - a)) -ne "$N" ]; then
-		fail busy_poll "guest got $((b - a)) of $N; $(grep -i busy "$TMP/xviod.log" | tail -1)"
-	elif ! { [ "$bp" = true ] && grep -q "busy polling NAPI [1-9]" "$TMP/xviod.log"; } &&
-		! { [ "$bp" = false ] && grep -q "busy_poll has no effect here" "$TMP/xviod.log"; }; then
-		fail busy_poll "queue busy_poll=$bp, log: $(grep -i busy "$TMP/xviod.log" | tail -2 | tr '\n' ' ')"
+		fail busy_poll "guest got $((b - a)) of $N; $(grep -i busy "$XVIOD_LOG" | tail -1)"
+	elif ! { [ "$bp" = true ] && grep -q "busy polling NAPI [1-9]" "$XVIOD_LOG"; } &&
+		! { [ "$bp" = false ] && grep -q "busy_poll has no effect here" "$XVIOD_LOG"; }; then
+		fail busy_poll "queue busy_poll=$bp, log: $(grep -i busy "$XVIOD_LOG" | tail -2 | tr '\n' ' ')"
 	else
 		pass busy_poll
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # xviod restarted while a guest (testpmd server=1, xviod as client) runs:
@@ -459,24 +437,22 @@ restart_with_guest() {
 	# (client, retrying every second) goes first.
 	start_xviod "$H" --vhost "$s1,mac=$G1,client" || { fail restart_with_guest xviod; return; }
 	start_guest_srv && wait_for 20 running c1.sock ||
-		{ fail restart_with_guest "not connected"; tp_cleanup; stop_xviod; return; }
+		{ fail restart_with_guest "not connected"; tp_cleanup; xviod_stop; return; }
 	tp_cmd g1 start
 	send "$G1" 500
-	stop_xviod
+	xviod_stop
 	start_xviod "$H" --vhost "$s1,mac=$G1,client" && wait_for 20 running c1.sock ||
-		{ fail restart_with_guest "not reconnected after restart"; tp_cleanup; stop_xviod; return; }
-	sleep 0.5
-	a=$(guest_rx g1)
+		{ fail restart_with_guest "not reconnected after restart"; tp_cleanup; xviod_stop; return; }
+	a=$(settle 5 guest_rx g1)
 	send "$G1" "$N"
-	sleep 0.5
-	b=$(guest_rx g1)
+	b=$(wait_ge 10 $((a + N)) guest_rx g1)
 	if [ $((b - a)) -eq "$N" ]; then
 		pass restart_with_guest
 	else
 		fail restart_with_guest "after the restart the guest got $((b - a)) of $N"
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # SEND_RARP (QEMU announcing a guest): the announcement must reach the wire.
@@ -491,20 +467,18 @@ rarp_to_wire() {
 	if wait "$rpid"; then
 		pass rarp_to_wire
 	else
-		fail rarp_to_wire "peer got $(tail -1 "$TMP/rarp.out"); $(grep -i rarp "$TMP/xviod.log" | tail -1)"
+		fail rarp_to_wire "peer got $(tail -1 "$TMP/rarp.out"); $(grep -i rarp "$XVIOD_LOG" | tail -1)"
 	fi
-	stop_xviod
+	xviod_stop
 }
 
 restart_clean() {
 	local s1="$TMP/r1.sock"
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean xviod; return; }
-	kill -9 "$XPID"
-	wait "$XPID" 2>/dev/null
-	XPID=""
+	xviod_crash
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean "restart after a crash"; return; }
 	"$XC" --ctl "$CTL" ports | grep -q "$H" || fail restart_clean "NIC missing after restart"
-	stop_xviod
+	xviod_stop
 	if ip -d link show "$H" | grep -q 'prog/xdp'; then
 		fail restart_clean "XDP program left on $H"
 	elif [ -e "/sys/fs/bpf/xvio/$H" ]; then

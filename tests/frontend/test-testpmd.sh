@@ -12,77 +12,35 @@
 #
 # Usage: test-testpmd.sh BUILD_DIR. Needs dpdk-testpmd and hugepages
 # (scripts/deps.sh frontend); reports SKIP with the reason otherwise, and
-# FAIL under CI=true (tests/lib/prereq.sh).
+# FAIL under CI=true (tests/lib/suite.sh).
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/scripts/topo.sh"
+SUITE=frontend
+. "$ROOT/tests/lib/suite.sh"
 . "$ROOT/tests/lib/testpmd.sh"
-. "$ROOT/tests/lib/prereq.sh"
-
-X="$O/xviod"
-XC="$O/xvioctl"
 TMP=$(mktemp -d)
 TP_DIR="$TMP"
-CTL="$TMP/ctl.sock"
+. "$ROOT/tests/lib/xviod.sh"
 MAC_A=02:00:00:00:aa:01 MAC_B=02:00:00:00:aa:02 MAC_C=02:00:00:00:aa:03
 ROUNDS=${XVIO_TP_ROUNDS:-20}
-XPID=""
 
 topo_init xf
-trap 'set +u; tp_cleanup; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
-
-pass() { echo "PASS: frontend/$1"; }
-fail() { echo "FAIL: frontend/$1: $2"; }
-skip() { prereq_missing "frontend/$1" "$2"; }
+trap 'set +u; tp_cleanup; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 
 if ! command -v dpdk-testpmd >/dev/null; then
-	skip all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
+	prereq_missing frontend/all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
 	exit 0
 fi
 if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
-	skip all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
+	prereq_missing frontend/all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
 	exit 0
 fi
 
 XOPTS=()
-start_xviod() { # xviod args...
-	rm -f "$CTL"
-	"$X" --ctl "$CTL" "${XOPTS[@]}" "$@" >"$TMP/xviod.log" 2>&1 &
-	XPID=$!
-	topo_track_pid "$XPID"
-	wait_for 10 test -S "$CTL" || { echo "xviod did not start: $(cat "$TMP/xviod.log")"; return 1; }
-}
-
-stop_xviod() {
-	[ -n "$XPID" ] || return 0
-	kill -TERM "$XPID" 2>/dev/null
-	wait "$XPID" 2>/dev/null
-	XPID=""
-}
-
-# xstat PORTNAME FIELD: a per-port counter or attribute from xvioctl --json.
-xjson_port() { # cmd name
-	"$XC" --ctl "$CTL" --json "$1" | sed 's/{"port":/\n{"port":/g' | grep "\"name\":\"$2\""
-}
-xstat() {
-	xjson_port stats "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
-}
-xport() { # name field (string or number)
-	xjson_port ports "$1" | grep -o "\"$2\":\(\"[^\"]*\"\|[0-9]*\)" | head -1 | cut -d: -f2- |
-		tr -d '"'
-}
-xdrops() { # sum of drop_* of a port
-	xjson_port stats "$1" | grep -o '"drop_[a-z_]*":[0-9]*' | awk -F: '{s += $2} END {print s + 0}'
-}
-
-running() { # port name
-	[ "$(xport "$1" state)" = running ]
-}
-
-state_is() { # port name, state
-	[ "$(xport "$1" state)" = "$2" ]
-}
+start_xviod() { xviod_start "${XOPTS[@]}" "$@"; }
+running() { port_running "$1"; }
+pairs_ready() { [ "$(xport "$1" queue_pairs_ready)" = "$2" ]; }
 
 # One scenario: A sends ROUNDS x BURSTS x 32 frames per queue to B.
 # scenario NAME XVIOD_PORT_OPTS VDEV_EXTRA TESTPMD_EXTRA QUEUES [client]
@@ -100,24 +58,26 @@ scenario() {
 		{ fail "$name" "xviod"; return; }
 	# shellcheck disable=SC2086
 	tp_start b 1 "path=$sb,queues=$q,queue_size=1024,mac=$MAC_B$vextra" \
-		--forward-mode=rxonly $qa $textra || { fail "$name" "receiver"; stop_xviod; return; }
+		--forward-mode=rxonly $qa $textra || { fail "$name" "receiver"; xviod_stop; return; }
 	# shellcheck disable=SC2086
 	tp_start a 0 "path=$sa,queues=$q,queue_size=1024,mac=$MAC_A$vextra" \
 		--forward-mode=rxonly --eth-peer=0,$MAC_B $qa $textra ||
-		{ fail "$name" "sender"; tp_cleanup; stop_xviod; return; }
+		{ fail "$name" "sender"; tp_cleanup; xviod_stop; return; }
 	if ! wait_for 20 running "$(basename "$sa")" || ! wait_for 20 running "$(basename "$sb")"; then
 		fail "$name" "ports not running: $("$XC" --ctl "$CTL" ports)"
 		tp_cleanup
-		stop_xviod
+		xviod_stop
 		return
 	fi
-	[ "$q" -gt 1 ] && sleep 1 # let the frontends enable their second pair
+	# the frontends enable their second pair after the first runs
+	[ "$q" -gt 1 ] && ! { wait_for 10 pairs_ready "$(basename "$sa")" "$q" &&
+		wait_for 10 pairs_ready "$(basename "$sb")" "$q"; } &&
+		fail "$name" "second queue pair never ready: $("$XC" --ctl "$CTL" ports)"
 	tp_cmd b start
-	tp_rounds a "$ROUNDS" "$bursts"
-	sleep 0.5
 	want=$((ROUNDS * bursts * 32 * q))
-	sent=$(tp_port_stat a tx)
-	got=$(tp_port_stat b rx)
+	tp_rounds a "$ROUNDS" "$bursts"
+	sent=$(wait_ge 10 "$want" tp_port_stat a tx)
+	got=$(wait_ge 10 "$sent" tp_port_stat b rx)
 	fa=$(xstat "$(basename "$sa")" from_guest)
 	fwd=$(xstat "$(basename "$sa")" fwd_unicast)
 	tb=$(xstat "$(basename "$sb")" to_guest)
@@ -131,7 +91,7 @@ scenario() {
 	fi
 	check_negotiation "$name" "$(basename "$sa")" "$vextra" "$q" "$mode"
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 	if grep -q 'broke the virtio rules' "$TMP/xviod.log"; then
 		fail "$name/no_broken_device" "$(grep 'broke' "$TMP/xviod.log" | head -2)"
 	fi
@@ -175,33 +135,31 @@ scenario_kill() {
 		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
 			--eth-peer=0,$MAC_B &&
 		tp_start c 0 "path=$sc,queue_size=1024,mac=$MAC_C" --forward-mode=rxonly \
-			--eth-peer=0,$MAC_B || { fail kill_restart "testpmd"; tp_cleanup; stop_xviod; return; }
+			--eth-peer=0,$MAC_B || { fail kill_restart "testpmd"; tp_cleanup; xviod_stop; return; }
 	wait_for 20 running k-c.sock && wait_for 20 running k-a.sock && wait_for 20 running k-b.sock ||
-		{ fail kill_restart "ports not running"; tp_cleanup; stop_xviod; return; }
+		{ fail kill_restart "ports not running"; tp_cleanup; xviod_stop; return; }
 	tp_cmd b start
 	tp_rounds a 60 4 &
 	bgpid=$!
 	tp_rounds c 10 4 &
-	sleep 0.6
-	b1=$(xstat k-b.sock to_guest)
+	wait_ge 10 1 xstat k-c.sock from_guest >/dev/null
+	b1=$(wait_ge 10 1 xstat k-b.sock to_guest)
 	tp_kill c
-	sleep 1.5
-	b2=$(xstat k-b.sock to_guest)
+	wait_for 10 bash -c "! $XC --ctl $CTL ports | grep -q 'k-c.sock .* running'"
+	b2=$(wait_ge 10 $((b1 + 1)) xstat k-b.sock to_guest)
 	if [ "$(xport k-c.sock state)" = running ]; then
 		fail kill_restart "killed guest still shown running"
 	fi
 	c1=$(xstat k-c.sock from_guest)
 	tp_start c 0 "path=$sc,queue_size=1024,mac=$MAC_C" --forward-mode=rxonly \
-		--eth-peer=0,$MAC_B || { fail kill_restart "restart"; wait "$bgpid"; tp_cleanup; stop_xviod; return; }
-	wait_for 20 running k-c.sock || { fail kill_restart "restarted guest not served"; wait "$bgpid"; tp_cleanup; stop_xviod; return; }
+		--eth-peer=0,$MAC_B || { fail kill_restart "restart"; wait "$bgpid"; tp_cleanup; xviod_stop; return; }
+	wait_for 20 running k-c.sock || { fail kill_restart "restarted guest not served"; wait "$bgpid"; tp_cleanup; xviod_stop; return; }
 	tp_rounds c 4 4
-	sleep 0.3
-	c2=$(xstat k-c.sock from_guest)
-	b3=$(xstat k-b.sock to_guest)
+	c2=$(wait_ge 10 $((c1 + 512)) xstat k-c.sock from_guest)
+	b3=$(wait_ge 10 $((b2 + 1)) xstat k-b.sock to_guest)
 	wait "$bgpid"
-	sleep 0.5
-	got=$(tp_port_stat b rx)
-	tb=$(xstat k-b.sock to_guest)
+	tb=$(settle 10 xstat k-b.sock to_guest)
+	got=$(wait_ge 10 "$tb" tp_port_stat b rx)
 	if [ "$b2" -le "$b1" ] || [ "$b3" -le "$b2" ]; then
 		fail kill_restart "receiver stalled while a guest died: to_guest $b1 -> $b2 -> $b3"
 	elif [ $((c2 - c1)) -ne 512 ]; then
@@ -215,7 +173,7 @@ scenario_kill() {
 		grep -c 'k-c.sock: frontend connected' "$TMP/xviod.log" | grep -q 2 &&
 		pass kill_restart_logged || fail kill_restart_logged "$(grep k-c.sock "$TMP/xviod.log")"
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # xviod with two guests, both rxonly: a (CPU 0, 1024 buffers) sends to b
@@ -225,9 +183,9 @@ start_sender_receiver() { # test sock-a sock-b
 	start_xviod --vhost "$sa,mac=$MAC_A" --vhost "$sb,mac=$MAC_B" || { fail "$t" xviod; return 1; }
 	tp_start b 1 "path=$sb,queue_size=256,mac=$MAC_B" --forward-mode=rxonly &&
 		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
-			--eth-peer=0,$MAC_B || { fail "$t" testpmd; tp_cleanup; stop_xviod; return 1; }
+			--eth-peer=0,$MAC_B || { fail "$t" testpmd; tp_cleanup; xviod_stop; return 1; }
 	wait_for 20 running "$(basename "$sa")" && wait_for 20 running "$(basename "$sb")" ||
-		{ fail "$t" "ports not running"; tp_cleanup; stop_xviod; return 1; }
+		{ fail "$t" "ports not running"; tp_cleanup; xviod_stop; return 1; }
 }
 
 # The receiver does not poll: its ring fills and every frame xviod could not
@@ -236,14 +194,13 @@ scenario_drops() {
 	local sa="$TMP/d-a.sock" sb="$TMP/d-b.sock" fa fwd full tb got
 	start_sender_receiver drops_counted "$sa" "$sb" || return
 	tp_rounds a 10 8
-	sleep 0.5
-	tp_cmd b start
-	sleep 0.5
-	got=$(tp_port_stat b rx)
-	fa=$(xstat d-a.sock from_guest)
-	fwd=$(xstat d-a.sock fwd_unicast)
-	full=$(xstat d-a.sock drop_dest_full)
+	# every frame is forwarded or dropped in the burst that counts it
+	fa=$(wait_ge 10 2560 xstat d-a.sock from_guest)
+	full=$(settle 5 xstat d-a.sock drop_dest_full)
 	tb=$(xstat d-b.sock to_guest)
+	tp_cmd b start
+	got=$(wait_ge 10 "$tb" tp_port_stat b rx)
+	fwd=$(xstat d-a.sock fwd_unicast)
 	if [ "$fa" != 2560 ] || [ "$full" -eq 0 ] || [ $((fwd + full)) -ne "$fa" ] ||
 		[ "$tb" != "$fwd" ] || [ "$got" != "$tb" ]; then
 		fail drops_counted "from_guest $fa = fwd_unicast $fwd + drop_dest_full $full? receiver got $got, to_guest $tb"
@@ -251,7 +208,7 @@ scenario_drops() {
 		pass drops_counted
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # A sender faster than its receiver's ring: bursts of 512 into a polling
@@ -262,8 +219,7 @@ scenario_backpressure() {
 	start_sender_receiver backpressure "$sa" "$sb" || return
 	tp_cmd b start
 	tp_rounds a 5 16
-	sleep 0.5
-	got=$(tp_port_stat b rx)
+	got=$(wait_ge 10 2560 tp_port_stat b rx)
 	fa=$(xstat p-a.sock from_guest)
 	full=$(xstat p-a.sock drop_dest_full)
 	if [ "$fa" = 2560 ] && [ "$full" = 0 ] && [ "$got" = 2560 ]; then
@@ -272,7 +228,7 @@ scenario_backpressure() {
 		fail backpressure "sent 5 x 512 into a 256-buffer ring: from_guest $fa, drop_dest_full $full, receiver got $got"
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 # xviod as the client: the frontend (testpmd server=1) goes away and comes
@@ -283,23 +239,22 @@ scenario_client_reconnect() {
 		{ fail client_reconnect xviod; return; }
 	tp_start b 1 "path=$sb,server=1,queue_size=1024,mac=$MAC_B" --forward-mode=rxonly &&
 		tp_start a 0 "path=$sa,server=1,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
-			--eth-peer=0,$MAC_B || { fail client_reconnect testpmd; tp_cleanup; stop_xviod; return; }
+			--eth-peer=0,$MAC_B || { fail client_reconnect testpmd; tp_cleanup; xviod_stop; return; }
 	wait_for 20 running r-a.sock && wait_for 20 running r-b.sock ||
-		{ fail client_reconnect "ports not running"; tp_cleanup; stop_xviod; return; }
+		{ fail client_reconnect "ports not running"; tp_cleanup; xviod_stop; return; }
 	tp_kill a
-	if ! wait_for 10 state_is r-a.sock connecting; then
+	if ! wait_for 10 port_state_is r-a.sock connecting; then
 		fail client_reconnect "port not back to connecting: $(xport r-a.sock state)"
 	fi
 	# A crashed listener leaves its socket file; the new one must remove it
 	# (QEMU does the same) or it cannot bind.
 	rm -f "$sa"
 	tp_start a 0 "path=$sa,server=1,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
-		--eth-peer=0,$MAC_B || { fail client_reconnect restart; tp_cleanup; stop_xviod; return; }
-	wait_for 20 running r-a.sock || { fail client_reconnect "not reconnected"; tp_cleanup; stop_xviod; return; }
+		--eth-peer=0,$MAC_B || { fail client_reconnect restart; tp_cleanup; xviod_stop; return; }
+	wait_for 20 running r-a.sock || { fail client_reconnect "not reconnected"; tp_cleanup; xviod_stop; return; }
 	tp_cmd b start
 	tp_rounds a 5 8
-	sleep 0.5
-	got=$(tp_port_stat b rx)
+	got=$(wait_ge 10 1280 tp_port_stat b rx)
 	fa=$(xstat r-a.sock from_guest)
 	if [ "$got" != 1280 ] || [ "$fa" != 1280 ]; then
 		fail client_reconnect "after reconnecting: receiver got $got, xviod from_guest $fa (want 1280)"
@@ -307,7 +262,7 @@ scenario_client_reconnect() {
 		pass client_reconnect
 	fi
 	tp_cleanup
-	stop_xviod
+	xviod_stop
 }
 
 scenario split "" "" "" 1

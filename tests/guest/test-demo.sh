@@ -15,16 +15,12 @@
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/scripts/topo.sh"
-. "$ROOT/tests/lib/prereq.sh"
+SUITE=guest
+. "$ROOT/tests/lib/suite.sh"
 TMP=$(mktemp -d)
 DPID=""
 trap 'set +u; [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
-
-pass() { echo "PASS: guest/$1"; }
-fail() { echo "FAIL: guest/$1: $2"; }
-timing() { echo "TIME: guest/$1: $2 s"; }
 
 for t in qemu-system-x86_64 busybox ethtool; do
 	command -v "$t" >/dev/null || { prereq_missing guest/demo "$t not installed (scripts/deps.sh guest)"; exit 0; }

@@ -15,49 +15,29 @@
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/scripts/topo.sh"
+SUITE=guest
+. "$ROOT/tests/lib/suite.sh"
 GUEST_BUILD=$O
 . "$ROOT/scripts/guest.sh"
-. "$ROOT/tests/lib/prereq.sh"
-
-X="$O/xviod" XC="$O/xvioctl"
 TMP=$(mktemp -d)
+. "$ROOT/tests/lib/xviod.sh"
 GUEST_DIR=$TMP
-CTL="$TMP/ctl.sock"
-XPID=""
 topo_init xg
 H=${TOPO_ID}h NS=${TOPO_ID}-wire PEER=${TOPO_ID}p
 PEER_IP=198.18.90.2 VM0_IP=198.18.90.10 VM1_IP=198.18.90.11
 MAC0=52:54:00:00:90:10 MAC1=52:54:00:00:90:11
-trap 'set +u; stop_xviod; topo_cleanup; rm -rf "$TMP"' EXIT
-
-pass() { echo "PASS: guest/$1"; }
-fail() { echo "FAIL: guest/$1: $2"; }
-skip() { prereq_missing "guest/$1" "$2"; }
-timing() { echo "TIME: guest/$1: $2 s"; }
+trap 'set +u; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 
 for t in qemu-system-x86_64 busybox; do
-	command -v "$t" >/dev/null || { skip all "$t not installed (scripts/deps.sh guest)"; exit 0; }
+	command -v "$t" >/dev/null || { prereq_missing guest/all "$t not installed (scripts/deps.sh guest)"; exit 0; }
 done
 if ! bash "$ROOT/scripts/guest-build.sh" "$O" >"$TMP/build.log" 2>&1; then
-	skip all "cannot build the guest image: $(tail -2 "$TMP/build.log")"
+	prereq_missing guest/all "cannot build the guest image: $(tail -2 "$TMP/build.log")"
 	exit 0
 fi
 
-start_xviod() {
-	rm -f "$CTL"
-	"$X" --ctl "$CTL" --nic "$H" "$@" >>"$TMP/xviod.log" 2>&1 &
-	XPID=$!
-	topo_track_pid "$XPID"
-	wait_for 15 test -S "$CTL"
-}
-stop_xviod() {
-	[ -n "$XPID" ] || return 0
-	kill -TERM "$XPID" 2>/dev/null
-	wait "$XPID" 2>/dev/null
-	XPID=""
-}
-running() { "$XC" --ctl "$CTL" ports | grep -q "^[0-9]* *$1 .* running"; }
+start_xviod() { xviod_start --nic "$H" "$@"; }
+running() { port_running "$1"; }
 
 topo_pair "$H" "$NS" "$PEER" "" "$PEER_IP/24" || { fail setup topology; exit 1; }
 # A veth hands its peer TCP/UDP frames with checksums left to offload
@@ -65,12 +45,12 @@ topo_pair "$H" "$NS" "$PEER" "" "$PEER_IP/24" || { fail setup topology; exit 1; 
 # not negotiate checksum offload drops them. A real NIC's wire frames carry
 # full checksums: make the veth compute them too.
 ip netns exec "$NS" ethtool -K "$PEER" tx off >/dev/null 2>&1 ||
-	{ skip tcp "cannot turn off tx checksum offload on the veth (ethtool)"; }
+	{ prereq_missing guest/tcp "cannot turn off tx checksum offload on the veth (ethtool)"; }
 VHOST0="$TMP/vm0.sock" VHOST1="$TMP/vm1.sock"
 start_xviod --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1" || { fail setup xviod; exit 1; }
 
 guest_accel || { fail accel "$GUEST_ACCEL_WHY"; exit 0; }
-echo "NOTE: guest/accel: $GUEST_ACCEL_WHY"
+note "accel: $GUEST_ACCEL_WHY"
 t0=$SECONDS
 if ! guest_start vm0 "$VHOST0" "$MAC0" "$VM0_IP/24" server >"$TMP/boot.out"; then
 	fail boot "$(cat "$TMP/boot.out")"
@@ -171,7 +151,7 @@ timing qemu_restart $((SECONDS - t0))
 
 # ---- xviod restarted under a running guest -----------------------------------------------
 t0=$SECONDS
-stop_xviod
+xviod_stop
 start_xviod --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1" || fail xviod_restart "restart"
 if wait_for 30 running vm0.sock && guest_run vm0 "ping -c 3 -W 3 $PEER_IP" 40 &&
 	ip netns exec "$NS" ping -c 2 -W 3 "$VM0_IP" >/dev/null; then

@@ -6,12 +6,11 @@
 # stand-in, given through XVIO_CPUINFO, XVIO_SYSMODULE and XVIO_KVM_DEV.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/tests/lib/check.sh"
+SUITE=integ/accel
+. "$ROOT/tests/lib/suite.sh"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-pass() { echo "PASS: integ/accel/$1"; }
-fail() { echo "FAIL: integ/accel/$1: $2"; }
 
 A="$ROOT/scripts/accel.sh"
 printf 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm\n' >"$TMP/cpu-plain"
@@ -51,7 +50,6 @@ expect override_uppercase 2 "XVIO_ACCEL='KVM' is not an accelerator" \
 
 # guest_start refuses a bad override before it starts anything.
 guest_start_bogus() {
-	. "$ROOT/scripts/topo.sh"
 	GUEST_DIR="$TMP/g"
 	mkdir -p "$GUEST_DIR"
 	. "$ROOT/scripts/guest.sh"
@@ -62,5 +60,5 @@ guest_start_bogus() {
 }
 expect guest_start_bogus 2 "^guest vm0 not started: XVIO_ACCEL='bogus' is not an accelerator" guest_start_bogus
 
-echo "NOTE: integ/accel: this machine: $(env -u XVIO_CPUINFO -u XVIO_SYSMODULE -u XVIO_KVM_DEV bash "$A" 2>&1)"
+note "this machine: $(env -u XVIO_CPUINFO -u XVIO_SYSMODULE -u XVIO_KVM_DEV bash "$A" 2>&1)"
 exit 0

@@ -7,21 +7,14 @@
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/scripts/topo.sh"
-. "$ROOT/tests/lib/check.sh"
-. "$ROOT/tests/lib/prereq.sh"
+SUITE=integ/cli
+. "$ROOT/tests/lib/suite.sh"
 L="$O/xvio-loader"
 TMP=$(mktemp -d)
 topo_init xc
 H=${TOPO_ID}a NS=${TOPO_ID}-wire PEER=${TOPO_ID}A
 H2=${TOPO_ID}b NS2=${TOPO_ID}-two PEER2=${TOPO_ID}B
 trap 'set +u; topo_cleanup; rm -rf "$TMP"' EXIT
-
-pass() { echo "PASS: integ/cli/$1"; }
-fail() { echo "FAIL: integ/cli/$1: $2"; }
-
-# expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its output
-# (stdout+stderr) matches PATTERN (grep -E).
 
 topo_pair "$H" "$NS" "$PEER" "" "" >/dev/null 2>&1 &&
 	topo_pair "$H2" "$NS2" "$PEER2" "" "" >/dev/null 2>&1 || { fail setup "topology"; exit 1; }

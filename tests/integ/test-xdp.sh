@@ -13,7 +13,8 @@
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/scripts/topo.sh"
+SUITE=integ
+. "$ROOT/tests/lib/suite.sh"
 
 L="$O/xvio-loader"
 P="$O/tests/tools/xvio-pkt"
@@ -36,8 +37,6 @@ GUEST_MAC=02:00:00:00:10:01
 FWD_MAC=02:00:00:00:10:02
 trap 'set +u; topo_cleanup; rm -rf "$TMP"' EXIT
 
-pass() { echo "PASS: integ/$1"; }
-fail() { echo "FAIL: integ/$1: $2"; }
 
 # stat IF NAME: packets of one counter, from the --json output.
 stat() {

@@ -6,15 +6,13 @@
 # daemon keeps serving; SIGTERM shuts down cleanly and removes its sockets.
 set -u
 O=$(cd "${1:?build dir}" && pwd)
-. "$(dirname "$0")/../lib/check.sh"
-X="$O/xviod" XC="$O/xvioctl" PEER="$O/tests/tools/vu-peer"
+SUITE=integ/xviod
+. "$(dirname "$0")/../lib/suite.sh"
 TMP=$(mktemp -d)
-CTL="$TMP/ctl.sock"
-XPID=""
-trap 'set +u; [ -n "$XPID" ] && kill "$XPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
-
-pass() { echo "PASS: integ/xviod/$1"; }
-fail() { echo "FAIL: integ/xviod/$1: $2"; }
+. "$(dirname "$0")/../lib/xviod.sh"
+PEER="$O/tests/tools/vu-peer"
+trap 'set +u; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
 
 
 expect no_ports 2 "no ports: give at least one --vhost" "$X" --ctl "$CTL"
@@ -25,13 +23,15 @@ expect bad_option 2 "unknown option 'colour=red'" "$X" --ctl "$CTL" --vhost "$TM
 expect bad_poll 2 "--poll fast: expected busy, adaptive or interrupt" "$X" --ctl "$CTL" --poll fast --vhost "$TMP/a.sock"
 expect bad_cores 2 "--cores x: expected a list of CPU numbers" "$X" --ctl "$CTL" --cores x --vhost "$TMP/a.sock"
 expect bad_max_mtu 2 "--max-mtu 67: expected 68..65535" "$X" --ctl "$CTL" --max-mtu 67 --vhost "$TMP/a.sock"
+# A socket that cannot listen (its directory is missing) stops xviod with
+# an error, and exit status 1 (it was 0).
+expect listen_fails 1 "a.sock: cannot listen on .*/nodir/a.sock: No such file or directory" \
+	"$X" --ctl "$CTL" --vhost "$TMP/nodir/a.sock"
 expect ctl_no_daemon 1 "cannot reach xviod at $CTL" "$XC" --ctl "$CTL" ports
 expect ctl_bad_command 2 "unknown command 'frobnicate'" "$XC" --ctl "$CTL" frobnicate
 
-"$X" --ctl "$CTL" --max-mtu 4000 --vhost "$TMP/vm0.sock,mac=02:00:00:00:00:01" \
-	--vhost "$TMP/vm1.sock,queues=2" --vhost "$TMP/gone.sock,client" >"$TMP/xviod.log" 2>&1 &
-XPID=$!
-for _ in $(seq 50); do [ -S "$CTL" ] && break; sleep 0.1; done
+xviod_start --max-mtu 4000 --vhost "$TMP/vm0.sock,mac=02:00:00:00:00:01" \
+	--vhost "$TMP/vm1.sock,queues=2" --vhost "$TMP/gone.sock,client" || { fail start xviod; exit 0; }
 expect second_daemon 1 "another xviod is running on $CTL" "$X" --ctl "$CTL" --vhost "$TMP/other.sock"
 expect ports_text 0 "^1 +vm0.sock +server +waiting +02:00:00:00:00:01" "$XC" --ctl "$CTL" ports
 expect ports_client 0 "gone.sock +client +connecting" "$XC" --ctl "$CTL" ports
@@ -62,8 +62,7 @@ expect rx_ring_quiet 0 "^quiet$" "$PEER" "$TMP/vm0.sock" rxquiet --expect quiet
 expect other_port_served 0 "^reply$" "$PEER" "$TMP/vm1.sock" good --expect reply
 
 kill -TERM "$XPID"
-for _ in $(seq 50); do kill -0 "$XPID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$XPID" 2>/dev/null; then
+if ! wait_for 5 bash -c "! kill -0 $XPID"; then
 	fail sigterm "still running 5 s after SIGTERM"
 else
 	wait "$XPID"

@@ -16,7 +16,7 @@
 #   tp_rounds NAME N BURSTS                        N x (start tx_first BURSTS; stop)
 #   tp_kill NAME                                   SIGKILL (a crash), files removed
 #   tp_stop NAME                                   quit, wait, files removed
-TP_DIR=${TP_DIR:-$(mktemp -d)}
+TP_DIR=${TP_DIR:-} # set it before tp_start (a directory of the caller's)
 TP_NAMES=()
 declare -A TP_PID TP_FD TP_PREFIX
 
@@ -35,9 +35,10 @@ tp_start() {
 # namespace; TP_MEM sets -m (MiB, default 128).
 tp_start_vdevs() {
 	local name=$1 cpu=$2 vdevs=$3; shift 3
-	local prefix="${TOPO_ID:-xt}${name}" fifo="$TP_DIR/$name.fifo" log="$TP_DIR/$name.log"
-	local fd v
+	local prefix="${TOPO_ID:-xt}${name}" fifo log fd v
 	local -a pre=() vargs=()
+	[ -n "$TP_DIR" ] || { echo "tp_start: set TP_DIR first"; return 1; }
+	fifo="$TP_DIR/$name.fifo" log="$TP_DIR/$name.log"
 	_tp_files_rm "$prefix"
 	rm -f "$fifo"
 	mkfifo "$fifo"
@@ -61,8 +62,11 @@ tp_start_vdevs() {
 	fi
 }
 
-_tp_more_stats() { # log count: true once the log has more stats blocks
-	[ "$(grep -c 'NIC statistics for port 0' "$1")" -gt "$2" ]
+_tp_stats_ends() { # log: how many stats blocks testpmd has finished printing
+	grep -cE '^ *#{40,} *$' "$1"
+}
+_tp_more_stats() { # log count: true once the log has more finished stats blocks
+	[ "$(_tp_stats_ends "$1")" -gt "$2" ]
 }
 
 tp_cmd() {
@@ -78,10 +82,9 @@ tp_log() {
 # show (its TSC clock), so two shows SECS apart give a rate over SECS.
 tp_port_stats() {
 	local name=$1 log="$TP_DIR/$1.log" before
-	before=$(grep -c 'NIC statistics for port 0' "$log")
+	before=$(_tp_stats_ends "$log")
 	tp_cmd "$name" "show port stats 0"
 	wait_for 10 _tp_more_stats "$log" "$before" || return 1
-	sleep 0.1
 	awk '/NIC statistics for port 0/ { rx = tx = rpps = tpps = miss = 0 }
 	     /^  RX-packets:/ { rx = $2; miss = $4 }
 	     /^  TX-packets:/ { tx = $2 }

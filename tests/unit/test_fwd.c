@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests of user/fwd.c, the switch's lock-free MAC table: learning,
+ * moves, static entries, ageing and port flushes, the dump, a full probe
+ * window and a full table, tombstones, and lookups racing a learner. No root;
+ * built with ASan and UBSan.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include "fwd.h"
+#include "../lib/test.h"
+
+TEST_GLOBALS("fwd");
+
+#define MAC_BASE 0x020000000000ull /* locally administered unicast */
+
+static struct fwd_table t;
+static struct fwd_entry dump[FWD_SLOTS];
+
+static void mac_from(uint64_t v, uint8_t mac[6])
+{
+	int b;
+
+	for (b = 0; b < 6; b++)
+		mac[b] = (uint8_t)(v >> (40 - 8 * b));
+}
+
+static bool learn(uint64_t v, uint16_t port, uint32_t now)
+{
+	uint8_t mac[6];
+
+	mac_from(v, mac);
+	return fwd_learn(&t, mac, port, now);
+}
+
+static int add_static(uint64_t v, uint16_t port)
+{
+	uint8_t mac[6];
+
+	mac_from(v, mac);
+	return fwd_add_static(&t, mac, port);
+}
+
+static uint16_t lookup(uint64_t v)
+{
+	uint8_t mac[6];
+
+	mac_from(v, mac);
+	return fwd_lookup(&t, mac);
+}
+
+/* The dump at @now, and the entry for @v in it (NULL when absent). @n: how
+ * many entries carry @v (a MAC is in the table once). */
+static const struct fwd_entry *dumped(uint64_t v, uint32_t now, unsigned int *n)
+{
+	const struct fwd_entry *e = NULL;
+	unsigned int cnt = fwd_dump(&t, now, dump, FWD_SLOTS), i;
+
+	*n = 0;
+	for (i = 0; i < cnt; i++)
+		if (fwd_mac64(dump[i].mac) == v) {
+			e = &dump[i];
+			(*n)++;
+		}
+	return e;
+}
+
+/*
+ * The slot fwd.c starts probing at for @v: a copy of its hash_mac(), so the
+ * tests can pick MACs that collide. window_full checks that the copy still
+ * matches (FWD_PROBE + 1 MACs with one home must not all fit).
+ */
+static uint32_t home(uint64_t v)
+{
+	v ^= v >> 29;
+	v *= 0xbf58476d1ce4e5b9ull;
+	v ^= v >> 32;
+	return (uint32_t)v & (FWD_SLOTS - 1);
+}
+
+/* @n MACs (from MAC_BASE + @from up) whose probing starts at one slot. */
+static void colliding(uint64_t from, uint64_t *out, unsigned int n)
+{
+	uint64_t v = MAC_BASE + from;
+	uint32_t h = home(v);
+	unsigned int k = 0;
+
+	for (; k < n; v++)
+		if (home(v) == h)
+			out[k++] = v;
+}
+
+static void test_learn_lookup(void)
+{
+	uint8_t mac[6];
+
+	fwd_init(&t);
+	ASSERT_EQ(lookup(MAC_BASE + 1), FWD_PORT_NONE);
+	ASSERT_TRUE(learn(MAC_BASE + 1, 3, 10));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 3);
+	ASSERT_EQ(lookup(MAC_BASE + 2), FWD_PORT_NONE);
+	ASSERT_TRUE(learn(MAC_BASE + 2, 0, 10));
+	ASSERT_EQ(lookup(MAC_BASE + 2), 0);
+	ASSERT_EQ(lookup(MAC_BASE + 1), 3);
+	/* group and all-zero sources are never learned */
+	ASSERT_TRUE(!learn(0x01005e000001ull, 4, 10));
+	ASSERT_EQ(lookup(0x01005e000001ull), FWD_PORT_NONE);
+	ASSERT_TRUE(!learn(0xffffffffffffull, 4, 10));
+	ASSERT_TRUE(!learn(0, 4, 10));
+	mac_from(0, mac);
+	ASSERT_EQ(fwd_lookup(&t, mac), FWD_PORT_NONE);
+	ASSERT_EQ(fwd_dump(&t, 10, dump, FWD_SLOTS), 2);
+}
+
+/* The same MAC on the same port: no change, but its age starts again. */
+static void test_relearn_refreshes(void)
+{
+	const struct fwd_entry *e;
+	unsigned int n;
+
+	fwd_init(&t);
+	ASSERT_TRUE(learn(MAC_BASE + 1, 3, 10));
+	ASSERT_TRUE(!learn(MAC_BASE + 1, 3, 50));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 3);
+	e = dumped(MAC_BASE + 1, 70, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(e->age, 20);
+	/* seen at 50: 50 old at 100 is not older than 60; 61 at 111 is */
+	ASSERT_EQ(fwd_expire(&t, 100, 60, FWD_PORT_NONE), 0);
+	ASSERT_EQ(lookup(MAC_BASE + 1), 3);
+	ASSERT_EQ(fwd_expire(&t, 111, 60, FWD_PORT_NONE), 1);
+	ASSERT_EQ(lookup(MAC_BASE + 1), FWD_PORT_NONE);
+}
+
+static void test_move(void)
+{
+	const struct fwd_entry *e;
+	unsigned int n;
+
+	fwd_init(&t);
+	ASSERT_TRUE(learn(MAC_BASE + 1, 1, 10));
+	ASSERT_TRUE(learn(MAC_BASE + 1, 2, 20));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 2);
+	ASSERT_TRUE(!learn(MAC_BASE + 1, 2, 30));
+	e = dumped(MAC_BASE + 1, 30, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(e->port, 2);
+	ASSERT_EQ(e->age, 0);
+	/* back again */
+	ASSERT_TRUE(learn(MAC_BASE + 1, 1, 40));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 1);
+	/* flushing the port it left takes nothing */
+	ASSERT_EQ(fwd_expire(&t, 40, 0, 2), 0);
+	ASSERT_EQ(lookup(MAC_BASE + 1), 1);
+}
+
+static void test_static(void)
+{
+	const struct fwd_entry *e;
+	unsigned int n;
+
+	fwd_init(&t);
+	ASSERT_OK(add_static(MAC_BASE + 1, 5));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 5);
+	/* learned elsewhere: it stays */
+	ASSERT_TRUE(!learn(MAC_BASE + 1, 6, 10));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 5);
+	ASSERT_TRUE(!learn(MAC_BASE + 1, 5, 10));
+	e = dumped(MAC_BASE + 1, 1000000, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_TRUE(e->is_static);
+	ASSERT_EQ(e->port, 5);
+	ASSERT_EQ(e->age, 0);
+	/* never aged out, not even flushed with its port */
+	ASSERT_EQ(fwd_expire(&t, 0xffffffffu, 0, FWD_PORT_NONE), 0);
+	ASSERT_EQ(fwd_expire(&t, 0xffffffffu, 0, 5), 0);
+	ASSERT_EQ(lookup(MAC_BASE + 1), 5);
+	/* a learned MAC made static is static from then on */
+	ASSERT_TRUE(learn(MAC_BASE + 2, 1, 10));
+	ASSERT_OK(add_static(MAC_BASE + 2, 7));
+	ASSERT_EQ(lookup(MAC_BASE + 2), 7);
+	ASSERT_TRUE(!learn(MAC_BASE + 2, 1, 20));
+	ASSERT_EQ(lookup(MAC_BASE + 2), 7);
+	ASSERT_EQ(fwd_expire(&t, 0xffffffffu, 0, FWD_PORT_NONE), 0);
+	ASSERT_TRUE(dumped(MAC_BASE + 2, 20, &n)->is_static);
+	ASSERT_EQ(n, 1);
+	/* not for group or all-zero addresses */
+	ASSERT_EQ(add_static(0x333300000001ull, 5), -EINVAL);
+	ASSERT_EQ(add_static(0xffffffffffffull, 5), -EINVAL);
+	ASSERT_EQ(add_static(0, 5), -EINVAL);
+	ASSERT_EQ(fwd_dump(&t, 20, dump, FWD_SLOTS), 2);
+}
+
+/* Ageing removes learned entries older than max_age, and says how many. */
+static void test_expire_age(void)
+{
+	uint64_t v;
+
+	fwd_init(&t);
+	for (v = 1; v <= 10; v++)
+		ASSERT_TRUE(learn(MAC_BASE + v, (uint16_t)v, (uint32_t)(10 * v)));
+	ASSERT_OK(add_static(MAC_BASE + 100, 1));
+	/* at 100 with max_age 45: seen at 10..50 are 90..50 old and go,
+	 * seen at 60 is 40 old and stays; 55 is not "older than 55" */
+	ASSERT_EQ(fwd_expire(&t, 100, 45, FWD_PORT_NONE), 5);
+	for (v = 1; v <= 10; v++)
+		ASSERT_EQ(lookup(MAC_BASE + v), v <= 5 ? FWD_PORT_NONE : v);
+	ASSERT_EQ(fwd_expire(&t, 100, 45, FWD_PORT_NONE), 0);
+	ASSERT_EQ(fwd_expire(&t, 115, 55, FWD_PORT_NONE), 0);
+	ASSERT_EQ(fwd_expire(&t, 116, 55, FWD_PORT_NONE), 1);
+	ASSERT_EQ(lookup(MAC_BASE + 6), FWD_PORT_NONE);
+	ASSERT_EQ(lookup(MAC_BASE + 7), 7);
+	ASSERT_EQ(lookup(MAC_BASE + 100), 1);
+	ASSERT_EQ(fwd_dump(&t, 116, dump, FWD_SLOTS), 5);
+}
+
+/* A port's flush: its learned entries of any age, nothing else. */
+static void test_expire_port(void)
+{
+	uint64_t v;
+
+	fwd_init(&t);
+	for (v = 1; v <= 12; v++)
+		ASSERT_TRUE(learn(MAC_BASE + v, (uint16_t)(v % 3), (uint32_t)v));
+	ASSERT_OK(add_static(MAC_BASE + 100, 1));
+	/* now and max_age would age everything out; with a port they do not count */
+	ASSERT_EQ(fwd_expire(&t, 1000, 0, 1), 4);
+	for (v = 1; v <= 12; v++)
+		ASSERT_EQ(lookup(MAC_BASE + v), v % 3 == 1 ? FWD_PORT_NONE : v % 3);
+	ASSERT_EQ(lookup(MAC_BASE + 100), 1);
+	ASSERT_EQ(fwd_expire(&t, 1000, 0, 1), 0);
+	/* the entry learned last (age 0) goes too */
+	ASSERT_TRUE(learn(MAC_BASE + 13, 2, 1000));
+	ASSERT_EQ(fwd_expire(&t, 1000, 5000, 2), 5);
+	ASSERT_EQ(lookup(MAC_BASE + 13), FWD_PORT_NONE);
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 7), 0);
+	ASSERT_EQ(fwd_dump(&t, 1000, dump, FWD_SLOTS), 5);
+}
+
+static void test_dump(void)
+{
+	struct fwd_entry small[3];
+	const struct fwd_entry *e;
+	unsigned int n;
+	uint64_t v;
+
+	fwd_init(&t);
+	ASSERT_EQ(fwd_dump(&t, 0, dump, FWD_SLOTS), 0);
+	for (v = 1; v <= 5; v++)
+		ASSERT_TRUE(learn(MAC_BASE + (v << 24) + v, (uint16_t)(10 + v), (uint32_t)v));
+	ASSERT_OK(add_static(0x0a0b0c0d0e0full, 99));
+	ASSERT_EQ(fwd_dump(&t, 20, dump, FWD_SLOTS), 6);
+	for (v = 1; v <= 5; v++) {
+		e = dumped(MAC_BASE + (v << 24) + v, 20, &n);
+		ASSERT_EQ(n, 1);
+		ASSERT_EQ(e->mac[0], 0x02);
+		ASSERT_EQ(e->mac[2], v);
+		ASSERT_EQ(e->mac[5], v);
+		ASSERT_EQ(e->port, 10 + v);
+		ASSERT_EQ(e->age, 20 - v);
+		ASSERT_TRUE(!e->is_static);
+	}
+	e = dumped(0x0a0b0c0d0e0full, 20, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_TRUE(!memcmp(e->mac, "\x0a\x0b\x0c\x0d\x0e\x0f", 6));
+	ASSERT_EQ(e->port, 99);
+	ASSERT_TRUE(e->is_static);
+	ASSERT_EQ(e->age, 0);
+	/* no more than asked for */
+	ASSERT_EQ(fwd_dump(&t, 20, small, 3), 3);
+	ASSERT_EQ(fwd_dump(&t, 20, small, 0), 0);
+	/* expired entries are not dumped */
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 11), 1);
+	ASSERT_EQ(fwd_dump(&t, 20, dump, FWD_SLOTS), 5);
+	ASSERT_TRUE(dumped(MAC_BASE + (1ull << 24) + 1, 20, &n) == NULL);
+}
+
+static void test_is_group(void)
+{
+	static const struct {
+		uint8_t mac[6];
+		bool group;
+	} rows[] = {
+		{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true}, /* broadcast */
+		{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}, true}, /* IPv4 multicast */
+		{{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}, true}, /* IPv6 multicast */
+		{{0x01, 0x80, 0xc2, 0x00, 0x00, 0x00}, true}, /* STP */
+		{{0x03, 0x00, 0x00, 0x00, 0x00, 0x00}, true}, /* I/G bit with U/L bit */
+		{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, false},
+		{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, false},
+		{{0x00, 0x00, 0x00, 0x00, 0x00, 0x00}, false},
+		{{0xfe, 0xff, 0xff, 0xff, 0xff, 0xff}, false},
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ASSERT_EQ(fwd_is_group(rows[i].mac), rows[i].group);
+}
+
+/* FWD_PROBE + 1 MACs with one home slot: the last finds no room. */
+static void test_window_full(void)
+{
+	uint64_t c[FWD_PROBE + 1], near;
+	unsigned int k;
+
+	fwd_init(&t);
+	colliding(0, c, FWD_PROBE + 1);
+	for (k = 0; k < FWD_PROBE; k++)
+		ASSERT_TRUE(learn(c[k], (uint16_t)k, 1));
+	if (learn(c[FWD_PROBE], 100, 1)) {
+		TEST_FAIL("%u MACs of one home slot all fit: home() no longer matches fwd.c's hash",
+			  FWD_PROBE + 1);
+		return;
+	}
+	ASSERT_EQ(lookup(c[FWD_PROBE]), FWD_PORT_NONE);
+	ASSERT_EQ(add_static(c[FWD_PROBE], 100), -ENOSPC);
+	ASSERT_EQ(lookup(c[FWD_PROBE]), FWD_PORT_NONE);
+	/* nothing that was there is lost or changed */
+	for (k = 0; k < FWD_PROBE; k++)
+		ASSERT_EQ(lookup(c[k]), k);
+	ASSERT_EQ(fwd_dump(&t, 1, dump, FWD_SLOTS), FWD_PROBE);
+	/* the ones inside still refresh and move */
+	ASSERT_TRUE(!learn(c[3], 3, 2));
+	ASSERT_TRUE(learn(c[FWD_PROBE - 1], 200, 2));
+	ASSERT_EQ(lookup(c[FWD_PROBE - 1]), 200);
+	/* a MAC whose window starts one slot later has one free slot left */
+	for (near = MAC_BASE;; near++)
+		if (home(near) == ((home(c[0]) + 1) & (FWD_SLOTS - 1)))
+			break;
+	ASSERT_TRUE(learn(near, 300, 2));
+	ASSERT_EQ(lookup(near), 300);
+}
+
+/* Learn three times as many MACs as there are slots: what fits is found,
+ * what does not is not, and nothing learned is lost on the way. */
+static void test_table_full(void)
+{
+	static bool in[3 * FWD_SLOTS];
+	unsigned int i, nin = 0;
+
+	fwd_init(&t);
+	for (i = 0; i < 3 * FWD_SLOTS; i++) {
+		in[i] = learn(MAC_BASE + i + 1, (uint16_t)(i % 4096), 1);
+		nin += in[i];
+	}
+	ASSERT_TRUE(nin <= FWD_SLOTS);
+	ASSERT_TRUE(nin < 3 * FWD_SLOTS);
+	ASSERT_TRUE(nin > FWD_SLOTS / 2);
+	ASSERT_EQ(fwd_dump(&t, 1, dump, FWD_SLOTS), nin);
+	for (i = 0; i < 3 * FWD_SLOTS; i++) {
+		ASSERT_EQ(lookup(MAC_BASE + i + 1), in[i] ? i % 4096 : FWD_PORT_NONE);
+		if (!in[i]) {
+			ASSERT_TRUE(!learn(MAC_BASE + i + 1, 1, 2));
+			ASSERT_EQ(add_static(MAC_BASE + i + 1, 1), -ENOSPC);
+		}
+	}
+	/* what is in still answers as a known MAC */
+	for (i = 0; i < 3 * FWD_SLOTS; i++)
+		if (in[i])
+			ASSERT_TRUE(!learn(MAC_BASE + i + 1, (uint16_t)(i % 4096), 2));
+	ASSERT_EQ(fwd_dump(&t, 2, dump, FWD_SLOTS), nin);
+	/* everything learned goes with its age */
+	ASSERT_EQ(fwd_expire(&t, 10, 1, FWD_PORT_NONE), nin);
+	ASSERT_EQ(fwd_dump(&t, 10, dump, FWD_SLOTS), 0);
+}
+
+/* Deleted entries leave tombstones: lookups go on past them, new MACs take
+ * their slots. */
+static void test_tombstones(void)
+{
+	uint64_t c[FWD_PROBE + 6];
+	unsigned int k;
+
+	fwd_init(&t);
+	colliding(0, c, FWD_PROBE + 6);
+	/* a full window, c[k] on port k, seen at time k */
+	for (k = 0; k < FWD_PROBE; k++)
+		ASSERT_TRUE(learn(c[k], (uint16_t)k, k));
+	ASSERT_TRUE(!learn(c[FWD_PROBE], 100, 20));
+	/* the first two of the chain by port, the next two by age */
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 0), 1);
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 1), 1);
+	ASSERT_EQ(fwd_expire(&t, 20, 17, FWD_PORT_NONE), 2);
+	for (k = 0; k < FWD_PROBE; k++)
+		ASSERT_EQ(lookup(c[k]), k < 4 ? FWD_PORT_NONE : k);
+	/* holes in the middle of the chain too */
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 9), 1);
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 9), 0);
+	ASSERT_EQ(lookup(c[10]), 10);
+	ASSERT_EQ(lookup(c[FWD_PROBE - 1]), FWD_PROBE - 1);
+	ASSERT_EQ(fwd_dump(&t, 20, dump, FWD_SLOTS), FWD_PROBE - 5);
+	/* five new MACs of the same home fill the five holes, a sixth finds none */
+	for (k = FWD_PROBE; k < FWD_PROBE + 5; k++)
+		ASSERT_TRUE(learn(c[k], (uint16_t)(100 + k), 30));
+	ASSERT_TRUE(!learn(c[FWD_PROBE + 5], 200, 30));
+	ASSERT_EQ(add_static(c[FWD_PROBE + 5], 200), -ENOSPC);
+	ASSERT_EQ(lookup(c[FWD_PROBE + 5]), FWD_PORT_NONE);
+	for (k = 0; k < FWD_PROBE + 5; k++)
+		ASSERT_EQ(lookup(c[k]), (k < 4 || k == 9) ? FWD_PORT_NONE :
+					k >= FWD_PROBE    ? 100 + k :
+							    k);
+	ASSERT_EQ(fwd_dump(&t, 30, dump, FWD_SLOTS), FWD_PROBE);
+	/* an expired MAC comes back as new */
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 100 + FWD_PROBE), 1);
+	ASSERT_TRUE(learn(c[0], 0, 40));
+	ASSERT_EQ(lookup(c[0]), 0);
+}
+
+/*
+ * A learner moves MACs between ports while a reader looks them up: a lookup
+ * finds the MAC on one of its own ports or not at all, never on a port that
+ * belongs to another MAC (no torn or mixed-up entry). MACs are taken in
+ * colliding groups so entries share probe chains, and ports get flushed so
+ * the reader walks past tombstones.
+ */
+#define RACE_MACS 256
+#define RACE_ROUNDS 400
+#define RACE_PORTS 4 /* MAC k lives on ports k * RACE_PORTS + 0..3 */
+
+struct race {
+	uint64_t mac[RACE_MACS];
+	atomic_bool started, done;
+	unsigned long lookups, found, bad;
+	uint64_t bad_mac;
+	uint16_t bad_port;
+};
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	unsigned int k;
+
+	atomic_store(&r->started, true);
+	while (!atomic_load(&r->done)) {
+		for (k = 0; k < RACE_MACS; k++) {
+			uint16_t p = lookup(r->mac[k]);
+
+			r->lookups++;
+			if (p == FWD_PORT_NONE)
+				continue;
+			r->found++;
+			if (p / RACE_PORTS != k && !r->bad++) {
+				r->bad_mac = r->mac[k];
+				r->bad_port = p;
+			}
+		}
+	}
+	return NULL;
+}
+
+static uint16_t race_port(unsigned int k, unsigned int round)
+{
+	return (uint16_t)(k * RACE_PORTS + (round + k) % RACE_PORTS);
+}
+
+static void test_learn_lookup_race(void)
+{
+	static struct race r;
+	unsigned int k, round;
+	pthread_t thr;
+
+	memset(&r, 0, sizeof(r));
+	fwd_init(&t);
+	/* 16 groups of 16 MACs, each group sharing a home slot */
+	for (k = 0; k < RACE_MACS; k += 16)
+		colliding((uint64_t)k << 20, r.mac + k, 16);
+	ASSERT_OK(pthread_create(&thr, NULL, race_reader, &r));
+	while (!atomic_load(&r.started))
+		;
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		for (k = 0; k < RACE_MACS; k++)
+			learn(r.mac[k], race_port(k, round), round);
+		/* every few rounds, flush some ports (tombstones mid-chain) */
+		if (round % 8 == 7)
+			for (k = round % 5; k < RACE_MACS; k += 5)
+				fwd_expire(&t, round, 0, race_port(k, round));
+	}
+	atomic_store(&r.done, true);
+	pthread_join(thr, NULL);
+	if (r.bad)
+		TEST_FAIL("%lu of %lu lookups found a MAC on another MAC's port (first: %012llx on "
+			  "port %u)",
+			  r.bad, r.lookups, (unsigned long long)r.bad_mac, r.bad_port);
+	ASSERT_EQ(r.bad, 0);
+	ASSERT_TRUE(r.found > 0);
+	/* after the last round every MAC is where it was learned last */
+	for (k = 0; k < RACE_MACS; k++)
+		ASSERT_EQ(lookup(r.mac[k]), race_port(k, RACE_ROUNDS - 1));
+}
+
+int main(void)
+{
+	RUN_TEST(test_learn_lookup);
+	RUN_TEST(test_relearn_refreshes);
+	RUN_TEST(test_move);
+	RUN_TEST(test_static);
+	RUN_TEST(test_expire_age);
+	RUN_TEST(test_expire_port);
+	RUN_TEST(test_dump);
+	RUN_TEST(test_is_group);
+	RUN_TEST(test_window_full);
+	RUN_TEST(test_table_full);
+	RUN_TEST(test_tombstones);
+	RUN_TEST(test_learn_lookup_race);
+	TEST_EXIT();
+}
