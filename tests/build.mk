@@ -54,3 +54,11 @@ $(O)/tests/bench/xvio-gen: $(O)/tests/bench/xvio-gen.o $(TEST_LIB_OBJS) $(LOADER
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
 
 TEST_BINS += $(O)/tests/bench/xvio-gen
+
+# LD_PRELOAD fault injection: an XSKMAP that refuses sockets.
+$(O)/tests/tools/fail-xskmap.so: tests/tools/fail-xskmap.c $(O)/config.mk
+	$(call msg,CC-SO,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(XVIO_CFLAGS) -fPIC -shared -o $@ $< $(LIBBPF_LIBS) -ldl
+
+TEST_BINS += $(O)/tests/tools/fail-xskmap.so

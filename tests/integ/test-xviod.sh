@@ -3,7 +3,9 @@
 # xviod as an operator meets it, without guests: bad flags get a clear
 # error; xvioctl shows ports and MACs (text and JSON); a vhost-user peer
 # sending malformed messages is disconnected with a log line while the
-# daemon keeps serving; SIGTERM shuts down cleanly and removes its sockets.
+# daemon keeps serving; a socket the XSKMAP refuses (fault injection, on a
+# veth: needs root) stops it cleanly; SIGTERM shuts down cleanly and removes
+# its sockets.
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 SUITE=integ/xviod
@@ -60,6 +62,33 @@ expect served_after_abuse 0 "^reply$" "$PEER" "$TMP/vm0.sock" good --expect repl
 # rings are ready (the guest saves a syscall per refill).
 expect rx_ring_quiet 0 "^quiet$" "$PEER" "$TMP/vm0.sock" rxquiet --expect quiet
 expect other_port_served 0 "^reply$" "$PEER" "$TMP/vm1.sock" good --expect reply
+
+# The XSKMAP refuses a socket (fault injection: a healthy kernel never does):
+# xviod says which socket, exits 1, and leaves no program or pin on the NIC.
+# It used to print an uninitialised buffer there.
+xskmap_refused() {
+	local h=${TOPO_ID}h ns=${TOPO_ID}-wire p=${TOPO_ID}p out rc
+	topo_pair "$h" "$ns" "$p" "" "" || { fail xskmap_refused "topology"; return; }
+	out=$(LD_PRELOAD="$O/tests/tools/fail-xskmap.so" XVIO_FAIL_XSKMAP=1 \
+		"$X" --ctl "$TMP/x.sock" --nic "$h" --vhost "$TMP/x0.sock" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 1 ]; then
+		fail xskmap_refused "exit $rc, want 1: $out"
+	elif ! echo "$out" | grep -q "error: $h q0: cannot put the socket of port 0 into the XSKMAP: Operation not permitted"; then
+		fail xskmap_refused "no line naming the socket: $out"
+	elif ip -d link show "$h" | grep -q 'prog/xdp' || [ -e "/sys/fs/bpf/xvio/$h" ]; then
+		fail xskmap_refused "program or pins left on $h"
+	else
+		pass xskmap_refused
+	fi
+}
+if [ "$(id -u)" -eq 0 ]; then
+	topo_init xx
+	trap 'set +u; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
+	xskmap_refused
+else
+	prereq_missing integ/xviod/xskmap_refused "needs root (a veth and an XDP program)"
+fi
 
 kill -TERM "$XPID"
 if ! wait_for 5 bash -c "! kill -0 $XPID"; then
