@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include "fwd.h"
 #include "../lib/test.h"
@@ -68,7 +69,7 @@ static const struct fwd_entry *dumped(uint64_t v, uint32_t now, unsigned int *n)
 
 /*
  * The slot fwd.c starts probing at for @v: a copy of its hash_mac(), so the
- * tests can pick MACs that collide. window_full checks that the copy still
+ * tests can pick MACs that collide. test_window_full checks that the copy still
  * matches (FWD_PROBE + 1 MACs with one home must not all fit).
  */
 static uint32_t home(uint64_t v)
@@ -183,8 +184,9 @@ static void test_static(void)
 	ASSERT_TRUE(!learn(MAC_BASE + 2, 1, 20));
 	ASSERT_EQ(lookup(MAC_BASE + 2), 7);
 	ASSERT_EQ(fwd_expire(&t, 0xffffffffu, 0, FWD_PORT_NONE), 0);
-	ASSERT_TRUE(dumped(MAC_BASE + 2, 20, &n)->is_static);
+	e = dumped(MAC_BASE + 2, 20, &n);
 	ASSERT_EQ(n, 1);
+	ASSERT_TRUE(e->is_static);
 	/* not for group or all-zero addresses */
 	ASSERT_EQ(add_static(0x333300000001ull, 5), -EINVAL);
 	ASSERT_EQ(add_static(0xffffffffffffull, 5), -EINVAL);
@@ -202,11 +204,12 @@ static void test_expire_age(void)
 		ASSERT_TRUE(learn(MAC_BASE + v, (uint16_t)v, (uint32_t)(10 * v)));
 	ASSERT_OK(add_static(MAC_BASE + 100, 1));
 	/* at 100 with max_age 45: seen at 10..50 are 90..50 old and go,
-	 * seen at 60 is 40 old and stays; 55 is not "older than 55" */
+	 * seen at 60 is 40 old and stays */
 	ASSERT_EQ(fwd_expire(&t, 100, 45, FWD_PORT_NONE), 5);
 	for (v = 1; v <= 10; v++)
 		ASSERT_EQ(lookup(MAC_BASE + v), v <= 5 ? FWD_PORT_NONE : v);
 	ASSERT_EQ(fwd_expire(&t, 100, 45, FWD_PORT_NONE), 0);
+	/* exactly max_age old is not older than max_age */
 	ASSERT_EQ(fwd_expire(&t, 115, 55, FWD_PORT_NONE), 0);
 	ASSERT_EQ(fwd_expire(&t, 116, 55, FWD_PORT_NONE), 1);
 	ASSERT_EQ(lookup(MAC_BASE + 6), FWD_PORT_NONE);
@@ -381,7 +384,7 @@ static void test_tombstones(void)
 	/* the first two of the chain by port, the next two by age */
 	ASSERT_EQ(fwd_expire(&t, 0, 0, 0), 1);
 	ASSERT_EQ(fwd_expire(&t, 0, 0, 1), 1);
-	ASSERT_EQ(fwd_expire(&t, 20, 17, FWD_PORT_NONE), 2);
+	ASSERT_EQ(fwd_expire(&t, 20, 16, FWD_PORT_NONE), 2);
 	for (k = 0; k < FWD_PROBE; k++)
 		ASSERT_EQ(lookup(c[k]), k < 4 ? FWD_PORT_NONE : k);
 	/* holes in the middle of the chain too */
@@ -396,10 +399,13 @@ static void test_tombstones(void)
 	ASSERT_TRUE(!learn(c[FWD_PROBE + 5], 200, 30));
 	ASSERT_EQ(add_static(c[FWD_PROBE + 5], 200), -ENOSPC);
 	ASSERT_EQ(lookup(c[FWD_PROBE + 5]), FWD_PORT_NONE);
-	for (k = 0; k < FWD_PROBE + 5; k++)
-		ASSERT_EQ(lookup(c[k]), (k < 4 || k == 9) ? FWD_PORT_NONE :
-					k >= FWD_PROBE    ? 100 + k :
-							    k);
+	for (k = 0; k < FWD_PROBE + 5; k++) {
+		uint16_t want = k >= FWD_PROBE ? 100 + k : k;
+
+		if (k < 4 || k == 9)
+			want = FWD_PORT_NONE;
+		ASSERT_EQ(lookup(c[k]), want);
+	}
 	ASSERT_EQ(fwd_dump(&t, 30, dump, FWD_SLOTS), FWD_PROBE);
 	/* an expired MAC comes back as new */
 	ASSERT_EQ(fwd_expire(&t, 0, 0, 100 + FWD_PROBE), 1);
@@ -412,15 +418,19 @@ static void test_tombstones(void)
  * finds the MAC on one of its own ports or not at all, never on a port that
  * belongs to another MAC (no torn or mixed-up entry). MACs are taken in
  * colliding groups so entries share probe chains, and ports get flushed so
- * the reader walks past tombstones.
+ * the reader walks past tombstones. The learner goes on until the reader has
+ * made RACE_PASSES passes over the MACs, so the two really overlap.
  */
 #define RACE_MACS 256
 #define RACE_ROUNDS 400
+#define RACE_PASSES 50
+#define RACE_MAX_ROUNDS 1000000
 #define RACE_PORTS 4 /* MAC k lives on ports k * RACE_PORTS + 0..3 */
 
 struct race {
 	uint64_t mac[RACE_MACS];
 	atomic_bool started, done;
+	atomic_uint passes;
 	unsigned long lookups, found, bad;
 	uint64_t bad_mac;
 	uint16_t bad_port;
@@ -445,6 +455,7 @@ static void *race_reader(void *arg)
 				r->bad_port = p;
 			}
 		}
+		atomic_fetch_add(&r->passes, 1);
 	}
 	return NULL;
 }
@@ -467,14 +478,17 @@ static void test_learn_lookup_race(void)
 		colliding((uint64_t)k << 20, r.mac + k, 16);
 	ASSERT_OK(pthread_create(&thr, NULL, race_reader, &r));
 	while (!atomic_load(&r.started))
-		;
-	for (round = 0; round < RACE_ROUNDS; round++) {
+		sched_yield();
+	for (round = 0; round < RACE_ROUNDS ||
+			(atomic_load(&r.passes) < RACE_PASSES && round < RACE_MAX_ROUNDS);
+	     round++) {
+		/* every few rounds, first flush some of the ports the last
+		 * round used (tombstones mid-chain), then learn everything */
+		if (round % 8 == 3)
+			for (k = round % 5; k < RACE_MACS; k += 5)
+				fwd_expire(&t, round, 0, race_port(k, round - 1));
 		for (k = 0; k < RACE_MACS; k++)
 			learn(r.mac[k], race_port(k, round), round);
-		/* every few rounds, flush some ports (tombstones mid-chain) */
-		if (round % 8 == 7)
-			for (k = round % 5; k < RACE_MACS; k += 5)
-				fwd_expire(&t, round, 0, race_port(k, round));
 	}
 	atomic_store(&r.done, true);
 	pthread_join(thr, NULL);
@@ -486,7 +500,7 @@ static void test_learn_lookup_race(void)
 	ASSERT_TRUE(r.found > 0);
 	/* after the last round every MAC is where it was learned last */
 	for (k = 0; k < RACE_MACS; k++)
-		ASSERT_EQ(lookup(r.mac[k]), race_port(k, RACE_ROUNDS - 1));
+		ASSERT_EQ(lookup(r.mac[k]), race_port(k, round - 1));
 }
 
 int main(void)
