@@ -2,7 +2,10 @@
 /*
  * MAC table; see fwd.h. Open addressing with linear probing over FWD_PROBE
  * slots. Deleting leaves a tombstone so probes continue past it; learning
- * reuses the first tombstone or empty slot it meets.
+ * looks for the MAC along the whole chain first, then takes the first
+ * tombstone or empty slot it met. Two threads learning one new MAC at the
+ * same moment may each install it (one per poller of a multi-queue port):
+ * lookups find the first, and the other ages out.
  */
 #include <errno.h>
 #include <string.h>
@@ -45,19 +48,40 @@ uint16_t fwd_lookup(const struct fwd_table *t, const uint8_t mac[6])
 	return FWD_PORT_NONE;
 }
 
+#define NO_SLOT UINT32_MAX
+#define INSTALL_TRIES 4
+
+/*
+ * Learn or configure @m on @port. The whole probe window is looked at for
+ * the MAC before a free slot is taken: a MAC past a tombstone is the one to
+ * refresh or move, never a second copy in the tombstone. A slot's is_static
+ * is written only once the slot is ours (a thread that loses the slot must
+ * not change the winner's entry); seen may be written before, as it only
+ * ever says "seen now".
+ */
 static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now, bool is_static,
 		    bool *changed)
 {
-	uint32_t h = hash_mac(m), i;
+	uint32_t h = hash_mac(m), i, tries;
 
 	*changed = false;
-	for (i = 0; i < FWD_PROBE; i++) {
-		uint32_t s = (h + i) & (FWD_SLOTS - 1);
-		uint64_t e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
+	for (tries = 0; tries < INSTALL_TRIES; tries++) {
+		uint32_t free_slot = NO_SLOT, s;
+		uint64_t e, free_e = 0;
+		bool raced = false;
 
-		if (e != 0 && e != FWD_TOMB && e >> 16 != m)
-			continue;
-		if (e != 0 && e != FWD_TOMB) {
+		for (i = 0; i < FWD_PROBE; i++) {
+			s = (h + i) & (FWD_SLOTS - 1);
+			e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
+			if (e == 0 || e == FWD_TOMB) {
+				if (free_slot == NO_SLOT)
+					free_slot = s, free_e = e;
+				if (e == 0)
+					break; /* the chain ends: the MAC is not further on */
+				continue;
+			}
+			if (e >> 16 != m)
+				continue;
 			/* Known MAC: refresh, or move it (a VM migrated or a
 			 * frontend came back on another port). */
 			if (__atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED) && !is_static)
@@ -65,25 +89,31 @@ static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now
 			if ((uint16_t)e != port) {
 				if (!__atomic_compare_exchange_n(&t->entry[s], &e, make(m, port),
 								 false, __ATOMIC_ACQ_REL,
-								 __ATOMIC_ACQUIRE))
-					return false; /* raced; the caller learns next burst */
+								 __ATOMIC_ACQUIRE)) {
+					raced = true; /* moved or expired meanwhile */
+					break;
+				}
 				*changed = true;
 			}
 			__atomic_store_n(&t->seen[s], now, __ATOMIC_RELAXED);
 			__atomic_store_n(&t->is_static[s], is_static, __ATOMIC_RELAXED);
 			return true;
 		}
-		__atomic_store_n(&t->seen[s], now, __ATOMIC_RELAXED);
-		__atomic_store_n(&t->is_static[s], is_static, __ATOMIC_RELAXED);
-		if (__atomic_compare_exchange_n(&t->entry[s], &e, make(m, port), false,
+		if (raced)
+			continue;
+		if (free_slot == NO_SLOT)
+			return false; /* window full: not learned, frames get flooded */
+		__atomic_store_n(&t->seen[free_slot], now, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&t->entry[free_slot], &free_e, make(m, port), false,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			/* A free slot was never static (statics are never removed). */
+			__atomic_store_n(&t->is_static[free_slot], is_static, __ATOMIC_RELAXED);
 			*changed = true;
 			return true;
 		}
-		/* another thread took this slot: look at it again */
-		i--;
+		/* another thread took the slot: look at the window again */
 	}
-	return false; /* table region full: not learned, frames get flooded */
+	return false; /* kept losing races: the caller learns at the next burst */
 }
 
 bool fwd_learn(struct fwd_table *t, const uint8_t mac[6], uint16_t port, uint32_t now)

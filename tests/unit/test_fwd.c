@@ -414,6 +414,37 @@ static void test_tombstones(void)
 }
 
 /*
+ * A MAC further along a chain than a tombstone is found, not installed a
+ * second time in the tombstone: relearning it on its port changes nothing,
+ * a move moves it, a static entry stays, and flushing its port leaves no
+ * stale copy behind.
+ */
+static void test_no_copy_past_tombstone(void)
+{
+	const struct fwd_entry *e;
+	uint64_t c[3];
+	unsigned int n;
+
+	fwd_init(&t);
+	colliding(0, c, 3);
+	ASSERT_TRUE(learn(c[0], 1, 0));
+	ASSERT_TRUE(learn(c[1], 2, 0));
+	ASSERT_EQ(add_static(c[2], 3), 0);
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 1), 1); /* c[0]'s slot: a tombstone before c[1], c[2] */
+	ASSERT_TRUE(!learn(c[1], 2, 5));	/* the same port: nothing changed */
+	ASSERT_TRUE(dumped(c[1], 5, &n) && n == 1);
+	ASSERT_TRUE(learn(c[1], 4, 6));		/* a move */
+	ASSERT_EQ(lookup(c[1]), 4);
+	ASSERT_TRUE(dumped(c[1], 6, &n) && n == 1);
+	ASSERT_EQ(fwd_expire(&t, 0, 0, 4), 1);
+	ASSERT_EQ(lookup(c[1]), FWD_PORT_NONE); /* not the old port 2 */
+	ASSERT_TRUE(!learn(c[2], 5, 7));	/* static: not moved by learning */
+	ASSERT_EQ(lookup(c[2]), 3);
+	e = dumped(c[2], 7, &n);
+	ASSERT_TRUE(e && n == 1 && e->is_static);
+}
+
+/*
  * A learner moves MACs between ports while a reader looks them up: a lookup
  * finds the MAC on one of its own ports or not at all, never on a port that
  * belongs to another MAC (no torn or mixed-up entry). MACs are taken in
@@ -516,6 +547,7 @@ int main(void)
 	RUN_TEST(test_window_full);
 	RUN_TEST(test_table_full);
 	RUN_TEST(test_tombstones);
+	RUN_TEST(test_no_copy_past_tombstone);
 	RUN_TEST(test_learn_lookup_race);
 	TEST_EXIT();
 }
