@@ -124,6 +124,7 @@ static void close_queues(struct nic *n)
 		afxdp_queue__free(n->queues[q].q);
 		n->queues[q].q = NULL;
 		n->queues[q].flood = NULL;
+		n->queues[q].nsocks = 0;
 	}
 }
 
@@ -161,6 +162,8 @@ static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
 		}
 		if (i == 0)
 			nq->flood = s;
+		nq->sock_port[nq->nsocks] = port;
+		nq->socks[nq->nsocks++] = s;
 	}
 	return 0;
 }

@@ -33,6 +33,9 @@ struct nic_queue {
 	bool busy_poll;			/* preferred busy polling set up and useful */
 	bool napi_checked;		/* the sockets' NAPI id was looked at */
 	bool tx_pending;		/* this round: a busy device left TX frames */
+	struct afxdp_sock *socks[AFXDP_MAX_SOCKS]; /* the library's, in order */
+	uint32_t sock_port[AFXDP_MAX_SOCKS]; /* the XSKMAP port of each */
+	unsigned int nsocks;
 	uint32_t stalled[AFXDP_MAX_SOCKS]; /* rounds a socket's guest took nothing */
 	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
 };

@@ -83,7 +83,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 {
 	struct nic *n = nic_of(p);
 	struct nic_queue *nq = &n->queues[qi];
-	unsigned int nsocks = afxdp_queue__nsocks(nq->q), max = rx->max < BURST ? rx->max : BURST;
+	unsigned int max = rx->max < BURST ? rx->max : BURST;
 
 	if (rx->cursor == 0) {
 		qlock(nq);
@@ -93,10 +93,10 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 		nq->tx_pending = afxdp_queue__tx_kick(nq->q) != 0;
 		rx->cursor = 1;
 	}
-	while (rx->cursor <= nsocks) {
+	while (rx->cursor <= nq->nsocks) {
 		unsigned int si = rx->cursor++ - 1, got, i;
-		struct afxdp_sock *sk = afxdp_queue__sock(nq->q, si);
-		uint32_t port = afxdp_sock__port(sk);
+		struct afxdp_sock *sk = nq->socks[si];
+		uint32_t port = nq->sock_port[si];
 
 		got = afxdp_sock__rx_peek(nq->q, sk, nq->f, max);
 		if (!got)
@@ -132,7 +132,7 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 {
 	struct nic *nic = nic_of(p);
 	struct nic_queue *nq = &nic->queues[qi];
-	struct afxdp_sock *sk = afxdp_queue__sock(nq->q, rx->ctx);
+	struct afxdp_sock *sk = nq->socks[rx->ctx];
 	unsigned int i;
 
 	if (rx->dst == PORT_DST_FLOOD) {

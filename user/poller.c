@@ -69,18 +69,22 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The first @n bytes of a frame, whichever segments they are in. */
-static void frame_head(const struct vhu_pkt *p, uint8_t *buf, uint32_t n)
+/* The Ethernet addresses of a frame of at least 12 bytes: in place when
+ * its first segment holds them (nearly always), else gathered into @buf. */
+static const uint8_t *eth_addrs(const struct vhu_pkt *p, uint8_t buf[12])
 {
 	uint32_t done = 0;
 	uint16_t s;
 
-	for (s = 0; s < p->nsegs && done < n; s++) {
-		uint32_t c = p->segs[s].len < n - done ? p->segs[s].len : n - done;
+	if (p->segs[0].len >= 12)
+		return p->segs[0].base;
+	for (s = 0; s < p->nsegs && done < 12; s++) {
+		uint32_t c = p->segs[s].len < 12 - done ? p->segs[s].len : 12 - done;
 
 		memcpy(buf + done, p->segs[s].base, c);
 		done += c;
 	}
+	return buf;
 }
 
 static struct port *port_by_id(struct daemon *d, unsigned int id)
@@ -127,47 +131,44 @@ static unsigned int sender_budget(struct poller_queue *pq)
 	return 0;
 }
 
-/* Learn the source MACs of a burst from @src: once per run of frames from
- * the same source (a burst nearly always is one). */
-static void learn(struct poller *p, struct port *src, const struct vhu_pkt *pkts, unsigned int n,
-		  uint32_t now)
-{
-	uint8_t last[6] = { 0 }, eth[12];
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (pkts[i].len < 14)
-			continue;
-		frame_head(&pkts[i], eth, sizeof(eth));
-		if (!memcmp(eth + 6, last, 6))
-			continue;
-		memcpy(last, eth + 6, 6);
-		if (fwd_learn(p->d->fwd, eth + 6, (uint16_t)src->id, now))
-			eventfd_write(p->d->learn_efd, 1); /* rare: new or moved MAC */
-	}
-}
-
-/* Each frame's destination by its MAC: a port id, DEST_FLOOD or DEST_DROP. */
-static unsigned int lookup(struct poller *p, struct port *src, unsigned int n)
+/*
+ * One pass over a burst from @src: count it, learn its source MACs, and
+ * with @lookup give each frame its destination by MAC (p->dest: a port id,
+ * DEST_FLOOD or DEST_DROP). Learning and lookups happen once per run of
+ * frames with the same address (a burst nearly always is one run). Returns
+ * how many frames are to be flooded.
+ */
+static unsigned int classify(struct poller *p, struct port *src, unsigned int n, bool lookup)
 {
 	struct port_stats *ss = &p->stats[src->id - 1];
-	uint8_t last_dmac[6];
+	uint32_t now = atomic_load_explicit(&p->d->now, memory_order_relaxed);
+	uint8_t last_src[6] = { 0 }, last_dmac[6], buf[12];
 	uint16_t last_dport = FWD_PORT_NONE;
 	bool have_dmac = false;
 	unsigned int i, nflood = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct vhu_pkt *pk = &p->pkts[i];
-		uint8_t eth[6];
+		const uint8_t *eth;
 		uint16_t dst;
 
+		ss->from_guest++;
+		ss->from_guest_bytes += pk->len;
 		if (pk->len < 14) {
-			ss->drop_runt++;
-			p->dest[i] = DEST_DROP;
+			if (lookup) {
+				ss->drop_runt++;
+				p->dest[i] = DEST_DROP;
+			}
 			continue;
 		}
-		frame_head(pk, eth, sizeof(eth));
-		/* Look up once per run of frames to the same MAC. */
+		eth = eth_addrs(pk, buf);
+		if (memcmp(eth + 6, last_src, 6)) {
+			memcpy(last_src, eth + 6, 6);
+			if (fwd_learn(p->d->fwd, eth + 6, (uint16_t)src->id, now))
+				eventfd_write(p->d->learn_efd, 1); /* rare: new or moved MAC */
+		}
+		if (!lookup)
+			continue;
 		if (!have_dmac || memcmp(eth, last_dmac, 6)) {
 			memcpy(last_dmac, eth, 6);
 			have_dmac = true;
@@ -247,16 +248,10 @@ static unsigned int forward(struct poller *p, struct poller_queue *pq, struct po
 {
 	struct port *src = pq->port;
 	struct port_stats *ss = &p->stats[src->id - 1];
-	uint32_t now = atomic_load_explicit(&p->d->now, memory_order_relaxed);
 	bool seen[XVIOD_MAX_PORTS] = { false };
 	unsigned int i, j, k, nflood, keep = 0, most = 0;
 
-	for (i = 0; i < n; i++) {
-		ss->from_guest++;
-		ss->from_guest_bytes += p->pkts[i].len;
-	}
-	learn(p, src, p->pkts, n, now);
-
+	nflood = classify(p, src, n, rx->dst == PORT_DST_LOOKUP);
 	if (rx->dst == PORT_DST_FLOOD) {
 		flood(p, pq, rx, p->pkts, n, delivered);
 		return 0;
@@ -273,7 +268,6 @@ static unsigned int forward(struct poller *p, struct poller_queue *pq, struct po
 
 	/* By destination MAC: one delivery per destination port, frames kept
 	 * in order. Senders that hold nothing back (rx->hold is false). */
-	nflood = lookup(p, src, n);
 	for (i = 0; i < n; i++) {
 		uint16_t dst = p->dest[i];
 
@@ -302,18 +296,28 @@ static unsigned int forward(struct poller *p, struct poller_queue *pq, struct po
 static unsigned int poll_queue(struct poller *p, struct poller_queue *pq)
 {
 	struct port *src = pq->port;
-	struct port_rx rx = { .pkts = p->pkts, .segs = p->segs };
+	struct port_rx rx;
 	unsigned int n, work = 0;
 
 	rx.max = sender_budget(pq);
 	if (!rx.max)
 		return 1; /* not idle: the destination drains */
-	while ((n = src->ops->rx_burst(src, pq->q, &rx))) {
-		unsigned int delivered = 0, kept = forward(p, pq, &rx, n, &delivered);
+	/* what the port reads; it sets the rest for each burst */
+	rx.pkts = p->pkts;
+	rx.segs = p->segs;
+	rx.cursor = 0;
+	rx.work = 0;
+	rx.last = false;
+	do {
+		unsigned int delivered = 0, kept;
 
+		n = src->ops->rx_burst(src, pq->q, &rx);
+		if (!n)
+			break;
+		kept = forward(p, pq, &rx, n, &delivered);
 		src->ops->rx_done(src, pq->q, &rx, n, delivered, kept);
 		work += n;
-	}
+	} while (!rx.last);
 	return work + rx.work;
 }
 

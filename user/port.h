@@ -39,6 +39,7 @@ struct port_rx {
 	unsigned int also_delivered; /* frames the port hands on by itself (the host
 				 * stack): they count as forwarded */
 	unsigned int ctx;	/* the port's, between rx_burst and rx_done */
+	bool last;		/* nothing more this round: no need to ask again */
 };
 
 /* port_ops.notify() */

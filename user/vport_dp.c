@@ -52,6 +52,7 @@ unsigned int vport_rx_burst(struct port *p, unsigned int q, struct port_rx *rx)
 
 	if (rx->cursor++ || !tx)
 		return 0;
+	rx->last = true; /* one burst a round */
 	if (vhu_vq__ready(tx)) {
 		rx->dst = PORT_DST_LOOKUP;
 		rx->hold = false;
