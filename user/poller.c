@@ -241,33 +241,15 @@ static void flood(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
 	*delivered += best;
 }
 
-/* Forward one burst of @n frames received on @pq; returns how many of them
- * (the last ones) the sender keeps for the next round. */
-static unsigned int forward(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
-			    unsigned int n, unsigned int *delivered)
+/* Frames classified by destination MAC: one delivery per destination
+ * port, frames kept in order; then the flooded ones. Such senders hold
+ * nothing back (rx->hold is false). */
+static void forward_by_mac(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
+			   unsigned int n, unsigned int nflood, unsigned int *delivered)
 {
-	struct port *src = pq->port;
-	struct port_stats *ss = &p->stats[src->id - 1];
 	bool seen[XVIOD_MAX_PORTS] = { false };
-	unsigned int i, j, k, nflood, keep = 0, most = 0;
+	unsigned int i, j, k, most = 0;
 
-	nflood = classify(p, src, n, rx->dst == PORT_DST_LOOKUP);
-	if (rx->dst == PORT_DST_FLOOD) {
-		flood(p, pq, rx, p->pkts, n, delivered);
-		return 0;
-	}
-	if (rx->dst != PORT_DST_LOOKUP) {
-		keep = unicast(p, pq, rx, rx->dst, p->pkts, n, delivered);
-		/* Kept frames come again next round: count them then. */
-		for (i = n - keep; i < n; i++) {
-			ss->from_guest--;
-			ss->from_guest_bytes -= p->pkts[i].len;
-		}
-		return keep;
-	}
-
-	/* By destination MAC: one delivery per destination port, frames kept
-	 * in order. Senders that hold nothing back (rx->hold is false). */
 	for (i = 0; i < n; i++) {
 		uint16_t dst = p->dest[i];
 
@@ -289,7 +271,32 @@ static unsigned int forward(struct poller *p, struct poller_queue *pq, struct po
 				p->out[k++] = p->pkts[j];
 		flood(p, pq, rx, p->out, k, delivered);
 	}
-	return 0;
+}
+
+/* Forward one burst of @n frames received on @pq; returns how many of them
+ * (the last ones) the sender keeps for the next round. */
+static unsigned int forward(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
+			    unsigned int n, unsigned int *delivered)
+{
+	struct port_stats *ss = &p->stats[pq->port->id - 1];
+	unsigned int i, nflood, keep;
+
+	nflood = classify(p, pq->port, n, rx->dst == PORT_DST_LOOKUP);
+	if (rx->dst == PORT_DST_LOOKUP) {
+		forward_by_mac(p, pq, rx, n, nflood, delivered);
+		return 0;
+	}
+	if (rx->dst == PORT_DST_FLOOD) {
+		flood(p, pq, rx, p->pkts, n, delivered);
+		return 0;
+	}
+	keep = unicast(p, pq, rx, rx->dst, p->pkts, n, delivered);
+	/* Kept frames come again next round: count them then. */
+	for (i = n - keep; i < n; i++) {
+		ss->from_guest--;
+		ss->from_guest_bytes -= p->pkts[i].len;
+	}
+	return keep;
 }
 
 /* Every burst queue @pq has this round; returns the work done. */
