@@ -96,6 +96,7 @@ struct loader_maps {
 	int xsks_fd;
 	int devs_fd;
 	int stats_fd;
+	int cfg_fd;
 	int ncpus;
 };
 

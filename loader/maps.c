@@ -33,6 +33,8 @@ static const struct map_spec specs[] = {
 	  offsetof(struct loader_maps, devs_fd) },
 	{ "xvio_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct xvio_stat_val),
 	  offsetof(struct loader_maps, stats_fd) },
+	{ "xvio_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_cfg),
+	  offsetof(struct loader_maps, cfg_fd) },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
@@ -189,6 +191,34 @@ static int check_action(struct loader_maps *m, const struct xvio_action *act)
 	return 0;
 }
 
+/* xvio_cfg.flows: whether the program looks the flow table up at all. */
+static int set_flows(struct loader_maps *m, bool on)
+{
+	struct xvio_cfg cfg = { .flows = on };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(m->cfg_fd, &zero, &cfg, BPF_ANY)) {
+		int err = -errno;
+
+		loader_log(LOADER_ERR, "%s: cannot update xvio_cfg: %s", m->ifname, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static bool flows_empty(struct loader_maps *m)
+{
+	struct xvio_flow_key next;
+
+	return bpf_map_get_next_key(m->flows_fd, NULL, &next) != 0;
+}
+
+/*
+ * Another process may add or delete flows at the same time (xviod and
+ * xvio-loader). The flag is set before a flow goes in and again after it;
+ * a delete that empties the table clears it and then looks once more: so
+ * whatever the interleaving, a flow in the table ends with the flag set.
+ */
 int loader_maps__flow_add(struct loader_maps *m, const struct xvio_flow_key *key,
 			  const struct xvio_action *act, bool replace)
 {
@@ -201,17 +231,29 @@ int loader_maps__flow_add(struct loader_maps *m, const struct xvio_flow_key *key
 	if (!k.ifindex)
 		k.ifindex = (__u32)m->ifindex;
 	k.pad = 0;
-	return update(m, m->flows_fd, "flow", XVIO_FLOW_ENTRIES, &k, act, replace);
+	err = set_flows(m, true);
+	if (!err)
+		err = update(m, m->flows_fd, "flow", XVIO_FLOW_ENTRIES, &k, act, replace);
+	if (!err)
+		err = set_flows(m, true);
+	return err;
 }
 
 int loader_maps__flow_del(struct loader_maps *m, const struct xvio_flow_key *key)
 {
 	struct xvio_flow_key k = *key;
+	int err;
 
 	if (!k.ifindex)
 		k.ifindex = (__u32)m->ifindex;
 	k.pad = 0;
-	return delete(m, m->flows_fd, "flow", &k);
+	err = delete(m, m->flows_fd, "flow", &k);
+	if (!err && flows_empty(m)) {
+		err = set_flows(m, false);
+		if (!err && !flows_empty(m))
+			err = set_flows(m, true);
+	}
+	return err;
 }
 
 int loader_maps__flow_foreach(struct loader_maps *m, loader_flow_fn fn, void *ctx)

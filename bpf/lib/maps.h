@@ -62,4 +62,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvio_stats SEC(".maps");
 
+/* One entry: struct xvio_cfg (when to look the flow table up). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvio_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_cfg SEC(".maps");
+
 #endif

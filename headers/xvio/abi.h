@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define XVIO_ABI_VERSION 1
+#define XVIO_ABI_VERSION 2 /* 2: map xvio_cfg */
 
 /* Guest ports are numbered 1..XVIO_MAX_PORTS-1; port 0 is the flood port. */
 #define XVIO_MAX_PORTS 64

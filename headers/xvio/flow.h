@@ -36,4 +36,17 @@ struct xvio_flow_key {
 };
 _Static_assert(sizeof(struct xvio_flow_key) == 48, "xvio_flow_key layout");
 
+/*
+ * The one entry (key 0) of map xvio_cfg. The program looks the flow table up
+ * only while @flows is non-zero: hashing a 48-byte key is most of its cost,
+ * and the table is empty on most hosts. xvio-loader and xviod keep it: set
+ * before the first flow goes in, cleared when the last one goes. A tool that
+ * writes xvio_flows directly sets it too.
+ */
+struct xvio_cfg {
+	__u32 flows;		/* non-zero: xvio_flows may hold entries */
+	__u32 pad;		/* always 0 */
+};
+_Static_assert(sizeof(struct xvio_cfg) == 8, "xvio_cfg layout");
+
 #endif

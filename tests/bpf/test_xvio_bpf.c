@@ -447,12 +447,23 @@ static int l2_put(const uint8_t *mac, __u16 vlan, __u32 kind, __u32 port)
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.xvio_l2), &k, &a, BPF_ANY);
 }
 
+/* xvio_cfg.flows: the program looks the flow table up only when set. */
+static int set_cfg_flows(__u32 on)
+{
+	struct xvio_cfg c = { .flows = on };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xvio_cfg), &zero, &c, BPF_ANY);
+}
+
+/* As any tool that writes the flow table directly: set the flag too. */
 static int flow_put(struct xvio_flow_key k, __u32 kind, __u32 port)
 {
 	struct xvio_action a = { .kind = kind, .port = port };
 
 	k.ifindex = (__u32)ifindex;
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.xvio_flows), &k, &a, BPF_ANY);
+	return set_cfg_flows(1) ||
+	       bpf_map_update_elem(bpf_map__fd(skel->maps.xvio_flows), &k, &a, BPF_ANY);
 }
 
 static struct xvio_flow_key k4(__u8 proto, __u16 sp, __u16 dp)
@@ -746,6 +757,26 @@ static void test_counters_balance(void)
 		  sizeof(fixtures) / sizeof(fixtures[0]) - (size_t)skipped_short);
 }
 
+/* With xvio_cfg.flows cleared the flow table is not looked up, even with
+ * entries in it: the frame the flow table drops goes by its MAC instead.
+ * Run after test_counters_balance (it adds frames of its own). */
+static void test_flow_gate(void)
+{
+	static const struct fixture off = { "flow_gate_off", f_flow_udp4, 0, 0, XDP_REDIRECT,
+					    XVIO_STAT_ACT_XSK, XVIO_STAT_HIT_L2 };
+	static const struct fixture on = { "flow_gate_on", f_flow_udp4, 0, 0, XDP_DROP,
+					   XVIO_STAT_ACT_DROP, XVIO_STAT_HIT_FLOW };
+
+	ASSERT_OK(set_cfg_flows(0));
+	cur_fx = &off;
+	test_fixture();
+	ASSERT_OK(set_cfg_flows(1));
+	if (test_failed_now)
+		return;
+	cur_fx = &on;
+	test_fixture();
+}
+
 /* libbpf notes libxdp's .xdp_run_config section as unknown: expected, not news. */
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -811,6 +842,7 @@ int main(int argc, char **argv)
 		}
 	}
 	RUN_TEST(test_counters_balance);
+	RUN_TEST(test_flow_gate);
 	for (i = 0; i < 3; i++)
 		xsk_socket__delete(xsks[i]);
 	for (i = 0; i < 3; i++)
