@@ -48,7 +48,10 @@ expect flow_add 0 "" "$L" flow add "$H" proto tcp src 198.18.0.1 sport 1 dst 198
 expect flow_list 0 "proto tcp src 198.18.0.1 dst 198.18.0.2 sport 1 dport 2 +-> redirect $H2" \
 	"$L" flow list "$H"
 expect flow_bpftool 0 '"sport": 1,' bpftool map dump pinned "/sys/fs/bpf/xvio/$H/xvio_flows"
+# The program looks the flow table up only while xvio_cfg.flows is set.
+expect flow_gate_set 0 '"flows": 1,' bpftool map dump pinned "/sys/fs/bpf/xvio/$H/xvio_cfg"
 expect flow_del 0 "" "$L" flow del "$H" proto tcp src 198.18.0.1 sport 1 dst 198.18.0.2 dport 2
+expect flow_gate_cleared 0 '"flows": 0,' bpftool map dump pinned "/sys/fs/bpf/xvio/$H/xvio_cfg"
 expect stats_json 0 '"counters":\{"rx":\{"packets":[0-9]+' "$L" stats --json "$H"
 expect status_json 0 '"attached":true,"xvio":true' "$L" status --json "$H"
 
