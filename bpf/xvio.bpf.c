@@ -2,9 +2,9 @@
 /*
  * xvio_rx: the XDP program on every NIC xvio serves.
  *
- * parse (eth, up to two VLAN tags, IPv4/IPv6, TCP/UDP/ICMP) -> flow table
- * (exact 5-tuple + ingress + VLANs; skipped while xvio_cfg says it is empty)
- * -> L2 table (dst MAC, outer VLAN) ->
+ * parse (eth, up to two VLAN tags; IPv4/IPv6, TCP/UDP/ICMP only while
+ * xvio_cfg says there are flows) -> flow table (exact 5-tuple + ingress +
+ * VLANs) -> L2 table (dst MAC, outer VLAN) ->
  * broadcast/multicast flood -> miss = XDP_PASS. Frames that cannot be parsed
  * are counted and passed; nothing is dropped unless a rule says so.
  */
@@ -89,7 +89,12 @@ int xvio_rx(struct xdp_md *ctx)
 	if (proto < 0)
 		goto parse_err;
 
-	if (proto == ETH_P_IP || proto == ETH_P_IPV6) {
+	/* L3 and L4 are parsed for the flow table only, and it is looked up
+	 * only while xvio_cfg says it may hold entries: hashing its 48-byte
+	 * key was most of this program's time, and most hosts have no flows.
+	 * Without flows a frame goes by its MAC, as in any L2 switch. */
+	cfg = bpf_map_lookup_elem(&xvio_cfg, &zero);
+	if ((proto == ETH_P_IP || proto == ETH_P_IPV6) && cfg && cfg->flows) {
 		if (proto == ETH_P_IP)
 			proto = parse_ipv4(&c, &key, &has_l4);
 		else
@@ -104,10 +109,7 @@ int xvio_rx(struct xdp_md *ctx)
 			}
 		}
 		key.ifindex = ctx->ingress_ifindex;
-		cfg = bpf_map_lookup_elem(&xvio_cfg, &zero);
-		/* An empty flow table costs nothing: hashing the key would be
-		 * most of this program's time (xvio_cfg in headers/xvio/flow.h). */
-		act = cfg && cfg->flows ? bpf_map_lookup_elem(&xvio_flows, &key) : NULL;
+		act = bpf_map_lookup_elem(&xvio_flows, &key);
 		if (act) {
 			stat_add(ctx, XVIO_STAT_HIT_FLOW);
 			return do_action(ctx, act);

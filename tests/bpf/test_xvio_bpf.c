@@ -332,6 +332,11 @@ static void f_ip4_ihl_small(struct pkt *p)
 	f_udp4_miss(p);
 	p->buf[14] = 0x43;
 }
+static void f_g1_ihl_small(struct pkt *p)
+{
+	f_flow_udp4(p);
+	p->buf[14] = 0x43;
+}
 static void f_ip4_ihl_past(struct pkt *p)
 {
 	eth_ip4(p, MAC_HOST, 17);
@@ -758,7 +763,8 @@ static void test_counters_balance(void)
 }
 
 /* With xvio_cfg.flows cleared the flow table is not looked up, even with
- * entries in it: the frame the flow table drops goes by its MAC instead.
+ * entries in it, nor L3 parsed: the frame the flow table drops, and one
+ * with a bad IPv4 header, go by their MAC instead.
  * Run after test_counters_balance (it adds frames of its own). */
 static void test_flow_gate(void)
 {
@@ -766,10 +772,17 @@ static void test_flow_gate(void)
 					    XVIO_STAT_ACT_XSK, XVIO_STAT_HIT_L2 };
 	static const struct fixture on = { "flow_gate_on", f_flow_udp4, 0, 0, XDP_DROP,
 					   XVIO_STAT_ACT_DROP, XVIO_STAT_HIT_FLOW };
+	/* and L3 is not parsed: a bad IPv4 header to a guest goes by its MAC */
+	static const struct fixture bad_ihl = { "flow_gate_off_bad_ihl", f_g1_ihl_small, 0, 0,
+						XDP_REDIRECT, XVIO_STAT_ACT_XSK, XVIO_STAT_HIT_L2 };
 
 	ASSERT_OK(set_cfg_flows(0));
 	cur_fx = &off;
 	test_fixture();
+	if (!test_failed_now) {
+		cur_fx = &bad_ihl;
+		test_fixture();
+	}
 	ASSERT_OK(set_cfg_flows(1));
 	if (test_failed_now)
 		return;
