@@ -19,10 +19,13 @@
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): at most
 #                      0.1 % loss (zero-loss rates are make bench's job), every
 #                      UMEM frame accounted for, TX drained
-#   bench_rtt / bench_gen_sink   make bench's tools for real: the probe gets
-#                      every frame back through a macswap guest; the paced
-#                      generator keeps its rate and the XDP sink counts
-#                      every frame the guest sent back
+#   bench_rtt / bench_gen_sink / bench_live_sink
+#                      make bench's tools for real: the probe gets every
+#                      frame back through a macswap guest; the paced
+#                      generators (AF_XDP tx, and live: XDP frames from
+#                      BPF_PROG_RUN) keep their rate and the XDP sink counts
+#                      every frame the guest sent back; live leaves no
+#                      program on the namespace's lo
 #   busy_wire          a wire end that drains slowly refuses frames for a while:
 #                      xviod sends them once it can, none left in its ring
 #   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
@@ -312,6 +315,23 @@ bench_tools() {
 		pass bench_gen_sink
 	else
 		fail bench_gen_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out")"
+	fi
+	# The same through xvio-gen live (XDP frames, no skb, from BPF_PROG_RUN)
+	ip netns exec "$NS" "$gen" sink "$PEER" --secs 3 >"$TMP/sink.out" 2>&1 &
+	spid=$!
+	wait_for 10 grep -q ready "$TMP/sink.out"
+	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 --batch 100 \
+		>"$TMP/gen.out" 2>&1
+	wait "$spid"
+	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	pps=$(grep -o '"pps":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	got=$(grep -o '"received":[0-9]*' "$TMP/sink.out" | cut -d: -f2)
+	if [ -n "$sent" ] && [ -n "$got" ] && [ "$pps" -ge 19000 ] && [ "$pps" -le 21000 ] &&
+		[ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 10)) ] &&
+		! ip -n "$NS" -d link show lo | grep -q 'prog/xdp'; then
+		pass bench_live_sink
+	else
+		fail bench_live_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out"); lo: $(ip -n "$NS" -d link show lo | grep xdp)"
 	fi
 	tp_cleanup
 	xviod_stop
