@@ -99,7 +99,7 @@ one_guest() {
 	local s1="$TMP/g1.sock" before got rx cnt
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail one_guest "xviod"; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly || { fail one_guest "guest not running"; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
+	tp_go g1
 
 	before=$(guest_rx g1)
 	send "$G1" "$N"
@@ -126,7 +126,7 @@ one_guest() {
 
 	# macswap: every frame comes back to the peer, payload untouched
 	tp_cmd g1 "set fwd macswap"
-	tp_cmd g1 start
+	tp_go g1
 	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$N" --timeout 20 >"$TMP/echo.out" 2>&1 &
 	rpid=$!
 	wait_for 10 grep -q ready "$TMP/echo.out"
@@ -145,7 +145,7 @@ one_guest() {
 		fail icmpecho_and_host "host did not answer before the guest ran"
 	fi
 	tp_cmd g1 "set fwd icmpecho"
-	tp_cmd g1 start
+	tp_go g1
 	if ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$GUEST_IP" >"$TMP/ping.out" 2>&1; then
 		fail icmpecho_and_host "guest did not answer ping: $(tail -2 "$TMP/ping.out")"
 	elif ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$HOST_IP" >"$TMP/ping.out" 2>&1; then
@@ -167,8 +167,8 @@ two_guests() {
 	start_xviod "$H" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2" || { fail two_guests xviod; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly && start_guest g2 0 "$s2" "$G2" rxonly ||
 		{ fail two_guests "guests not running"; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
-	tp_cmd g2 start
+	tp_go g1
+	tp_go g2
 	p2=$(xjson_port ports t2.sock | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2)
 
 	a1=$(guest_rx g1); a2=$(guest_rx g2)
@@ -234,7 +234,7 @@ two_guests() {
 	a1=$(guest_rx g1)
 	send "$G1" 1500
 	b1=$(wait_ge 10 $((a1 + 1500)) guest_rx g1)
-	tp_cmd g2 start
+	tp_go g2
 	a2=$(settle 10 guest_rx g2) # what waited for it has arrived (or was dropped)
 	send "$G2" 500
 	b2=$(wait_ge 10 $((a2 + 500)) guest_rx g2)
@@ -272,7 +272,7 @@ two_queues() {
 	start_xviod "$HQ" --vhost "$s1,mac=$G1" || { fail two_queues xviod; return; }
 	tp_start g1 1 "path=$s1,queue_size=1024,mac=$G1" --forward-mode=rxonly &&
 		wait_for 20 running q1.sock || { fail two_queues guest; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
+	tp_go g1
 	a=$(guest_rx g1)
 	ip netns exec "$NSQ" "$P" send "$PQ" --dst-mac "$G1" --src 198.18.71.2 --dst 198.18.71.99 \
 		--count "$N" --rate 4000 --vary-sport 64 >/dev/null
@@ -293,7 +293,7 @@ bench_tools() {
 	local s1="$TMP/b1.sock" gen="$O/tests/bench/xvio-gen" rtt sent got pps spid
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail bench_rtt xviod; return; }
 	start_guest g1 1 "$s1" "$G1" macswap || { fail bench_rtt guest; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
+	tp_go g1
 	rtt=$(ip netns exec "$NS" "$gen" rtt "$PEER" --dst-mac "$G1" --count 500 --rate 1000)
 	if echo "$rtt" | grep -q '"sent":500,"received":500,"bad":0,'; then
 		pass bench_rtt
@@ -352,7 +352,7 @@ busy_wire() {
 	ip netns exec "$NS" "$gen" sink "$PEER" --secs 4 >"$TMP/wsink.out" 2>&1 &
 	spid=$!
 	wait_for 10 grep -q ready "$TMP/wsink.out"
-	tp_cmd g1 start
+	tp_go g1
 	# until the wire has refused frames (what this case is about) and a
 	# good number went out; the sink stops counting after 4 s
 	wait_ge 3 1 nic_q0 tx_rekicks >/dev/null
@@ -387,7 +387,7 @@ soak() {
 	cnt=$((rate * SOAK))
 	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail soak xviod; return; }
 	start_guest g1 1 "$s1" "$G1" macswap || { fail soak guest; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
+	tp_go g1
 	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$cnt" --timeout $((SOAK + 30)) \
 		>"$TMP/soak.out" 2>&1 &
 	local rpid=$!
@@ -424,7 +424,7 @@ busy_poll() {
 	local s1="$TMP/b1.sock" a b
 	start_xviod "$H,busy_poll=20" --poll busy --vhost "$s1,mac=$G1" || { fail busy_poll xviod; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly || { fail busy_poll guest; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
+	tp_go g1
 	a=$(guest_rx g1)
 	send "$G1" "$N"
 	b=$(wait_ge 10 $((a + N)) guest_rx g1)
@@ -458,7 +458,7 @@ restart_with_guest() {
 	start_xviod "$H" --vhost "$s1,mac=$G1,client" || { fail restart_with_guest xviod; return; }
 	start_guest_srv && wait_for 20 running c1.sock ||
 		{ fail restart_with_guest "not connected"; tp_cleanup; xviod_stop; return; }
-	tp_cmd g1 start
+	tp_go g1
 	send "$G1" 500
 	xviod_stop
 	start_xviod "$H" --vhost "$s1,mac=$G1,client" && wait_for 20 running c1.sock ||

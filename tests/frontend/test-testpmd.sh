@@ -73,7 +73,7 @@ scenario() {
 	[ "$q" -gt 1 ] && ! { wait_for 10 pairs_ready "$(basename "$sa")" "$q" &&
 		wait_for 10 pairs_ready "$(basename "$sb")" "$q"; } &&
 		fail "$name" "second queue pair never ready: $("$XC" --ctl "$CTL" ports)"
-	tp_cmd b start
+	tp_go b
 	want=$((ROUNDS * bursts * 32 * q))
 	tp_rounds a "$ROUNDS" "$bursts"
 	sent=$(wait_ge 10 "$want" tp_port_stat a tx)
@@ -138,7 +138,7 @@ scenario_kill() {
 			--eth-peer=0,$MAC_B || { fail kill_restart "testpmd"; tp_cleanup; xviod_stop; return; }
 	wait_for 20 running k-c.sock && wait_for 20 running k-a.sock && wait_for 20 running k-b.sock ||
 		{ fail kill_restart "ports not running"; tp_cleanup; xviod_stop; return; }
-	tp_cmd b start
+	tp_go b
 	tp_rounds a 60 4 &
 	bgpid=$!
 	tp_rounds c 10 4 &
@@ -198,7 +198,7 @@ scenario_drops() {
 	fa=$(wait_ge 10 2560 xstat d-a.sock from_guest)
 	full=$(settle 5 xstat d-a.sock drop_dest_full)
 	tb=$(xstat d-b.sock to_guest)
-	tp_cmd b start
+	tp_go b
 	got=$(wait_ge 10 "$tb" tp_port_stat b rx)
 	fwd=$(xstat d-a.sock fwd_unicast)
 	if [ "$fa" != 2560 ] || [ "$full" -eq 0 ] || [ $((fwd + full)) -ne "$fa" ] ||
@@ -217,7 +217,7 @@ scenario_drops() {
 scenario_backpressure() {
 	local sa="$TMP/p-a.sock" sb="$TMP/p-b.sock" fa full got
 	start_sender_receiver backpressure "$sa" "$sb" || return
-	tp_cmd b start
+	tp_go b
 	tp_rounds a 5 16
 	got=$(wait_ge 10 2560 tp_port_stat b rx)
 	fa=$(xstat p-a.sock from_guest)
@@ -252,7 +252,7 @@ scenario_client_reconnect() {
 	tp_start a 0 "path=$sa,server=1,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
 		--eth-peer=0,$MAC_B || { fail client_reconnect restart; tp_cleanup; xviod_stop; return; }
 	wait_for 20 running r-a.sock || { fail client_reconnect "not reconnected"; tp_cleanup; xviod_stop; return; }
-	tp_cmd b start
+	tp_go b
 	tp_rounds a 5 8
 	got=$(wait_ge 10 1280 tp_port_stat b rx)
 	fa=$(xstat r-a.sock from_guest)

@@ -12,6 +12,7 @@
 #   tp_start NAME CPU VDEV_ARGS TESTPMD_ARGS...   start, wait for the prompt
 #   tp_start_vdevs NAME CPU "VDEV..." ARGS...      the same with any vdevs
 #   tp_cmd NAME "command"                          one interactive command
+#   tp_go NAME                                     "start", and wait until forwarding runs
 #   tp_port_stat NAME rx|tx                        cumulative RX/TX-packets
 #   tp_rounds NAME N BURSTS                        N x (start tx_first BURSTS; stop)
 #   tp_kill NAME                                   SIGKILL (a crash), files removed
@@ -71,6 +72,19 @@ _tp_more_stats() { # log count: true once the log has more finished stats blocks
 
 tp_cmd() {
 	echo "$2" >&"${TP_FD[$1]}"
+}
+
+_tp_started() { # log count: more "forwarding started" lines than @count
+	[ "$(grep -cE 'packet forwarding - ports=|Packet forwarding already started' "$1")" -gt "$2" ]
+}
+
+# Start forwarding and return once testpmd says it runs: frames sent right
+# after a bare "start" may reach a guest that does not poll yet.
+tp_go() {
+	local log="$TP_DIR/$1.log" before
+	before=$(grep -cE 'packet forwarding - ports=|Packet forwarding already started' "$log")
+	tp_cmd "$1" "start"
+	wait_for 10 _tp_started "$log" "$before"
 }
 
 tp_log() {
