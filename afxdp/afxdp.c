@@ -21,7 +21,6 @@ struct afxdp_sock {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
 	int fd;
-	uint32_t port;		/* XSKMAP port this socket serves (0 = flood) */
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 };
@@ -133,7 +132,7 @@ static int bind_one(struct afxdp_queue *q, struct afxdp_sock *s, uint16_t flags)
 					 &q->fq, &q->cq, &cfg);
 }
 
-int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_sock **out,
+int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 			    char *err, size_t errlen)
 {
 	struct afxdp_sock *s;
@@ -170,7 +169,6 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_s
 		return rc;
 	}
 	s->fd = xsk_socket__fd(s->xsk);
-	s->port = port;
 	/* Copy mode hands the driver at most 32 frames per sendto unless told
 	 * more (Linux 6.17+): let one kick send everything queued. Older
 	 * kernels answer ENOPROTOOPT and keep 32. */
@@ -455,9 +453,4 @@ void afxdp_queue__umem_use(const struct afxdp_queue *q, struct afxdp_umem_use *u
 int afxdp_sock__fd(const struct afxdp_sock *s)
 {
 	return s->fd;
-}
-
-uint32_t afxdp_sock__port(const struct afxdp_sock *s)
-{
-	return s->port;
 }

@@ -71,7 +71,7 @@ void afxdp_queue__free(struct afxdp_queue *q);
  * the UMEM: zero-copy first, copy mode when the driver cannot (the first
  * socket decides for all). The XDP program is never loaded by libxdp.
  */
-int afxdp_queue__add_socket(struct afxdp_queue *q, uint32_t port, struct afxdp_sock **out,
+int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 			    char *err, size_t errlen);
 /* Move free frames into the fill ring (at most @max); returns how many. */
 unsigned int afxdp_queue__refill(struct afxdp_queue *q, unsigned int max);
@@ -130,7 +130,5 @@ struct afxdp_sock *afxdp_queue__sock(struct afxdp_queue *q, unsigned int i);
 const struct afxdp_queue_stats *afxdp_queue__stats(const struct afxdp_queue *q);
 void afxdp_queue__umem_use(const struct afxdp_queue *q, struct afxdp_umem_use *u);
 int afxdp_sock__fd(const struct afxdp_sock *s);
-/* The XSKMAP port the socket was added for (afxdp_queue__add_socket). */
-uint32_t afxdp_sock__port(const struct afxdp_sock *s);
 
 #endif

@@ -90,7 +90,12 @@ int loader_maps__open(const char *ifname, bool require_live, struct loader_maps 
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			err = -errno;
-			if (err == -ENOENT)
+			if (err == -ENOENT && i > 0)
+				loader_log(LOADER_ERR,
+					   "%s: %s is missing while %s is there: pinned by another "
+					   "xvio version; detach and attach again",
+					   ifname, path, specs[0].name);
+			else if (err == -ENOENT)
 				loader_log(LOADER_ERR,
 					   "%s: program not attached: no xvio maps in %s (attach "
 					   "with `xvio-loader attach %s`, or `xdp-loader load "

@@ -15,6 +15,8 @@ import os
 import statistics
 import sys
 
+if len(sys.argv) != 2:
+    sys.exit("usage: bench-ab.py BENCH_OUT_DIR (e.g. build/bench)")
 OUT = sys.argv[1]
 ROWS = [json.loads(l) for l in open(os.path.join(OUT, "raw.jsonl")) if l.strip()]
 
@@ -41,9 +43,10 @@ for test, label in (("nic_to_guest", "NIC -> guest"), ("guest_to_nic", "guest ->
         av = [r["pps"] for r in a.values()]
         bv = [r["pps"] for r in b.values()]
         rat = [a[t]["pps"] / b[t]["pps"] for t in a if t in b and b[t]["pps"]]
+        ratio = (f"{statistics.median(rat):.2f} ({min(rat):.2f}..{max(rat):.2f})" if rat
+                 else "- (no trial measured both)")
         print(f"| {label} {size} B | {fmt(statistics.median(av))} ({fmt(min(av))}..{fmt(max(av))}) "
-              f"| {fmt(statistics.median(bv))} ({fmt(min(bv))}..{fmt(max(bv))}) "
-              f"| {statistics.median(rat):.2f} ({min(rat):.2f}..{max(rat):.2f}) |" if rat else "| - |")
+              f"| {fmt(statistics.median(bv))} ({fmt(min(bv))}..{fmt(max(bv))}) | {ratio} |")
 for name, key in (("zero-loss NIC -> guest 64 B", "zero_loss"),):
     a = [r["pps"] for r in ROWS if r.get("bridge") == "xvio" and r.get("test") == key]
     b = [r["pps"] for r in ROWS if r.get("bridge") == "xvio-b" and r.get("test") == key]

@@ -58,11 +58,15 @@ measure() {
 	before=$(counter "$port" "$field")
 	callgrind_control --zero "$XPID" >/dev/null
 	"$@"
-	wait_for 120 reached "$port" "$field" $((before + cnt)) ||
-		echo "bench-cg: $name $test: only $(($(counter "$port" "$field") - before)) of $cnt frames" >&2
+	if ! wait_for 120 reached "$port" "$field" $((before + cnt)); then
+		cnt=$(($(counter "$port" "$field") - before))
+		echo "bench-cg: $name $test: only $cnt frames arrived; counted per those" >&2
+		[ "$cnt" -gt 0 ] || exit 1
+	fi
 	rm -f "$TMP/cg.$name".*
 	callgrind_control --dump="$test" "$XPID" >/dev/null
-	wait_for 30 bash -c "ls $TMP/cg.$name.* >/dev/null 2>&1"
+	dumped() { ls "$TMP/cg.$name".* >/dev/null 2>&1; }
+	wait_for 30 dumped || { echo "bench-cg: no callgrind dump for $name $test" >&2; exit 1; }
 	ir=$(total_ir "$TMP/cg.$name".*)
 	cat "$TMP/cg.$name".* >"$OUT/$name-$test.callgrind"
 	printf '%-8s %-13s %7d %13d %9.0f\n' "$name" "$test" "$cnt" "$ir" "$(echo "$ir $cnt" | awk '{ print $1 / $2 }')"
@@ -78,12 +82,13 @@ for b in "${BINS[@]}"; do
 	XPID=$!
 	wait_for 120 test -S "$CTL" || { echo "bench-cg: $name did not start: $(tail -3 "$TMP/xviod-$name.log")"; exit 1; }
 	tp_start g1 1 "path=$S1,queue_size=1024,mac=$G1" --forward-mode=rxonly || exit 1
-	wait_for 60 bash -c "$O/xvioctl --ctl $CTL ports | grep -q 'g1.sock .*running'" || exit 1
-	tp_cmd g1 start
+	g1_running() { "$O/xvioctl" --ctl "$CTL" ports | grep -q 'g1.sock .*running'; }
+	wait_for 60 g1_running || { echo "bench-cg: the guest's port never ran" >&2; exit 1; }
+	tp_go g1 || exit 1
 	# warm-up: caches, first-frame paths, the MAC table
 	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src 198.18.80.2 --dst 198.18.80.9 \
 		--count 500 --rate "$RATE" >/dev/null
-	wait_for 60 reached g1.sock to_guest 500
+	wait_for 60 reached g1.sock to_guest 500 || { echo "bench-cg: warm-up frames lost" >&2; exit 1; }
 	measure "$name" nic_to_guest g1.sock to_guest "$N" \
 		ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src 198.18.80.2 \
 		--dst 198.18.80.9 --count "$N" --rate "$RATE"

@@ -77,7 +77,13 @@ trap 'exit 130' INT TERM
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 record() { echo "$1" >>"$RAW"; }
 # xviod's own counters after each xvio measurement, for the analysis.
-xvio_snap() { [ "$BRIDGE" = xvio ] && "$XC" --ctl "$CTL" stats >"$OUT/xvio-stats-$1.txt" 2>&1; :; }
+xvio_snap() {
+	case "$BRIDGE" in
+	xvio) "$XC" --ctl "$CTL" stats >"$OUT/xvio-stats-$1.txt" 2>&1 ;;
+	xvio-b) "$XC" --ctl "$CTL" stats >"$OUT/xvio-b-stats-$1.txt" 2>&1 ;;
+	esac
+	:
+}
 case " $BRIDGES " in *" xvio-b "*)
 	[ -x "$X_B" ] || { echo "bench: bridge xvio-b needs BENCH_XVIOD_B=/path/to/xviod"; exit 1; } ;;
 esac

@@ -14,13 +14,14 @@
 #
 # Usage: scripts/demo.sh [BUILD_DIR]   (XVIO_ACCEL=kvm|tcg: scripts/accel.sh)
 set -u
-O=$(cd "${1:-build}" && pwd)
+O=$(cd "${1:-build}" 2>/dev/null && pwd) ||
+	{ echo "demo: no build directory '${1:-build}' (run make first)" >&2; exit 1; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/topo.sh"
 GUEST_BUILD=$O
 . "$ROOT/scripts/guest.sh"
 LOGS="$O/demo"
-rm -rf "$LOGS"
+[ -n "$O" ] && rm -rf "$LOGS"
 mkdir -p "$LOGS"
 TMP=$(mktemp -d)
 GUEST_DIR=$LOGS
@@ -58,7 +59,15 @@ teardown() {
 	fi
 	topo_cleanup
 	rm -rf "$TMP"
-	echo "no guest, namespace, link, XDP program or pin left behind; logs in $LOGS"
+	rm -f "$LOGS"/*.serial.in "$LOGS"/*.serial.out
+	if [ -n "$NS" ] && { ip netns list | grep -qw "$NS" || ip link show "$NIC" >/dev/null 2>&1 ||
+		[ -e "/sys/fs/bpf/xvio/$NIC" ]; }; then
+		echo "left behind despite the cleanup: namespace $NS, link $NIC or pins (remove by hand)"
+		[ -n "$FAILED" ] || FAILED="demo: FAILED: cleanup left $NS/$NIC behind (log: $LOGS)"
+		[ "$rc" -ne 0 ] || rc=1
+	else
+		echo "no guest, namespace, link, XDP program or pin left behind; logs in $LOGS"
+	fi
 	if [ -n "$FAILED" ]; then
 		echo
 		echo "$FAILED"
@@ -80,6 +89,8 @@ trap teardown EXIT
 NIC=${TOPO_ID}nic NS=${TOPO_ID}-wire PEER=${TOPO_ID}w
 HOST_IP=198.18.50.1 PEER_IP=198.18.50.2 VM_IP=198.18.50.10 VM_MAC=52:54:00:00:50:10
 
+guest_accel || die "$GUEST_ACCEL_WHY" "scripts/accel.sh"
+
 step "building the guest image (Debian kernel + busybox initramfs, cached in $O/guest)"
 bash "$ROOT/scripts/guest-build.sh" "$O" >"$LOGS/guest-build.log" 2>&1 ||
 	die "could not build the guest image: $(tail -1 "$LOGS/guest-build.log")" "$LOGS/guest-build.log"
@@ -97,7 +108,6 @@ XPID=$!
 wait_for 15 test -S "$CTL" || die "xviod did not start: $(tail -1 "$LOGS/xviod.log")" "$LOGS/xviod.log"
 sed 's/^/  | /' "$LOGS/xviod.log"
 
-guest_accel || die "$GUEST_ACCEL_WHY" "scripts/accel.sh"
 step "booting a Linux guest under QEMU (${GUEST_ACCEL^^}), -netdev vhost-user on $TMP/vm0.sock"
 echo "accelerator: $GUEST_ACCEL_WHY"
 t0=$SECONDS
@@ -106,7 +116,8 @@ guest_start vm0 "$TMP/vm0.sock" "$VM_MAC" "$VM_IP/24" server >"$LOGS/boot.log" |
 boot=$((SECONDS - t0))
 echo "guest up in $boot s"
 note "guest vm0 booted under ${GUEST_ACCEL^^} in $boot s"
-wait_for 20 bash -c "timeout 10 $O/xvioctl --ctl $CTL ports | grep -q 'vm0.sock .*running'" ||
+vm0_running() { xctl ports | grep -q 'vm0.sock .*running'; }
+wait_for 20 vm0_running ||
 	die "the guest's vhost-user port never reached 'running'" "$LOGS/xviod.log"
 run xctl ports
 

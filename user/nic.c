@@ -149,7 +149,7 @@ static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
 		port = i == 0 ? XVIO_PORT_FLOOD : d->ports[i - 1]->id;
 		if (i && d->ports[i - 1] == &n->port)
 			continue;
-		rc = afxdp_queue__add_socket(nq->q, port, &s, err, sizeof(err));
+		rc = afxdp_queue__add_socket(nq->q, &s, err, sizeof(err));
 		if (rc) {
 			pr_err("%s", err);
 			return rc;
@@ -187,7 +187,6 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 		pr_warn("%s: cannot read its MAC address", n->ifname);
 	if (!n->nqueues)
 		n->nqueues = device_queues(n->ifname);
-	n->port.nq = n->nqueues;
 	/* A program or pins left by a crashed xviod are replaced (fresh
 	 * tables: libbpf 1.1 cannot reuse the pinned devmap). */
 	rc = loader_attach(n->ifname, n->mode, true, &st);

@@ -465,9 +465,9 @@ void poller_stop(struct poller *p)
 		pthread_join(p->thread, NULL);
 		p->running = false;
 	}
-	if (p->epfd > 0)
+	if (p->epfd >= 0)
 		close(p->epfd);
-	if (p->wake_fd > 0)
+	if (p->wake_fd >= 0)
 		close(p->wake_fd);
 	p->epfd = p->wake_fd = -1;
 	free(p->pkts);

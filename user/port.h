@@ -94,7 +94,6 @@ struct port_ops {
 struct port {
 	unsigned int id;		/* 1..; the daemon's ports[id - 1] */
 	char name[64];
-	unsigned int nq;		/* receive queues the pollers serve */
 	const struct port_ops *ops;
 };
 

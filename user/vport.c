@@ -71,7 +71,6 @@ int vport_parse(const char *arg, struct vport **out)
 	snprintf(tmp, sizeof(tmp), "%s", vp->path);
 	base = basename(tmp);
 	snprintf(vp->port.name, sizeof(vp->port.name), "%s", base);
-	vp->port.nq = vp->queues;
 	vp->port.ops = &vport_ops;
 	for (q = 0; q < VHU_MAX_QUEUE_PAIRS; q++)
 		atomic_flag_clear(&vp->rx_lock[q]);

@@ -210,8 +210,12 @@ static int cmd_live(void)
 			if (t > due + 1000000ull)
 				sent = (uint64_t)((double)(t - start) * o.rate / 1e9);
 		}
-		if (bpf_prog_test_run_opts(fd, &opts))
-			die("BPF_PROG_RUN (live frames)", errno);
+		if (bpf_prog_test_run_opts(fd, &opts)) {
+			int err = errno;
+
+			bpf_xdp_detach(lo, XDP_FLAGS_SKB_MODE, NULL); /* never leave lo redirecting */
+			die("BPF_PROG_RUN (live frames)", err);
+		}
 		sent += o.batch;
 		calls++;
 	}

@@ -14,8 +14,13 @@
 #   flow_steer / flow_drop   xvioctl flow rules
 #   stalled_guest      a guest that stops polling: the other one gets all
 #                      its frames, and it gets new ones once it polls again
-#   kill_guest         the other guest's counters keep rising
+#   kill_guest         the other guest's counters keep rising (and the
+#                      killed one's port leaves "running": kill_guest_seen_down)
 #   two_queues         a 2-queue veth, both queues carrying traffic
+#   busy_poll          --poll busy with busy_poll=20: exact counts, and the log
+#                      and the queue's busy_poll agree on whether it works
+#   restart_with_guest xviod (client) restarted under a testpmd server=1
+#                      guest: the guest is served again
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): at most
 #                      0.1 % loss (zero-loss rates are make bench's job), every
 #                      UMEM frame accounted for, TX drained
@@ -51,24 +56,16 @@ HOST_IP=198.18.70.1 PEER_IP=198.18.70.2 GUEST_IP=198.18.70.50
 trap 'set +u; tp_cleanup; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 
 if ! command -v dpdk-testpmd >/dev/null; then
-	prereq_missing nic/all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
+	prereq_missing all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
 	exit 0
 fi
 if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
-	prereq_missing nic/all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
+	prereq_missing all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
 	exit 0
 fi
 
-start_xviod() { # nic args...
-	local nic=$1
-	shift
-	xviod_start --nic "$nic" "$@"
-}
-running() { port_running "$1"; }
 guest_rx() { tp_port_stat "$1" rx; }
-nic_q0() { "$XC" --ctl "$CTL" --json stats | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
-# The XDP program's drop counter.
-xdp_drops() { "$XC" --ctl "$CTL" --json stats | grep -o '"drop":[0-9]*' | head -1 | cut -d: -f2; }
+port_down() { ! port_running "$1"; }
 
 send() { # dst-mac count [args]
 	local mac=$1 cnt=$2; shift 2
@@ -78,7 +75,7 @@ send() { # dst-mac count [args]
 
 start_guest() { # name cpu sock mac mode
 	tp_start "$1" "$2" "path=$3,queue_size=1024,mac=$4" --forward-mode="$5" \
-		--eth-peer=0,"$PEER_MAC" && wait_for 20 running "$(basename "$3")"
+		--eth-peer=0,"$PEER_MAC" && wait_for 20 port_running "$(basename "$3")"
 }
 
 quiet_ipv6() { # keep ND/MLD chatter out of exact counts
@@ -92,12 +89,13 @@ setup() {
 	quiet_ipv6 "$H" "$NS" "$PEER"
 	PEER_MAC=$(topo_mac "$PEER" "$NS")
 	HOST_MAC=$(topo_mac "$H")
+	[ -n "$PEER_MAC" ] && [ -n "$HOST_MAC" ]
 }
 
 # ---- one guest ---------------------------------------------------------------------
 one_guest() {
 	local s1="$TMP/g1.sock" before got rx cnt
-	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail one_guest "xviod"; return; }
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail one_guest "xviod"; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly || { fail one_guest "guest not running"; tp_cleanup; xviod_stop; return; }
 	tp_go g1
 
@@ -112,13 +110,10 @@ one_guest() {
 	fi
 
 	cnt=$((10 * 8 * 32))
-	ip netns exec "$NS" "$P" recv-packet "$PEER" --from-mac "$G1" --count "$cnt" --timeout 20 \
-		>"$TMP/wire.out" 2>&1 &
-	local rpid=$!
-	wait_for 10 grep -q ready "$TMP/wire.out"
+	start_rx wire ip netns exec "$NS" "$P" recv-packet "$PEER" --from-mac "$G1" --count "$cnt" --timeout 20
 	tp_cmd g1 stop # "start tx_first" is refused while forwarding runs
 	tp_rounds g1 10 8
-	if wait "$rpid"; then
+	if finish_rx wire; then
 		pass guest_to_wire
 	else
 		fail guest_to_wire "guest sent $cnt: $(tail -1 "$TMP/wire.out"); $("$XC" --ctl "$CTL" stats | grep -E 'to_wire |tx')"
@@ -127,11 +122,9 @@ one_guest() {
 	# macswap: every frame comes back to the peer, payload untouched
 	tp_cmd g1 "set fwd macswap"
 	tp_go g1
-	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$N" --timeout 20 >"$TMP/echo.out" 2>&1 &
-	rpid=$!
-	wait_for 10 grep -q ready "$TMP/echo.out"
+	start_rx echo ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$N" --timeout 20
 	send "$G1" "$N" --size 512
-	if wait "$rpid"; then
+	if finish_rx echo; then
 		pass payload_roundtrip
 	else
 		fail payload_roundtrip "$(tail -1 "$TMP/echo.out")"
@@ -141,12 +134,12 @@ one_guest() {
 	# MAC first, then check it still has it after talking to the guest.
 	tp_cmd g1 stop
 	ip -n "$NS" neigh flush dev "$PEER" 2>/dev/null
+	tp_cmd g1 "set fwd icmpecho"
 	if ! ip netns exec "$NS" ping -c 2 -i 0.2 -W 2 "$HOST_IP" >/dev/null; then
 		fail icmpecho_and_host "host did not answer before the guest ran"
-	fi
-	tp_cmd g1 "set fwd icmpecho"
-	tp_go g1
-	if ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$GUEST_IP" >"$TMP/ping.out" 2>&1; then
+	elif ! tp_go g1; then
+		fail icmpecho_and_host "icmpecho did not start"
+	elif ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$GUEST_IP" >"$TMP/ping.out" 2>&1; then
 		fail icmpecho_and_host "guest did not answer ping: $(tail -2 "$TMP/ping.out")"
 	elif ! ip netns exec "$NS" ping -c 3 -i 0.2 -W 2 "$HOST_IP" >"$TMP/ping.out" 2>&1; then
 		fail icmpecho_and_host "host stopped answering: $(tail -2 "$TMP/ping.out")"
@@ -164,7 +157,7 @@ one_guest() {
 # ---- two guests ---------------------------------------------------------------------
 two_guests() {
 	local s1="$TMP/t1.sock" s2="$TMP/t2.sock" a1 a2 b1 b2 k hostrx p2 drops
-	start_xviod "$H" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2" || { fail two_guests xviod; return; }
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2" || { fail two_guests xviod; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly && start_guest g2 0 "$s2" "$G2" rxonly ||
 		{ fail two_guests "guests not running"; tp_cleanup; xviod_stop; return; }
 	tp_go g1
@@ -182,14 +175,11 @@ two_guests() {
 	fi
 
 	k=300
-	ip netns exec "$NS" true
-	"$P" recv-packet "$H" --count "$k" --timeout 20 >"$TMP/host.out" 2>&1 &
-	local hpid=$!
-	wait_for 10 grep -q ready "$TMP/host.out"
+	start_rx host "$P" recv-packet "$H" --count "$k" --timeout 20
 	a1=$(guest_rx g1); a2=$(guest_rx g2)
 	send ff:ff:ff:ff:ff:ff "$k"
 	b1=$(wait_ge 10 $((a1 + k)) guest_rx g1); b2=$(wait_ge 10 $((a2 + k)) guest_rx g2)
-	wait "$hpid"
+	finish_rx host
 	hostrx=$?
 	if [ $((b1 - a1)) -eq "$k" ] && [ $((b2 - a2)) -eq "$k" ] && [ "$hostrx" -eq 0 ]; then
 		pass broadcast
@@ -214,9 +204,9 @@ two_guests() {
 	fi
 	"$XC" --ctl "$CTL" flow add proto udp src "$PEER_IP" sport 9000 dst 198.18.70.99 dport 6666 drop >/dev/null
 	a1=$(guest_rx g1)
-	drops=$(xdp_drops)
+	drops=$(xstat "$H" drop)
 	send "$G1" 400 --dport 6666
-	k=$(wait_ge 10 $((drops + 400)) xdp_drops)
+	k=$(wait_ge 10 $((drops + 400)) xstat "$H" drop)
 	b1=$(guest_rx g1)
 	if [ $((b1 - a1)) -eq 0 ] && [ $((k - drops)) -eq 400 ]; then
 		pass flow_drop
@@ -249,9 +239,10 @@ two_guests() {
 	t0=$(xstat t1.sock to_guest)
 	send "$G1" 16000 &
 	local spid=$!
+	topo_track_pid "$spid"
 	a1=$(wait_ge 10 $((t0 + 100)) xstat t1.sock to_guest)
 	tp_kill g2
-	wait_for 10 bash -c "! $XC --ctl $CTL ports | grep -q 't2.sock .* running'"
+	wait_for 10 port_down t2.sock || fail kill_guest_seen_down "t2.sock still running after its guest was killed"
 	b1=$(wait_ge 10 $((a1 + 100)) xstat t1.sock to_guest)
 	c1=$(wait_ge 10 $((b1 + 100)) xstat t1.sock to_guest)
 	wait "$spid"
@@ -269,9 +260,9 @@ two_queues() {
 	local s1="$TMP/q1.sock" a b q0 q1
 	topo_pair "$HQ" "$NSQ" "$PQ" "198.18.71.1/24" "198.18.71.2/24" 2 || { fail two_queues topology; return; }
 	quiet_ipv6 "$HQ" "$NSQ" "$PQ"
-	start_xviod "$HQ" --vhost "$s1,mac=$G1" || { fail two_queues xviod; return; }
+	xviod_start --nic "$HQ" --vhost "$s1,mac=$G1" || { fail two_queues xviod; return; }
 	tp_start g1 1 "path=$s1,queue_size=1024,mac=$G1" --forward-mode=rxonly &&
-		wait_for 20 running q1.sock || { fail two_queues guest; tp_cleanup; xviod_stop; return; }
+		wait_for 20 port_running q1.sock || { fail two_queues guest; tp_cleanup; xviod_stop; return; }
 	tp_go g1
 	a=$(guest_rx g1)
 	ip netns exec "$NSQ" "$P" send "$PQ" --dst-mac "$G1" --src 198.18.71.2 --dst 198.18.71.99 \
@@ -288,10 +279,10 @@ two_queues() {
 	xviod_stop
 }
 
-# ---- soak ------------------------------------------------------------------------------
+# ---- make bench's tools ------------------------------------------------------------------
 bench_tools() {
 	local s1="$TMP/b1.sock" gen="$O/tests/bench/xvio-gen" rtt sent got pps spid
-	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail bench_rtt xviod; return; }
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail bench_rtt xviod; return; }
 	start_guest g1 1 "$s1" "$G1" macswap || { fail bench_rtt guest; tp_cleanup; xviod_stop; return; }
 	tp_go g1
 	rtt=$(ip netns exec "$NS" "$gen" rtt "$PEER" --dst-mac "$G1" --count 500 --rate 1000)
@@ -300,11 +291,9 @@ bench_tools() {
 	else
 		fail bench_rtt "$rtt"
 	fi
-	ip netns exec "$NS" "$gen" sink "$PEER" --secs 3 >"$TMP/sink.out" 2>&1 &
-	spid=$!
-	wait_for 10 grep -q ready "$TMP/sink.out"
+	start_rx sink ip netns exec "$NS" "$gen" sink "$PEER" --secs 3
 	ip netns exec "$NS" "$gen" tx "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 >"$TMP/gen.out" 2>&1
-	wait "$spid"
+	finish_rx sink
 	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
 	pps=$(grep -o '"pps":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
 	got=$(grep -o '"received":[0-9]*' "$TMP/sink.out" | cut -d: -f2)
@@ -317,12 +306,10 @@ bench_tools() {
 		fail bench_gen_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out")"
 	fi
 	# The same through xvio-gen live (XDP frames, no skb, from BPF_PROG_RUN)
-	ip netns exec "$NS" "$gen" sink "$PEER" --secs 3 >"$TMP/sink.out" 2>&1 &
-	spid=$!
-	wait_for 10 grep -q ready "$TMP/sink.out"
+	start_rx sink ip netns exec "$NS" "$gen" sink "$PEER" --secs 3
 	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 --batch 100 \
 		>"$TMP/gen.out" 2>&1
-	wait "$spid"
+	finish_rx sink
 	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
 	pps=$(grep -o '"pps":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
 	got=$(grep -o '"received":[0-9]*' "$TMP/sink.out" | cut -d: -f2)
@@ -343,22 +330,20 @@ bench_tools() {
 # (before: they sat in the TX ring for good, and it sent about 2 kpps).
 busy_wire() {
 	local s1="$TMP/w1.sock" gen="$O/tests/bench/xvio-gen" json sent got rekicks k spid d0 d1
-	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail busy_wire xviod; return; }
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail busy_wire xviod; return; }
 	start_guest g1 1 "$s1" "$G1" txonly || { fail busy_wire guest; tp_cleanup; xviod_stop; return; }
 	ip netns exec "$NS" ethtool -K "$PEER" gro on >/dev/null
 	ip netns exec "$NS" sh -c "echo 1 >/sys/class/net/$PEER/threaded"
 	for k in $(pgrep "^napi/$PEER-"); do taskset -pc 1 "$k" >/dev/null; done
 	d0=$(cat "/sys/class/net/$H/statistics/tx_dropped")
-	ip netns exec "$NS" "$gen" sink "$PEER" --secs 4 >"$TMP/wsink.out" 2>&1 &
-	spid=$!
-	wait_for 10 grep -q ready "$TMP/wsink.out"
+	start_rx wsink ip netns exec "$NS" "$gen" sink "$PEER" --secs 4
 	tp_go g1
 	# until the wire has refused frames (what this case is about) and a
 	# good number went out; the sink stops counting after 4 s
-	wait_ge 3 1 nic_q0 tx_rekicks >/dev/null
-	wait_ge 3 50000 nic_q0 tx_packets >/dev/null
+	wait_ge 3 1 xstat "$H" tx_rekicks >/dev/null
+	wait_ge 3 50000 xstat "$H" tx_packets >/dev/null
 	tp_cmd g1 stop
-	wait "$spid"
+	finish_rx wsink
 	d1=$(cat "/sys/class/net/$H/statistics/tx_dropped")
 	ip netns exec "$NS" sh -c "echo 0 >/sys/class/net/$PEER/threaded"
 	ip netns exec "$NS" ethtool -K "$PEER" gro off >/dev/null
@@ -375,26 +360,24 @@ busy_wire() {
 	elif [ $((got + d1 - d0)) -lt "$sent" ] || [ $((got + d1 - d0)) -gt $((sent + 10)) ]; then
 		fail busy_wire "xviod sent $sent, the wire got $got, the veth dropped $((d1 - d0))"
 	else
-		echo "NOTE: busy_wire: $sent sent, $got received, $((d1 - d0)) dropped by the veth, $rekicks re-kicks"
+		note "busy_wire: $sent sent, $got received, $((d1 - d0)) dropped by the veth, $rekicks re-kicks"
 		pass busy_wire
 	fi
 	tp_cleanup
 	xviod_stop
 }
 
+# ---- soak ------------------------------------------------------------------------------
 soak() {
 	local s1="$TMP/s1.sock" rate=2000 cnt json
 	cnt=$((rate * SOAK))
-	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail soak xviod; return; }
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail soak xviod; return; }
 	start_guest g1 1 "$s1" "$G1" macswap || { fail soak guest; tp_cleanup; xviod_stop; return; }
 	tp_go g1
-	ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$cnt" --timeout $((SOAK + 30)) \
-		>"$TMP/soak.out" 2>&1 &
-	local rpid=$!
-	wait_for 10 grep -q ready "$TMP/soak.out"
+	start_rx soak ip netns exec "$NS" "$P" recv-packet "$PEER" --count "$cnt" --timeout $((SOAK + 30))
 	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src "$PEER_IP" --dst 198.18.70.99 \
 		--count "$cnt" --rate "$rate" --size 256 >/dev/null
-	wait "$rpid"
+	finish_rx soak
 	# in flight no more: the TX ring drained, the counters still
 	wait_for 10 bash -c "$XC --ctl $CTL --json stats | grep -q '\"umem_tx\":0,'"
 	settle 5 xstat "$H" from_wire >/dev/null
@@ -412,7 +395,7 @@ soak() {
 	elif ! echo "$json" | grep -q '"umem_tx":0'; then
 		fail soak "frames still in flight on TX after traffic stopped"
 	else
-		[ "$lost" -gt 0 ] && echo "NOTE: soak: $lost of $cnt frames lost ($(echo "$json" | grep -o '"drop_[a-z_]*":[1-9][0-9]*' | tr '\n' ' '))"
+		[ "$lost" -gt 0 ] && note "soak: $lost of $cnt frames lost ($(echo "$json" | grep -o '"drop_[a-z_]*":[1-9][0-9]*' | tr '\n' ' '))"
 		pass soak
 	fi
 	tp_cleanup
@@ -422,7 +405,7 @@ soak() {
 # SO_PREFER_BUSY_POLL on the sockets, busy pollers: the same exact counts.
 busy_poll() {
 	local s1="$TMP/b1.sock" a b
-	start_xviod "$H,busy_poll=20" --poll busy --vhost "$s1,mac=$G1" || { fail busy_poll xviod; return; }
+	xviod_start --nic "$H,busy_poll=20" --poll busy --vhost "$s1,mac=$G1" || { fail busy_poll xviod; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly || { fail busy_poll guest; tp_cleanup; xviod_stop; return; }
 	tp_go g1
 	a=$(guest_rx g1)
@@ -455,13 +438,13 @@ restart_with_guest() {
 	}
 	# testpmd in server mode waits at startup for its backend: xviod
 	# (client, retrying every second) goes first.
-	start_xviod "$H" --vhost "$s1,mac=$G1,client" || { fail restart_with_guest xviod; return; }
-	start_guest_srv && wait_for 20 running c1.sock ||
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1,client" || { fail restart_with_guest xviod; return; }
+	start_guest_srv && wait_for 20 port_running c1.sock ||
 		{ fail restart_with_guest "not connected"; tp_cleanup; xviod_stop; return; }
 	tp_go g1
 	send "$G1" 500
 	xviod_stop
-	start_xviod "$H" --vhost "$s1,mac=$G1,client" && wait_for 20 running c1.sock ||
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1,client" && wait_for 20 port_running c1.sock ||
 		{ fail restart_with_guest "not reconnected after restart"; tp_cleanup; xviod_stop; return; }
 	a=$(settle 5 guest_rx g1)
 	send "$G1" "$N"
@@ -478,13 +461,10 @@ restart_with_guest() {
 # SEND_RARP (QEMU announcing a guest): the announcement must reach the wire.
 rarp_to_wire() {
 	local s1="$TMP/m1.sock" mac=52:54:00:00:71:77
-	start_xviod "$H" --vhost "$s1" || { fail rarp_to_wire xviod; return; }
-	ip netns exec "$NS" "$P" recv-packet "$PEER" --from-mac "$mac" --count 1 --timeout 10 \
-		>"$TMP/rarp.out" 2>&1 &
-	local rpid=$!
-	wait_for 10 grep -q ready "$TMP/rarp.out"
+	xviod_start --nic "$H" --vhost "$s1" || { fail rarp_to_wire xviod; return; }
+	start_rx rarp ip netns exec "$NS" "$P" recv-packet "$PEER" --from-mac "$mac" --count 1 --timeout 10
 	"$O/tests/tools/vu-peer" "$s1" "rarp:$mac" --expect reply >/dev/null
-	if wait "$rpid"; then
+	if finish_rx rarp; then
 		pass rarp_to_wire
 	else
 		fail rarp_to_wire "peer got $(tail -1 "$TMP/rarp.out"); $(grep -i rarp "$XVIOD_LOG" | tail -1)"
@@ -494,10 +474,14 @@ rarp_to_wire() {
 
 restart_clean() {
 	local s1="$TMP/r1.sock"
-	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean xviod; return; }
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail restart_clean xviod; return; }
 	xviod_crash
-	start_xviod "$H" --vhost "$s1,mac=$G1" || { fail restart_clean "restart after a crash"; return; }
-	"$XC" --ctl "$CTL" ports | grep -q "$H" || fail restart_clean "NIC missing after restart"
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail restart_clean "restart after a crash"; return; }
+	if ! "$XC" --ctl "$CTL" ports | grep -q "$H"; then
+		xviod_stop
+		fail restart_clean "NIC missing after restart"
+		return
+	fi
 	xviod_stop
 	if ip -d link show "$H" | grep -q 'prog/xdp'; then
 		fail restart_clean "XDP program left on $H"

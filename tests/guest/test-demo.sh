@@ -23,10 +23,10 @@ trap 'set +u; [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; 
 trap 'exit 130' INT TERM
 
 for t in qemu-system-x86_64 busybox ethtool; do
-	command -v "$t" >/dev/null || { prereq_missing guest/demo "$t not installed (scripts/deps.sh guest)"; exit 0; }
+	command -v "$t" >/dev/null || { prereq_missing demo "$t not installed (scripts/deps.sh guest)"; exit 0; }
 done
 if ! bash "$ROOT/scripts/guest-build.sh" "$O" >"$TMP/build.log" 2>&1; then
-	prereq_missing guest/demo "cannot build the guest image: $(tail -2 "$TMP/build.log")"
+	prereq_missing demo "cannot build the guest image: $(tail -2 "$TMP/build.log")"
 	exit 0
 fi
 
@@ -40,9 +40,13 @@ build_dir() {
 	echo "$d"
 }
 
-# What a run may leave behind: the demo's names all start with "xd".
+# What run NAME may leave behind: the demo's names all start with "xd";
+# its temporary directory is made under $TMP/t-NAME (TMPDIR), so its
+# processes (xviod, QEMU, the wire's httpd) name $TMP on their command line.
 leftovers() {
 	{
+		[ -z "${1:-}" ] || [ -z "$(ls -A "$TMP/t-$1" 2>/dev/null)" ] ||
+			echo "tmpdir $(ls "$TMP/t-$1")"
 		ip netns list | awk '$1 ~ /^xd[0-9a-f]{4}-wire$/ {print "namespace " $1}'
 		ip -o link show | awk -F': ' '$2 ~ /^xd[0-9a-f]{4}nic/ {print "link " $2}'
 		ls -d /sys/fs/bpf/xvio/xd[0-9a-f][0-9a-f][0-9a-f][0-9a-f]nic 2>/dev/null | sed 's/^/pin /'
@@ -55,7 +59,8 @@ leftovers() {
 demo() {
 	local name=$1 dir=$2
 	shift 2
-	env "$@" bash "$ROOT/scripts/demo.sh" "$dir" >"$TMP/$name.out" 2>&1 &
+	mkdir -p "$TMP/t-$name"
+	env TMPDIR="$TMP/t-$name" "$@" bash "$ROOT/scripts/demo.sh" "$dir" >"$TMP/$name.out" 2>&1 &
 	DPID=$!
 	if ! wait_for 300 bash -c "! kill -0 $DPID"; then
 		kill -TERM "$DPID"
@@ -66,9 +71,9 @@ demo() {
 	LAST=$(tail -1 "$TMP/$name.out")
 }
 
-check_clean() { # case
+check_clean() { # case run
 	local left
-	left=$(leftovers)
+	left=$(leftovers "$2")
 	[ -z "$left" ] && pass "$1" || fail "$1" "left behind: $left"
 }
 
@@ -91,7 +96,7 @@ else
 	done
 	[ -z "$bad" ] && pass demo_passes || fail demo_passes "summary lacks$bad: $(tail -12 "$TMP/ok.out")"
 fi
-check_clean demo_cleans_up_after_pass
+check_clean demo_cleans_up_after_pass ok
 
 # ---- xviod not forwarding: its XDP program is taken away ---------------------------------
 # The wrapper finds the NIC in xviod's arguments, waits until a program is
@@ -130,7 +135,7 @@ elif ! [ -s "$BROKEN/demo/ping-to-guest.log" ]; then
 else
 	pass demo_no_forwarding
 fi
-check_clean demo_cleans_up_after_failure
+check_clean demo_cleans_up_after_failure broken
 
 # ---- a bad accelerator override --------------------------------------------------------------
 demo accel "$(build_dir accel)" XVIO_ACCEL=bogus
@@ -143,5 +148,5 @@ elif grep -q "booting a Linux guest" "$TMP/accel.out"; then
 else
 	pass demo_bad_accel
 fi
-check_clean demo_cleans_up_after_bad_accel
+check_clean demo_cleans_up_after_bad_accel accel
 exit 0

@@ -77,7 +77,7 @@ if [ -n "$foreign" ] && xdp-loader load -m native "$H" "$foreign" >"$TMP/foreign
 	expect foreign_detach 1 "is 'xdpfilt_alw_all', not xvio's; use --force" "$L" detach "$H"
 	expect foreign_detach_force 0 "detached" "$L" detach --force "$H"
 else
-	prereq_missing integ/cli/foreign_program "no foreign XDP program could be loaded (libxdp1's xdpfilt_alw_all.o with xdp-loader): $(tail -1 "$TMP/foreign.out" 2>/dev/null)"
+	prereq_missing foreign_program "no foreign XDP program could be loaded (libxdp1's xdpfilt_alw_all.o with xdp-loader): $(tail -1 "$TMP/foreign.out" 2>/dev/null)"
 fi
 # Stale pins, no program (a loader that died between pinning and attaching):
 # attach reuses them, devmap included.

@@ -43,26 +43,6 @@ stat() {
 	"$L" stats --json "$1" | sed -n "s/.*\"$2\":{\"packets\":\([0-9]*\).*/\1/p"
 }
 
-# start_rx NAME CMD...: start a receiver in the background, wait for "ready".
-start_rx() {
-	local name=$1; shift
-	"$@" >"$TMP/$name.out" 2>&1 &
-	local pid=$!
-	topo_track_pid "$pid"
-	eval "RX_$name=$pid"
-	if ! wait_for 10 grep -q ready "$TMP/$name.out"; then
-		echo "receiver $name did not start: $(cat "$TMP/$name.out")"
-		return 1
-	fi
-}
-
-# finish_rx NAME: wait for a receiver; its exit status; output in $TMP/NAME.out
-finish_rx() {
-	local pid
-	eval "pid=\$RX_$1"
-	wait "$pid"
-}
-
 send_from() { # NS IF DST_MAC [extra args]
 	local ns=$1 ifc=$2 mac=$3; shift 3
 	ip netns exec "$ns" "$P" send "$ifc" --dst-mac "$mac" --src "$PEER_IP" --dst "$HOST_IP" \

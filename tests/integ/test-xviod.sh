@@ -87,7 +87,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	trap 'set +u; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 	xskmap_refused
 else
-	prereq_missing integ/xviod/xskmap_refused "needs root (a veth and an XDP program)"
+	prereq_missing xskmap_refused "needs root (a veth and an XDP program)"
 fi
 
 kill -TERM "$XPID"

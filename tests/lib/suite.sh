@@ -7,13 +7,19 @@
 #   timing CASE SECS | note TEXT                  TIME: / NOTE: lines
 #   prereq_missing CASE WHY   a missing prerequisite: SKIP, or FAIL when
 #                             CI=true (a green CI run means every suite ran)
+#   start_rx NAME CMD...      a receiver in the background (tracked for
+#                             cleanup), once it printed "ready"; output in
+#                             $TMP/NAME.out; returns 1 (and says why) if not
+#   finish_rx NAME            wait for it; its exit status
 #   expect CASE STATUS PATTERN CMD...   CMD exits STATUS and its output
 #                             (stdout and stderr) matches PATTERN (grep -E)
 #   wait_for TIMEOUT CMD...   until CMD succeeds (scripts/topo.sh)
 #   wait_ge TIMEOUT TARGET CMD...   until CMD prints a number >= TARGET;
-#                             prints the last number either way
-#   settle TIMEOUT CMD...     until CMD prints the same thing three times
-#                             in a row, 0.1 s apart; prints it
+#                             prints the last number either way, returns 1
+#                             if the target was not reached
+#   settle TIMEOUT CMD...     until CMD prints the same non-empty thing three
+#                             times in a row, 0.1 s apart; prints it, returns
+#                             1 on timeout
 # Waits are on conditions with a timeout, never a fixed sleep before a
 # counter is read.
 _suite_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,10 +33,29 @@ note() { echo "NOTE: $SUITE: $*"; }
 
 prereq_missing() {
 	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $1: prerequisite missing and CI=true (a suite never skips in CI): $2"
+		fail "$1" "prerequisite missing and CI=true (a suite never skips in CI): $2"
 	else
-		echo "SKIP: $1: $2"
+		skip "$1" "$2"
 	fi
+}
+
+start_rx() {
+	local name=$1 pid
+	shift
+	"$@" >"$TMP/$name.out" 2>&1 &
+	pid=$!
+	topo_track_pid "$pid"
+	eval "RX_$name=$pid"
+	if ! wait_for 10 grep -q ready "$TMP/$name.out"; then
+		echo "receiver $name did not start: $(cat "$TMP/$name.out")"
+		return 1
+	fi
+}
+
+finish_rx() {
+	local pid
+	eval "pid=\$RX_$1"
+	wait "$pid"
 }
 
 expect() {
@@ -53,11 +78,15 @@ wait_ge() {
 	end=$((SECONDS + t))
 	while :; do
 		v=$("$@" 2>/dev/null)
-		[[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge "$target" ] && break
+		if [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge "$target" ]; then
+			echo "$v"
+			return 0
+		fi
 		[ $SECONDS -gt $end ] && break
 		sleep 0.05
 	done
 	echo "${v:-}"
+	return 1
 }
 
 settle() {
@@ -66,9 +95,12 @@ settle() {
 	end=$((SECONDS + t))
 	while [ $SECONDS -le $end ]; do
 		v=$("$@" 2>/dev/null)
-		if [ "$v" = "$prev" ]; then
+		if [ -n "$v" ] && [ "$v" = "$prev" ]; then
 			same=$((same + 1))
-			[ "$same" -ge 2 ] && break
+			if [ "$same" -ge 2 ]; then
+				echo "$v"
+				return 0
+			fi
 		else
 			same=0
 			prev=$v
@@ -76,4 +108,5 @@ settle() {
 		sleep 0.1
 	done
 	echo "$v"
+	return 1
 }

@@ -74,17 +74,25 @@ tp_cmd() {
 	echo "$2" >&"${TP_FD[$1]}"
 }
 
-_tp_started() { # log count: more "forwarding started" lines than @count
-	[ "$(grep -cE 'packet forwarding - ports=|Packet forwarding already started' "$1")" -gt "$2" ]
+_tp_starts() { # log: how many times testpmd said forwarding runs
+	grep -cE 'packet forwarding - ports=|Packet forwarding already started' "$1"
+}
+_tp_started() { # log count
+	[ "$(_tp_starts "$1")" -gt "$2" ]
 }
 
 # Start forwarding and return once testpmd says it runs: frames sent right
-# after a bare "start" may reach a guest that does not poll yet.
+# after a bare "start" may reach a guest that does not poll yet. When it
+# does not, that is a failure of its own (a FAIL line), not a wrong count
+# later.
 tp_go() {
 	local log="$TP_DIR/$1.log" before
-	before=$(grep -cE 'packet forwarding - ports=|Packet forwarding already started' "$log")
+	before=$(_tp_starts "$log")
 	tp_cmd "$1" "start"
-	wait_for 10 _tp_started "$log" "$before"
+	if ! wait_for 10 _tp_started "$log" "$before"; then
+		echo "FAIL: ${SUITE:-testpmd}/tp_go_$1: testpmd $1 did not start forwarding: $(tail -3 "$(tp_log "$1")" | tr '\n' ' ')"
+		return 1
+	fi
 }
 
 tp_log() {

@@ -6,7 +6,7 @@
 #   xviod_start ARGS...     start $O/xviod --ctl $CTL ARGS (log appended to
 #                           $XVIOD_LOG), wait for its control socket; says why
 #                           and returns 1 when it does not come up
-#   xviod_stop              SIGTERM, wait for it to exit
+#   xviod_stop              SIGTERM, wait for it to exit (SIGKILL after 10 s)
 #   xviod_crash             SIGKILL, reaped
 #   xjson_port CMD NAME     the JSON object of port NAME in `xvioctl --json CMD`
 #   xstat NAME FIELD        a counter of port NAME (xvioctl --json stats)
@@ -26,13 +26,20 @@ xviod_start() {
 	topo_track_pid "$XPID"
 	if ! wait_for 15 test -S "$CTL"; then
 		echo "xviod did not start: $(tail -5 "$XVIOD_LOG")"
+		xviod_stop
 		return 1
 	fi
 }
 
+# SIGTERM; SIGKILL if it has not exited 10 s later (a hung daemon is the
+# test's failure to report, not a reason to hang the suite).
 xviod_stop() {
 	[ -n "$XPID" ] || return 0
 	kill -TERM "$XPID" 2>/dev/null
+	if ! wait_for 10 bash -c "! kill -0 $XPID 2>/dev/null"; then
+		echo "xviod $XPID still running 10 s after SIGTERM; killed"
+		kill -9 "$XPID" 2>/dev/null
+	fi
 	wait "$XPID" 2>/dev/null
 	XPID=""
 }
