@@ -2,6 +2,7 @@
 /*
  * xvio_rx: the XDP program on every NIC xvio serves.
  *
+ * re-injected by xviod (skb mode only, see xvio/host.h) = XDP_PASS ->
  * parse (eth, up to two VLAN tags; IPv4/IPv6, TCP/UDP/ICMP only while
  * xvio_cfg says there are flows) -> flow table (exact 5-tuple + ingress +
  * VLANs) -> L2 table (dst MAC, outer VLAN) ->
@@ -68,16 +69,33 @@ static __always_inline int do_action(struct xdp_md *ctx, const struct xvio_actio
 	return XDP_PASS;
 }
 
+/* Does the frame carry @cookie in the 8 bytes before its Ethernet header?
+ * There xviod's metadata ends up when it hands a frame to the host stack
+ * and generic XDP sees it again (xvio/host.h). */
+static __always_inline int reinjected(struct xdp_md *ctx, __u64 cookie)
+{
+	__u64 *mark;
+	int hit;
+
+	/* Moving data back by 8 must be undone: only with a full header. */
+	if ((void *)(long)ctx->data + ETH_HLEN > (void *)(long)ctx->data_end)
+		return 0;
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*mark)))
+		return 0;
+	mark = (void *)(long)ctx->data;
+	hit = (void *)(mark + 1) <= (void *)(long)ctx->data_end && *mark == cookie;
+	bpf_xdp_adjust_head(ctx, (int)sizeof(*mark));
+	return hit;
+}
+
 SEC("xdp")
 int xvio_rx(struct xdp_md *ctx)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
+	struct cursor c;
 	struct xvio_flow_key key = {};
 	struct xvio_l2_key l2 = {};
 	struct xvio_action *act;
+	struct xvio_host *host;
 	struct xvio_cfg *cfg;
 	__u32 zero = 0;
 	struct ethhdr *eth;
@@ -85,6 +103,15 @@ int xvio_rx(struct xdp_md *ctx)
 
 	stat_add(ctx, XVIO_STAT_RX);
 
+	/* Before any table: a flow may flood unicast frames too. */
+	host = bpf_map_lookup_elem(&xvio_host, &zero);
+	if (host && host->cookie && reinjected(ctx, host->cookie)) {
+		stat_add(ctx, XVIO_STAT_HOST_REINJECT);
+		return XDP_PASS;
+	}
+
+	c.pos = (void *)(long)ctx->data;
+	c.end = (void *)(long)ctx->data_end;
 	proto = parse_eth(&c, &eth, &key);
 	if (proto < 0)
 		goto parse_err;

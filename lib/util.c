@@ -62,3 +62,21 @@ int util_unix_addr(const char *path, struct sockaddr_un *sa)
 	memcpy(sa->sun_path, path, n);
 	return 0;
 }
+
+uint64_t util_hash64(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0x243f6a8885a308d3ULL ^ (len * 0x9e3779b97f4a7c15ULL), w;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p + i, len - i);
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 31;
+	return h ? h : 1;
+}

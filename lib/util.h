@@ -20,6 +20,8 @@ int util_parse_u32(const char *s, uint32_t max, uint32_t *out);
 int util_parse_mac(const char *s, uint8_t mac[6]);
 /* "02:00:00:00:00:01" into @buf (at least UTIL_MAC_STR_LEN bytes). */
 void util_format_mac(const uint8_t mac[6], char *buf);
+/* A 64-bit fingerprint of @len bytes (not cryptographic; never 0). */
+uint64_t util_hash64(const void *buf, size_t len);
 /* @sa for @path; -ENAMETOOLONG when it does not fit sun_path. */
 int util_unix_addr(const char *path, struct sockaddr_un *sa);
 

@@ -47,8 +47,25 @@ static void forward(int lib_level, const char *fmt, va_list ap)
 	print_fn(level, fmt, ap);
 }
 
+/* The kernel's netlink extack message of the last failed attach ("Peer MTU
+ * is too large to set XDP", ...): libbpf only prints it. */
+static char kernel_msg[192];
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (strstr(fmt, "Kernel error message")) {
+		const char *m;
+		va_list cp;
+		size_t n;
+
+		va_copy(cp, ap);
+		m = va_arg(cp, const char *);
+		va_end(cp);
+		snprintf(kernel_msg, sizeof(kernel_msg), "%s", m ? m : "");
+		n = strlen(kernel_msg);
+		while (n && (kernel_msg[n - 1] == '\n' || kernel_msg[n - 1] == '.'))
+			kernel_msg[--n] = 0;
+	}
 	forward(level == LIBBPF_WARN ? 0 : level == LIBBPF_INFO ? 1 : 2, fmt, ap);
 	return 0;
 }
@@ -307,10 +324,18 @@ int loader_attach(const char *ifname, enum loader_mode mode, bool replace,
 
 	err = -EINVAL;
 	if (mode == LOADER_MODE_AUTO || mode == LOADER_MODE_NATIVE) {
+		kernel_msg[0] = 0;
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
 		if (err && mode == LOADER_MODE_AUTO)
-			loader_log(LOADER_INFO, "%s: native XDP failed (%s); trying skb mode",
-				   ifname, strerror(-err));
+			loader_log(LOADER_WARN,
+				   "%s: native XDP refused: %s%s%s; falling back to skb (generic) "
+				   "mode: the program then runs only after the kernel has built an "
+				   "skb for each frame, at several times native mode's CPU per "
+				   "frame (docs/performance.md)",
+				   ifname, kernel_msg[0] ? "the kernel says \"" : strerror(-err),
+				   kernel_msg, kernel_msg[0] ? "\"" : "");
+		if (err && mode == LOADER_MODE_NATIVE && kernel_msg[0])
+			loader_log(LOADER_ERR, "%s: the kernel says \"%s\"", ifname, kernel_msg);
 	}
 	if (mode == LOADER_MODE_SKB || (mode == LOADER_MODE_AUTO && err))
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);

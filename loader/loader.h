@@ -17,6 +17,7 @@
 #include <xvio/abi.h>
 #include <xvio/action.h>
 #include <xvio/flow.h>
+#include <xvio/host.h>
 #include <xvio/l2.h>
 #include <xvio/ports.h>
 #include <xvio/stats.h>
@@ -97,6 +98,7 @@ struct loader_maps {
 	int devs_fd;
 	int stats_fd;
 	int cfg_fd;
+	int host_fd;
 	int ncpus;
 };
 
@@ -136,6 +138,12 @@ int loader_maps__xsk_set(struct loader_maps *m, __u32 port, __u32 queue, int xsk
 
 /* Sum the per-CPU counters into @out[XVIO_STAT_MAX]. */
 int loader_maps__stats(struct loader_maps *m, struct xvio_stat_val *out);
+
+/**
+ * loader_maps__set_host_cookie() - what the program recognizes as a frame
+ * handed back to the host stack (xvio/host.h); 0 turns the check off.
+ */
+int loader_maps__set_host_cookie(struct loader_maps *m, __u64 cookie);
 
 /* ---- rule text: parse and format (pure functions, no maps) ---------------- */
 

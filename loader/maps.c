@@ -35,6 +35,8 @@ static const struct map_spec specs[] = {
 	  offsetof(struct loader_maps, stats_fd) },
 	{ "xvio_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_cfg),
 	  offsetof(struct loader_maps, cfg_fd) },
+	{ "xvio_host", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_host),
+	  offsetof(struct loader_maps, host_fd) },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
@@ -206,6 +208,21 @@ static int set_flows(struct loader_maps *m, bool on)
 		int err = -errno;
 
 		loader_log(LOADER_ERR, "%s: cannot update xvio_cfg: %s", m->ifname, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int loader_maps__set_host_cookie(struct loader_maps *m, __u64 cookie)
+{
+	struct xvio_host h = { .cookie = cookie };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(m->host_fd, &zero, &h, BPF_ANY)) {
+		int err = -errno;
+
+		loader_log(LOADER_ERR, "%s: cannot update xvio_host: %s", m->ifname,
+			   strerror(-err));
 		return err;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -49,8 +50,10 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 			}
 			n->nqueues = v;
 		} else if (!strncmp(tok, "mode=", 5)) {
-			if (loader_parse_mode(tok + 5, &n->mode)) {
-				snprintf(err, errlen, "--nic %s: mode=%s (native, skb or auto)",
+			n->existing = !strcmp(tok + 5, "existing");
+			if (!n->existing && loader_parse_mode(tok + 5, &n->mode)) {
+				snprintf(err, errlen,
+					 "--nic %s: mode=%s (auto, native, skb or existing)",
 					 n->ifname, tok + 5);
 				return -EINVAL;
 			}
@@ -168,10 +171,105 @@ static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
 	return 0;
 }
 
+/* Attach our program; a program or pins left by a crashed xviod are
+ * replaced (fresh tables: libbpf 1.1 cannot reuse the pinned devmap). */
+static int attach(struct nic *n, struct loader_status *st)
+{
+	unsigned int i;
+	int rc;
+
+	rc = loader_attach(n->ifname, n->mode, true, st);
+	for (i = 0; rc && rc != -ENODEV && i < 10; i++) {
+		/* Right after a crashed xviod the kernel may still be tearing
+		 * down its program's users (sockets, maps): try again shortly. */
+		pr_warn("%s: attaching failed (%s); retrying", n->ifname, strerror(-rc));
+		usleep(200 * 1000);
+		rc = loader_attach(n->ifname, n->mode, true, st);
+	}
+	if (rc) {
+		pr_err("%s: cannot attach the XDP program (%s); see the lines above", n->ifname,
+		       strerror(-rc));
+		return rc;
+	}
+	pr_info("%s: XDP program attached in %s mode%s", n->ifname, st->mode,
+		st->dispatcher ? " behind libxdp's dispatcher" : "");
+	return 0;
+}
+
+/* mode=existing: serve through the xvio program someone else attached
+ * (`xdp-loader load ... --pin-path /sys/fs/bpf/xvio/IF`), and leave it. */
+static int adopt(struct nic *n, struct loader_status *st)
+{
+	int rc = loader_status(n->ifname, st);
+
+	if (rc)
+		return rc;
+	if (!st->attached || !st->ours || !st->maps_live) {
+		pr_err("%s: mode=existing, but %s; load it first: xdp-loader load IF xvio.bpf.o "
+		       "--pin-path %s (or xvio-loader attach IF)", n->ifname,
+		       !st->attached ? "no XDP program is attached" :
+		       !st->ours     ? "the attached XDP program is not xvio's" :
+				       "its maps are not pinned where xvio looks",
+		       st->pin_dir);
+		return -ENOENT;
+	}
+	pr_info("%s: using the attached xvio program (id %u, %s mode%s)", n->ifname, st->prog_id,
+		st->mode, st->dispatcher ? ", behind libxdp's dispatcher" : "");
+	return 0;
+}
+
+/* host=on: the program that hands flooded frames to the host stack, and
+ * the cookie that keeps them from being flooded again (xvio/host.h). */
+static int setup_host(struct nic *n)
+{
+	int rc;
+
+	n->inject_fd = -1;
+	if (n->host) {
+		if (getrandom(&n->cookie, sizeof(n->cookie), 0) != sizeof(n->cookie) ||
+		    !n->cookie)
+			n->cookie = 0x78766f696f6b6965ULL ^ (uint64_t)getpid() << 16;
+		n->inject_fd = load_inject_prog();
+		if (n->inject_fd < 0)
+			pr_warn("%s: cannot load the host re-injection program (%s); broadcasts "
+				"will reach the guests but not the host stack",
+				n->ifname, strerror(errno));
+	}
+	/* Only generic XDP sees re-injected frames again: elsewhere the check
+	 * would only cost time. */
+	rc = loader_maps__set_host_cookie(n->maps,
+					  n->skb_mode && n->inject_fd >= 0 ? n->cookie : 0);
+	if (rc) {
+		pr_err("%s: cannot set the re-injection cookie: %s", n->ifname, strerror(-rc));
+		return rc;
+	}
+	if (n->skb_mode && n->inject_fd >= 0)
+		pr_info("%s: skb mode: flooded frames handed to the host stack carry a cookie "
+			"the program passes on", n->ifname);
+	return 0;
+}
+
+static void remove_guest_l2(struct nic *n);
+
+/* Undo setup_host and the maps; with mode=existing, take our entries out
+ * of the program's tables (the sockets leave the XSKMAP as they close). */
+static void release(struct nic *n)
+{
+	if (n->inject_fd >= 0)
+		close(n->inject_fd);
+	n->inject_fd = -1;
+	if (n->maps && n->existing) {
+		loader_maps__set_host_cookie(n->maps, 0);
+		remove_guest_l2(n);
+	}
+	loader_maps__close(n->maps);
+	n->maps = NULL;
+}
+
 int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 {
 	struct loader_status st;
-	unsigned int q, i;
+	unsigned int q;
 	int rc;
 
 	n->d = d;
@@ -187,32 +285,19 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 		pr_warn("%s: cannot read its MAC address", n->ifname);
 	if (!n->nqueues)
 		n->nqueues = device_queues(n->ifname);
-	/* A program or pins left by a crashed xviod are replaced (fresh
-	 * tables: libbpf 1.1 cannot reuse the pinned devmap). */
-	rc = loader_attach(n->ifname, n->mode, true, &st);
-	for (i = 0; rc && rc != -ENODEV && i < 10; i++) {
-		/* Right after a crashed xviod the kernel may still be tearing
-		 * down its program's users (sockets, maps): try again shortly. */
-		pr_warn("%s: attaching failed (%s); retrying", n->ifname, strerror(-rc));
-		usleep(200 * 1000);
-		rc = loader_attach(n->ifname, n->mode, true, &st);
-	}
-	if (rc) {
-		pr_err("%s: cannot attach the XDP program (%s); see the lines above", n->ifname,
-		       strerror(-rc));
+	rc = n->existing ? adopt(n, &st) : attach(n, &st);
+	if (rc)
 		return rc;
-	}
-	pr_info("%s: XDP program attached in %s mode%s", n->ifname, st.mode,
-		st.dispatcher ? " behind libxdp's dispatcher" : "");
+	snprintf(n->xdp_mode, sizeof(n->xdp_mode), "%s", st.mode);
+	n->skb_mode = !strcmp(st.mode, "skb");
 	rc = loader_maps__open(n->ifname, true, &n->maps);
 	if (rc) {
 		pr_err("%s: cannot open the program's pinned maps: %s", n->ifname, strerror(-rc));
 		goto err_detach;
 	}
-	n->inject_fd = n->host ? load_inject_prog() : -1;
-	if (n->host && n->inject_fd < 0)
-		pr_warn("%s: cannot load the host re-injection program (%s); broadcasts will "
-			"reach the guests but not the host stack", n->ifname, strerror(errno));
+	rc = setup_host(n);
+	if (rc)
+		goto err_maps;
 
 	for (q = 0; q < n->nqueues; q++) {
 		rc = open_queue(d, n, q);
@@ -246,24 +331,23 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 
 err_queues:
 	close_queues(n);
-	if (n->inject_fd >= 0)
-		close(n->inject_fd);
-	n->inject_fd = -1;
-	loader_maps__close(n->maps);
-	n->maps = NULL;
+err_maps:
+	release(n);
 err_detach:
-	loader_detach(n->ifname, false);
+	if (!n->existing)
+		loader_detach(n->ifname, false);
 	return rc;
 }
 
 void nic_teardown(struct nic *n)
 {
 	close_queues(n);
-	if (n->inject_fd >= 0)
-		close(n->inject_fd);
-	n->inject_fd = -1;
-	loader_maps__close(n->maps);
-	n->maps = NULL;
+	release(n);
+	if (n->existing) {
+		pr_info("%s: XDP program left attached (mode=existing), our entries removed",
+			n->ifname);
+		return;
+	}
 	/* No stale program or pin is left for the next xviod. */
 	if (!loader_detach(n->ifname, false))
 		pr_info("%s: XDP program detached, pins removed", n->ifname);
@@ -286,6 +370,7 @@ static int watch(struct port *p, unsigned int q, int epfd)
 
 struct l2_scan {
 	struct daemon *d;
+	bool all;			/* every entry we own, not only stale ones */
 	struct xvio_l2_key del[1024];
 	unsigned int ndel;
 };
@@ -303,25 +388,39 @@ static int scan_l2(const struct xvio_l2_key *k, const struct xvio_action *a, voi
 	/* Only entries the daemon owns (guest sockets) are ours to remove. */
 	if (a->kind != XVIO_ACT_XSK || k->vlan)
 		return 0;
-	if (fwd_lookup(sc->d->fwd, k->mac) != a->port && sc->ndel < 1024)
+	if ((sc->all || fwd_lookup(sc->d->fwd, k->mac) != a->port) && sc->ndel < 1024)
 		sc->del[sc->ndel++] = *k;
 	return 0;
+}
+
+/* Delete the entries scan_l2 picks: stale ones, or (@all) every one we own. */
+static void prune_l2(struct nic *n, bool all)
+{
+	static struct l2_scan sc;
+	unsigned int i;
+
+	sc.d = n->d;
+	sc.all = all;
+	sc.ndel = 0;
+	loader_maps__l2_foreach(n->maps, scan_l2, &sc);
+	for (i = 0; i < sc.ndel; i++)
+		loader_maps__l2_del(n->maps, &sc.del[i]);
+}
+
+static void remove_guest_l2(struct nic *n)
+{
+	prune_l2(n, true);
 }
 
 int nic_l2_sync(struct nic *n)
 {
 	static struct fwd_entry e[FWD_SLOTS];
-	static struct l2_scan sc;
 	struct daemon *d = n->d;
 	unsigned int i, cnt;
 
 	if (!n->maps)
 		return 0;
-	sc.d = d;
-	sc.ndel = 0;
-	loader_maps__l2_foreach(n->maps, scan_l2, &sc);
-	for (i = 0; i < sc.ndel; i++)
-		loader_maps__l2_del(n->maps, &sc.del[i]);
+	prune_l2(n, false);
 	cnt = fwd_dump(d->fwd, atomic_load(&d->now), e, FWD_SLOTS);
 	for (i = 0; i < cnt; i++) {
 		struct xvio_l2_key k = { .vlan = 0 };
@@ -430,9 +529,10 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 	util_format_mac(n->mac, mac);
 	if (!w) {
 		snprintf(q, sizeof(q), "%u", n->nqueues);
-		fprintf(out, "%-4u %-16s %-6s %-11s %-17s %-6s %-5s AF_XDP %s mode, host %s\n",
-			p->id, p->name, "nic", "running", mac, q, "-", zc ? "zero-copy" : "copy",
-			n->host ? "gets floods" : "off");
+		fprintf(out,
+			"%-4u %-16s %-6s %-11s %-17s %-6s %-5s XDP %s, AF_XDP %s mode, host %s\n",
+			p->id, p->name, "nic", "running", mac, q, "-", n->xdp_mode,
+			zc ? "zero-copy" : "copy", n->host ? "gets floods" : "off");
 		return;
 	}
 	jsonw_u64(w, "port", p->id);
@@ -441,6 +541,8 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 	jsonw_str(w, "state", "running");
 	jsonw_str(w, "mac", mac);
 	jsonw_u64(w, "queues", n->nqueues);
+	jsonw_str(w, "xdp_mode", n->xdp_mode);
+	jsonw_bool(w, "xdp_existing", n->existing);
 	jsonw_str(w, "afxdp_mode", zc ? "zerocopy" : "copy");
 	jsonw_bool(w, "host", n->host);
 }
@@ -526,6 +628,7 @@ static void report_stats(struct port *p, FILE *out, struct jsonw *w)
 		jsonw_str(w, "ifname", n->ifname);
 		jsonw_u64(w, "host_injected", n->host_injected);
 		jsonw_u64(w, "host_inject_errors", n->host_inject_errors);
+		jsonw_u64(w, "host_loop_drops", n->guard.drops);
 		jsonw_arr_open(w, "queues");
 		for (q = 0; q < n->nqueues; q++)
 			report_queue_json(&n->queues[q], q, w);
@@ -547,8 +650,10 @@ static void report_stats(struct port *p, FILE *out, struct jsonw *w)
 					(unsigned long long)bs[i].packets);
 		fprintf(out, "\n");
 	}
-	fprintf(out, "  host stack: %llu flooded frames re-injected (%llu errors)\n",
-		(unsigned long long)n->host_injected, (unsigned long long)n->host_inject_errors);
+	fprintf(out, "  host stack: %llu flooded frames re-injected (%llu errors), %llu came back "
+		"and were dropped\n",
+		(unsigned long long)n->host_injected, (unsigned long long)n->host_inject_errors,
+		(unsigned long long)n->guard.drops);
 }
 
 /* The common counters read from the wire's side. */

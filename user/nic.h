@@ -21,6 +21,24 @@
 #define NIC_BUSY_POLL_DEFAULT 20 /* microseconds, as DPDK's AF_XDP PMD */
 #define NIC_STALL_ROUNDS 4096 /* rounds a guest may take nothing before its frames drop */
 #define NIC_BUSY_POLL_AUTO UINT_MAX /* 20 with --poll busy, else 0 */
+#define NIC_LOOP_SLOTS 64 /* frames handed to the host stack, remembered */
+#define NIC_LOOP_WINDOW_NS (10 * 1000 * 1000ULL) /* ... for this long */
+#define NIC_LOOP_HASHED 256 /* bytes of a frame its fingerprint covers */
+
+/* The safety net behind the cookie (xvio/host.h): fingerprints of the
+ * frames handed back to the host stack in skb mode lately. Should one come
+ * back to a flood socket (the kernel lost the cookie), it is dropped and
+ * counted instead of flooded again. A fingerprint matches once. */
+struct nic_loop_guard {
+	atomic_flag lock;
+	unsigned int next;
+	uint64_t drops;			/* under lock */
+	atomic_bool warned;
+	struct {
+		uint64_t hash;		/* 0: free */
+		uint64_t t_ns;
+	} e[NIC_LOOP_SLOTS];
+};
 
 struct daemon;
 
@@ -37,6 +55,7 @@ struct nic_queue {
 	uint32_t sock_port[AFXDP_MAX_SOCKS]; /* the XSKMAP port of each */
 	unsigned int nsocks;
 	uint32_t stalled[AFXDP_MAX_SOCKS]; /* rounds a socket's guest took nothing */
+	unsigned int looped;		/* this burst: frames after f[n] the guard dropped */
 	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
 };
 
@@ -48,10 +67,15 @@ struct nic {
 	uint8_t mac[6];
 	unsigned int nqueues;
 	enum loader_mode mode;
+	bool existing;			/* mode=existing: use the attached program, keep it */
+	bool skb_mode;			/* the program runs in skb (generic) mode */
+	char xdp_mode[8];		/* "native", "skb", ... as attached */
 	bool host;			/* also hand flooded frames to the host stack */
 	unsigned int busy_poll;		/* SO_BUSY_POLL usec; 0: off */
 	struct loader_maps *maps;
 	int inject_fd;			/* XDP_PASS program run on live frames */
+	uint64_t cookie;		/* in front of each of them (xvio/host.h) */
+	struct nic_loop_guard guard;	/* skb mode with host=on */
 	struct nic_queue queues[XVIO_MAX_QUEUES];
 	uint64_t host_injected;		/* written under a queue's lock */
 	uint64_t host_inject_errors;
@@ -62,7 +86,7 @@ static inline struct nic *nic_of(struct port *p)
 	return (struct nic *)p;
 }
 
-/* --nic IFNAME[,queues=N][,mode=native|skb][,host=on|off][,busy_poll=USEC] */
+/* --nic IFNAME[,queues=N][,mode=auto|native|skb|existing][,host=on|off][,busy_poll=USEC] */
 int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen);
 /* Attach the program, open the sockets of every port but the NIC's own
  * (ports 1..d->nports), fill the L2 table. 0 or -errno (logged). */

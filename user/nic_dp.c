@@ -23,10 +23,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "log.h"
 #include "nic.h"
+#include "util.h"
 
 #define BURST VHU_BURST
 
@@ -41,19 +43,112 @@ static void qunlock(struct nic_queue *nq)
 	atomic_flag_clear_explicit(&nq->lock, memory_order_release);
 }
 
-static void host_inject(struct nic *n, const void *frame, uint32_t len)
+static uint64_t now_ns(void)
 {
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (__u32)n->ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t fingerprint(const void *frame, uint32_t len)
+{
+	return util_hash64(frame, len < NIC_LOOP_HASHED ? len : NIC_LOOP_HASHED) ^ len;
+}
+
+static void guard_lock(struct nic_loop_guard *g)
+{
+	while (atomic_flag_test_and_set_explicit(&g->lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void guard_unlock(struct nic_loop_guard *g)
+{
+	atomic_flag_clear_explicit(&g->lock, memory_order_release);
+}
+
+static void guard_note(struct nic_loop_guard *g, uint64_t h, uint64_t t)
+{
+	guard_lock(g);
+	g->e[g->next].hash = h;
+	g->e[g->next].t_ns = t;
+	g->next = (g->next + 1) % NIC_LOOP_SLOTS;
+	guard_unlock(g);
+}
+
+/* Was this frame handed to the host stack moments ago? Then it came back. */
+static bool guard_hit(struct nic_loop_guard *g, uint64_t h, uint64_t t)
+{
+	unsigned int i;
+	bool hit = false;
+
+	guard_lock(g);
+	for (i = 0; i < NIC_LOOP_SLOTS && !hit; i++)
+		if (g->e[i].hash == h && t - g->e[i].t_ns < NIC_LOOP_WINDOW_NS) {
+			g->e[i].hash = 0;
+			g->drops++;
+			hit = true;
+		}
+	guard_unlock(g);
+	return hit;
+}
+
+/* Hand a flooded frame to the host stack, with the cookie in the 8 bytes
+ * of metadata before it (xvio/host.h). They are written into the UMEM
+ * frame's own headroom: AF_XDP leaves XDP_PACKET_HEADROOM there. */
+static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
+{
+	const uint32_t meta = sizeof(n->cookie);
+	struct xdp_md ctx = { .data = meta, .data_end = meta + len,
+			      .ingress_ifindex = (__u32)n->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame - meta, .data_size_in = meta + len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 1);
 
 	if (n->inject_fd < 0 || len < 14)
 		return;
+	if (((uintptr_t)frame & (AFXDP_FRAME_SIZE - 1)) < meta) {
+		n->host_inject_errors++;
+		return;
+	}
+	memcpy(frame - meta, &n->cookie, meta);
+	/* Before the call: in skb mode a copy that lost the cookie would be
+	 * back in a flood socket before it returns. */
+	if (n->skb_mode)
+		guard_note(&n->guard, fingerprint(frame, len), now_ns());
 	if (bpf_prog_test_run_opts(n->inject_fd, &opts))
 		n->host_inject_errors++;
 	else
 		n->host_injected++;
+}
+
+/* Flood socket, skb mode, host=on: move the frames the guard recognizes to
+ * the end of the burst (they are released with it, never delivered). */
+static unsigned int drop_looped(struct nic *n, struct nic_queue *nq, unsigned int got)
+{
+	uint64_t t = now_ns();
+	unsigned int i = 0;
+
+	nq->looped = 0;
+	while (i < got - nq->looped) {
+		struct afxdp_frame tmp;
+		unsigned int last;
+
+		if (!guard_hit(&n->guard, fingerprint(nq->f[i].data, nq->f[i].len), t)) {
+			i++;
+			continue;
+		}
+		if (!atomic_exchange(&n->guard.warned, true))
+			pr_warn("%s: a flooded frame handed to the host stack came back to xviod: "
+				"the kernel dropped the cookie in front of it; dropping such frames "
+				"(host_loop_drops), so the host stack misses broadcasts that came "
+				"back (see docs/operations.md)", n->ifname);
+		last = got - ++nq->looped;
+		tmp = nq->f[i];
+		nq->f[i] = nq->f[last];
+		nq->f[last] = tmp;
+	}
+	return got - nq->looped;
 }
 
 /* Once, at a busy-polled queue's first frame: a socket without a NAPI id
@@ -103,6 +198,14 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 			continue;
 		if (nq->busy_poll && !nq->napi_checked)
 			check_napi(n, qi, sk);
+		if (port == XVIO_PORT_FLOOD && n->skb_mode && n->host) {
+			got = drop_looped(n, nq, got);
+			if (!got) {
+				afxdp_sock__rx_release(nq->q, sk, nq->f, nq->looped);
+				nq->looped = 0;
+				continue;
+			}
+		}
 		for (i = 0; i < got; i++) {
 			rx->segs[i].base = nq->f[i].data;
 			rx->segs[i].len = nq->f[i].len;
@@ -150,7 +253,9 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 		afxdp_sock__rx_unpeek(nq->q, sk, nq->f + n - kept, kept);
 		n -= kept;
 	}
-	afxdp_sock__rx_release(nq->q, sk, nq->f, n);
+	/* The guard's drops sit after the burst (flood sockets never keep). */
+	afxdp_sock__rx_release(nq->q, sk, nq->f, n + nq->looped);
+	nq->looped = 0;
 }
 
 unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,

@@ -12,6 +12,7 @@
 #include <xvio/abi.h>
 #include <xvio/action.h>
 #include <xvio/flow.h>
+#include <xvio/host.h>
 #include <xvio/l2.h>
 #include <xvio/ports.h>
 #include <xvio/stats.h>
@@ -70,5 +71,14 @@ struct {
 	__type(value, struct xvio_cfg);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvio_cfg SEC(".maps");
+
+/* One entry: struct xvio_host (how re-injected frames are recognized). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvio_host);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_host SEC(".maps");
 
 #endif

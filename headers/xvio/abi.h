@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define XVIO_ABI_VERSION 2 /* 2: map xvio_cfg */
+#define XVIO_ABI_VERSION 3 /* 2: map xvio_cfg; 3: map xvio_host, stat host_reinjected */
 
 /* Guest ports are numbered 1..XVIO_MAX_PORTS-1; port 0 is the flood port. */
 #define XVIO_MAX_PORTS 64

@@ -17,6 +17,7 @@
 #define XVIO_STATS(X)                                                              \
 	X(RX, "rx", "frames seen by the program")                               \
 	X(MISS, "miss_pass", "no table matched: passed to the host stack")      \
+	X(HOST_REINJECT, "host_reinjected", "a flooded frame xviod handed back to the host stack (skb mode): passed") \
 	X(ACT_XSK, "xsk", "redirected to a guest port's AF_XDP socket")         \
 	X(ACT_XSK_NOSOCK, "xsk_nosock", "guest port has no socket on this queue: passed") \
 	X(ACT_FLOOD, "flood", "redirected to the flood socket")                 \
