@@ -34,6 +34,16 @@
 #   busy_wire          a wire end that drains slowly refuses frames for a while:
 #                      xviod sends them once it can, none left in its ring
 #   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
+#   bcast_once_MODE_MTU  for MODE native (auto), skb and xdp-loader (xviod
+#                      mode=existing), MTU 1500 and 9000: a burst of broadcasts
+#                      reaches each guest once and the host stack once, and
+#                      from_wire moves by exactly what was sent (a re-injected
+#                      frame is never flooded again); native at 9000 falls
+#                      back to skb and the log says the kernel's reason
+#   skb_cpu            skb mode, a broadcast stream: xviod's CPU time stays in
+#                      proportion to it (a loop would take a whole core)
+#   loop_guard         skb mode with the cookie taken out of xvio_host by hand:
+#                      each frame that comes back is dropped once and counted
 #   restart_clean      xviod killed, restarted, stopped: no program or pin left
 set -u
 O=$(cd "${1:?build dir}" && pwd)
@@ -494,6 +504,115 @@ restart_clean() {
 	fi
 }
 
+# ---- broadcasts handed to the host stack never come back (issue 18) ----------------
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+bcast_once() { # mode mtu
+	local mode=$1 mtu=$2 name="bcast_once_${1//-/}_$2" s1="$TMP/b1.sock" s2="$TMP/b2.sock"
+	local k=50 opt="" xm fw0 hi0 ri0 a1 a2 b1 b2 fw hi ri drops want_ri host t0 c0 c1 t1
+	ip link set "$H" mtu "$mtu" && ip -n "$NS" link set "$PEER" mtu "$mtu" ||
+		{ fail "$name" "cannot set MTU $mtu"; return; }
+	case $mode in
+	skb) opt=",mode=skb" ;;
+	xdp-loader)
+		xm=native
+		[ "$mtu" -gt 1500 ] && xm=skb # veth refuses native XDP at this MTU
+		if ! xdp-loader load -m "$xm" "$H" "$O/xvio.bpf.o" \
+			--pin-path "/sys/fs/bpf/xvio/$H" >"$TMP/xdpl.out" 2>&1; then
+			fail "$name" "xdp-loader load: $(tail -1 "$TMP/xdpl.out")"
+			return
+		fi
+		opt=",mode=existing" ;;
+	esac
+	: >"$XVIOD_LOG"
+	if ! xviod_start --nic "$H$opt" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2"; then
+		fail "$name" "xviod: $(tail -3 "$XVIOD_LOG")"
+	elif ! { start_guest g1 1 "$s1" "$G1" rxonly && start_guest g2 0 "$s2" "$G2" rxonly; }; then
+		fail "$name" "guests not running"
+	else
+		tp_go g1
+		tp_go g2
+		fw0=$(xstat "$H" from_wire) hi0=$(xstat "$H" host_injected)
+		ri0=$(xstat "$H" host_reinjected)
+		a1=$(guest_rx g1) a2=$(guest_rx g2)
+		start_rx host "$P" recv-packet "$H" --count "$k" --timeout 20
+		t0=$(date +%s%N) c0=$(cpu_ticks "$XPID")
+		send ff:ff:ff:ff:ff:ff "$k" --rate 100
+		b1=$(wait_ge 10 $((a1 + k)) guest_rx g1) b2=$(wait_ge 10 $((a2 + k)) guest_rx g2)
+		finish_rx host
+		host=$?
+		fw=$(settle 5 xstat "$H" from_wire)
+		c1=$(cpu_ticks "$XPID") t1=$(date +%s%N)
+		b1=$(guest_rx g1) b2=$(guest_rx g2)
+		hi=$(xstat "$H" host_injected) ri=$(xstat "$H" host_reinjected)
+		drops=$(xstat "$H" host_loop_drops)
+		want_ri=$k
+		[ "$(xport "$H" xdp_mode)" = skb ] || want_ri=0
+		if [ $((b1 - a1)) -ne "$k" ] || [ $((b2 - a2)) -ne "$k" ] || [ "$host" -ne 0 ]; then
+			fail "$name" "sent $k broadcasts: guests got $((b1 - a1)) and $((b2 - a2)); host stack: $(tail -1 "$TMP/host.out")"
+		elif [ $((fw - fw0)) -ne "$k" ] || [ $((hi - hi0)) -ne "$k" ]; then
+			fail "$name" "sent $k: from_wire moved by $((fw - fw0)), host_injected by $((hi - hi0))"
+		elif [ $((ri - ri0)) -ne "$want_ri" ] || [ "$drops" -ne 0 ]; then
+			fail "$name" "host_reinjected moved by $((ri - ri0)) (want $want_ri in $(xport "$H" xdp_mode) mode), host_loop_drops $drops"
+		elif [ "$mode" = native ] && [ "$mtu" -gt 1500 ] &&
+			! grep -q 'native XDP refused: the kernel says ".*MTU' "$XVIOD_LOG"; then
+			fail "$name" "fell back to $(xport "$H" xdp_mode) without the kernel's reason in the log: $(grep -i native "$XVIOD_LOG" | tail -1)"
+		else
+			pass "$name"
+		fi
+		# In proportion: the stream took 0.5 s; a loop would keep a core busy.
+		if [ "$mode" = skb ] && [ "$mtu" = 1500 ]; then
+			local ms=$(((t1 - t0) / 1000000)) cpu=$(((c1 - c0) * 1000 / $(getconf CLK_TCK)))
+			if [ "$cpu" -le $((ms / 4)) ]; then
+				pass skb_cpu
+			else
+				fail skb_cpu "xviod used $cpu ms of CPU in $ms ms for $k broadcasts"
+			fi
+			loop_guard
+		fi
+	fi
+	tp_cleanup
+	xviod_stop
+	if [ "$mode" = xdp-loader ]; then
+		if ! ip -d link show "$H" | grep -q 'prog/xdp'; then
+			fail "${name}_kept" "mode=existing: xviod took xdp-loader's program away"
+		fi
+		xdp-loader unload "$H" --all >/dev/null 2>&1
+		"$O/xvio-loader" detach "$H" >/dev/null 2>&1
+	fi
+	ip link set "$H" mtu 1500
+	ip -n "$NS" link set "$PEER" mtu 1500
+}
+
+# The cookie lost (as if the kernel dropped the skb's headroom): the guard
+# stops each frame the first time it comes back.
+loop_guard() {
+	local k=20 fw0 ld0 a1 b1 fw ld
+	bpftool map update pinned "/sys/fs/bpf/xvio/$H/xvio_host" key 0 0 0 0 \
+		value 0 0 0 0 0 0 0 0 || { fail loop_guard "cannot clear xvio_host"; return; }
+	fw0=$(xstat "$H" from_wire) ld0=$(xstat "$H" host_loop_drops) a1=$(guest_rx g1)
+	send ff:ff:ff:ff:ff:ff "$k"
+	b1=$(wait_ge 10 $((a1 + k)) guest_rx g1)
+	fw=$(settle 5 xstat "$H" from_wire)
+	ld=$(xstat "$H" host_loop_drops)
+	b1=$(guest_rx g1)
+	if [ $((b1 - a1)) -eq "$k" ] && [ $((ld - ld0)) -eq "$k" ] && [ $((fw - fw0)) -eq "$k" ] &&
+		grep -q "came back to xviod" "$XVIOD_LOG"; then
+		pass loop_guard
+	else
+		fail loop_guard "sent $k: guest got $((b1 - a1)), host_loop_drops moved by $((ld - ld0)), from_wire by $((fw - fw0)) (want $k each)"
+	fi
+}
+
+broadcast_modes() {
+	local mode mtu
+	for mode in native skb xdp-loader; do
+		for mtu in 1500 9000; do
+			bcast_once "$mode" "$mtu"
+		done
+	done
+}
+
 setup || { fail setup topology; exit 1; }
 one_guest
 two_guests
@@ -504,5 +623,6 @@ bench_tools
 busy_wire
 soak
 rarp_to_wire
+broadcast_modes
 restart_clean
 exit 0
