@@ -50,6 +50,8 @@ struct poller {
 	uint64_t loops;
 	uint64_t sleeps;
 	uint64_t wakeups;
+	unsigned int spin_score;	/* adaptive: 0..256, how often spins found work */
+	unsigned int spin_probe;	/* idle periods while the score is low */
 	/* scratch for one burst, allocated once */
 	struct vhu_pkt *pkts;
 	struct vhu_seg *segs;
