@@ -42,6 +42,10 @@
 #                      back to skb and the log says the kernel's reason
 #   skb_cpu            skb mode, a broadcast stream: xviod's CPU time stays in
 #                      proportion to it (a loop would take a whole core)
+#   overload           guest 1 flooded from the wire far past what it can take
+#                      (xvio-gen live, unpaced, for 4 s): a second flow to guest 2
+#                      meanwhile loses at most 1 %, xvioctl answers within 2 s,
+#                      and every UMEM frame is accounted for afterwards
 #   loop_guard         skb mode with the cookie taken out of xvio_host by hand:
 #                      each frame that comes back is dropped once and counted
 #   restart_clean      xviod killed, restarted, stopped: no program or pin left
@@ -504,6 +508,51 @@ restart_clean() {
 	fi
 }
 
+# ---- overload: one guest flooded, the other still served (issue 13) ----------------
+overload() {
+	local s1="$TMP/o1.sock" s2="$TMP/o2.sock" n=2000 a1 a2 b2 t0 t1 slow=0 gpid got
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" --vhost "$s2,mac=$G2" ||
+		{ fail overload xviod; return; }
+	if ! { start_guest g1 1 "$s1" "$G1" rxonly && start_guest g2 0 "$s2" "$G2" rxonly; }; then
+		fail overload "guests not running"
+		tp_cleanup
+		xviod_stop
+		return
+	fi
+	tp_go g1
+	tp_go g2
+	a1=$(guest_rx g1) a2=$(guest_rx g2)
+	ip netns exec "$NS" "$O/tests/bench/xvio-gen" live "$PEER" --dst-mac "$G1" --secs 4 \
+		--batch 256 >"$TMP/flood.out" 2>&1 &
+	gpid=$!
+	topo_track_pid "$gpid"
+	send "$G2" "$n" --rate 1000
+	# xvioctl while the flood lasts: answered, and soon
+	t0=$(date +%s%N)
+	timeout 10 "$XC" --ctl "$CTL" stats >/dev/null 2>&1 || slow=1
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -gt 2000 ] && slow=1
+	kill -0 "$gpid" 2>/dev/null || slow=2
+	wait "$gpid"
+	b2=$(settle 5 guest_rx g2)
+	got=$((b2 - a2))
+	if [ "$slow" = 2 ]; then
+		fail overload "the flood ended before the second flow did: $(cat "$TMP/flood.out")"
+	elif [ "$slow" = 1 ]; then
+		fail overload "xvioctl stats took $(((t1 - t0) / 1000000)) ms during the flood"
+	elif [ "$got" -lt $((n * 99 / 100)) ]; then
+		fail overload "guest 2 got $got of $n during the flood ($(cat "$TMP/flood.out"))"
+	elif ! wait_for 10 test "$(xstat "$H" umem_accounted 2>/dev/null)" != x ||
+		"$XC" --ctl "$CTL" stats | grep -q "FRAMES MISSING"; then
+		fail overload "UMEM frames missing after the flood"
+	else
+		pass overload
+		note "overload: guest 2 got $got of $n while guest 1 took $(($(guest_rx g1) - a1)) of a flood of $(grep -o "\"sent\":[0-9]*" "$TMP/flood.out" | cut -d: -f2) ($(xstat "$H" xdp_rx_ring_full) dropped by the kernel with its RX ring full)"
+	fi
+	tp_cleanup
+	xviod_stop
+}
+
 # ---- broadcasts handed to the host stack never come back (issue 18) ----------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -623,6 +672,7 @@ bench_tools
 busy_wire
 soak
 rarp_to_wire
+overload
 broadcast_modes
 restart_clean
 exit 0
