@@ -249,7 +249,7 @@ static int setup_host(struct nic *n)
 	return 0;
 }
 
-static void remove_guest_l2(struct nic *n);
+static void prune_l2(struct nic *n, bool all);
 
 /* Undo setup_host and the maps; with mode=existing, take our entries out
  * of the program's tables (the sockets leave the XSKMAP as they close). */
@@ -260,7 +260,7 @@ static void release(struct nic *n)
 	n->inject_fd = -1;
 	if (n->maps && n->existing) {
 		loader_maps__set_host_cookie(n->maps, 0);
-		remove_guest_l2(n);
+		prune_l2(n, true);
 	}
 	loader_maps__close(n->maps);
 	n->maps = NULL;
@@ -405,11 +405,6 @@ static void prune_l2(struct nic *n, bool all)
 	loader_maps__l2_foreach(n->maps, scan_l2, &sc);
 	for (i = 0; i < sc.ndel; i++)
 		loader_maps__l2_del(n->maps, &sc.del[i]);
-}
-
-static void remove_guest_l2(struct nic *n)
-{
-	prune_l2(n, true);
 }
 
 int nic_l2_sync(struct nic *n)

@@ -31,6 +31,7 @@
  * counted instead of flooded again. A fingerprint matches once. */
 struct nic_loop_guard {
 	atomic_flag lock;
+	_Atomic uint64_t last_ns;	/* newest note: no look at all when older than the window */
 	unsigned int next;
 	uint64_t drops;			/* under lock */
 	atomic_bool warned;

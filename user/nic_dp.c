@@ -73,24 +73,23 @@ static void guard_note(struct nic_loop_guard *g, uint64_t h, uint64_t t)
 	g->e[g->next].hash = h;
 	g->e[g->next].t_ns = t;
 	g->next = (g->next + 1) % NIC_LOOP_SLOTS;
+	atomic_store_explicit(&g->last_ns, t, memory_order_relaxed);
 	guard_unlock(g);
 }
 
-/* Was this frame handed to the host stack moments ago? Then it came back. */
+/* Under the lock: was this frame handed to the host stack moments ago?
+ * Then it came back. A note matches once. */
 static bool guard_hit(struct nic_loop_guard *g, uint64_t h, uint64_t t)
 {
 	unsigned int i;
-	bool hit = false;
 
-	guard_lock(g);
-	for (i = 0; i < NIC_LOOP_SLOTS && !hit; i++)
+	for (i = 0; i < NIC_LOOP_SLOTS; i++)
 		if (g->e[i].hash == h && t - g->e[i].t_ns < NIC_LOOP_WINDOW_NS) {
 			g->e[i].hash = 0;
 			g->drops++;
-			hit = true;
+			return true;
 		}
-	guard_unlock(g);
-	return hit;
+	return false;
 }
 
 /* Hand a flooded frame to the host stack, with the cookie in the 8 bytes
@@ -123,31 +122,38 @@ static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
 }
 
 /* Flood socket, skb mode, host=on: move the frames the guard recognizes to
- * the end of the burst (they are released with it, never delivered). */
+ * the end of the burst (they are released with it, never delivered). No
+ * hashing unless something was handed to the host within the window; one
+ * lock a burst. */
 static unsigned int drop_looped(struct nic *n, struct nic_queue *nq, unsigned int got)
 {
+	struct nic_loop_guard *g = &n->guard;
 	uint64_t t = now_ns();
 	unsigned int i = 0;
 
 	nq->looped = 0;
+	if (t - atomic_load_explicit(&g->last_ns, memory_order_relaxed) >= NIC_LOOP_WINDOW_NS)
+		return got;
+	guard_lock(g);
 	while (i < got - nq->looped) {
 		struct afxdp_frame tmp;
 		unsigned int last;
 
-		if (!guard_hit(&n->guard, fingerprint(nq->f[i].data, nq->f[i].len), t)) {
+		if (!guard_hit(g, fingerprint(nq->f[i].data, nq->f[i].len), t)) {
 			i++;
 			continue;
 		}
-		if (!atomic_exchange(&n->guard.warned, true))
-			pr_warn("%s: a flooded frame handed to the host stack came back to xviod: "
-				"the kernel dropped the cookie in front of it; dropping such frames "
-				"(host_loop_drops), so the host stack misses broadcasts that came "
-				"back (see docs/operations.md)", n->ifname);
 		last = got - ++nq->looped;
 		tmp = nq->f[i];
 		nq->f[i] = nq->f[last];
 		nq->f[last] = tmp;
 	}
+	guard_unlock(g);
+	if (nq->looped && !atomic_exchange(&g->warned, true))
+		pr_warn("%s: a flooded frame handed to the host stack came back to xviod: the "
+			"kernel dropped the cookie in front of it; dropping such frames "
+			"(host_loop_drops), so the host stack misses broadcasts that came back "
+			"(see docs/operations.md)", n->ifname);
 	return got - nq->looped;
 }
 
@@ -198,7 +204,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 			continue;
 		if (nq->busy_poll && !nq->napi_checked)
 			check_napi(n, qi, sk);
-		if (port == XVIO_PORT_FLOOD && n->skb_mode && n->host) {
+		if (port == XVIO_PORT_FLOOD && n->skb_mode && n->inject_fd >= 0) {
 			got = drop_looped(n, nq, got);
 			if (!got) {
 				afxdp_sock__rx_release(nq->q, sk, nq->f, nq->looped);

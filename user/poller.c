@@ -371,7 +371,8 @@ static void *poller_main(void *arg)
 	uint64_t idle_since = 0;
 	bool spinning = false;
 
-	p->spin_score = SPIN_SCORE_MAX;	if (p->cpu >= 0) {
+	p->spin_score = SPIN_SCORE_MAX;
+	if (p->cpu >= 0) {
 		cpu_set_t set;
 
 		CPU_ZERO(&set);

@@ -818,37 +818,46 @@ static int set_host_cookie(__u64 cookie)
 }
 
 /* Frames carrying xvio_host's cookie are passed before any table, so a
- * re-injected broadcast or a frame a flood action sent is never flooded
+ * re-injected broadcast or a frame a flood rule sent is never flooded
  * again; another cookie, or the check switched off (0), changes nothing. */
 static void test_host_cookie(void)
 {
-	const __u64 cookie = 0x0123456789abcdefULL;
-	struct xvio_stat_val before[XVIO_STAT_MAX], after[XVIO_STAT_MAX];
-	struct pkt bc, fl;
+	const __u64 c = 0x0123456789abcdefULL;
+	static const struct {
+		const char *what;
+		bool flood_rule;	/* a unicast frame a flood rule sends, not a broadcast */
+		__u64 map, meta;	/* xvio_host.cookie, and the frame's 8 bytes of metadata */
+		bool pass;
+	} cases[] = {
+		{ "broadcast with the cookie", false, c, c, true },
+		{ "flood rule's frame with the cookie", true, c, c, true },
+		{ "broadcast with another cookie", false, c, c ^ 1, false },
+		{ "check off, metadata 0", false, 0, 0, false },
+		{ "check off, the old cookie", false, 0, c, false },
+	};
+	struct xvio_stat_val b[XVIO_STAT_MAX], a[XVIO_STAT_MAX];
+	unsigned int i;
 	__u32 ret = 0;
 
-	f_bcast_arp(&bc);
-	f_l2_floodact(&fl);
-	ASSERT_OK(set_host_cookie(cookie));
-	read_stats(before);
-	ASSERT_OK(run_with_meta(&bc, 2, cookie, &ret));
-	ASSERT_EQ(ret, XDP_PASS);
-	ASSERT_OK(run_with_meta(&fl, 2, cookie, &ret));
-	ASSERT_EQ(ret, XDP_PASS);
-	read_stats(after);
-	ASSERT_EQ(after[XVIO_STAT_HOST_REINJECT].packets - before[XVIO_STAT_HOST_REINJECT].packets, 2);
-	ASSERT_EQ(after[XVIO_STAT_ACT_FLOOD].packets - before[XVIO_STAT_ACT_FLOOD].packets, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pkt p;
+		__u64 reinj, flooded;
 
-	ASSERT_OK(run_with_meta(&bc, 2, cookie ^ 1, &ret));
-	ASSERT_EQ(ret, XDP_REDIRECT);
+		(cases[i].flood_rule ? f_l2_floodact : f_bcast_arp)(&p);
+		ASSERT_OK(set_host_cookie(cases[i].map));
+		read_stats(b);
+		ASSERT_OK(run_with_meta(&p, 2, cases[i].meta, &ret));
+		read_stats(a);
+		reinj = a[XVIO_STAT_HOST_REINJECT].packets - b[XVIO_STAT_HOST_REINJECT].packets;
+		flooded = a[XVIO_STAT_ACT_FLOOD].packets - b[XVIO_STAT_ACT_FLOOD].packets;
+		if (ret != (cases[i].pass ? XDP_PASS : XDP_REDIRECT) || reinj != cases[i].pass ||
+		    flooded != !cases[i].pass) {
+			TEST_FAIL("%s: verdict %u, host_reinjected +%llu, flood +%llu", cases[i].what,
+				  ret, (unsigned long long)reinj, (unsigned long long)flooded);
+			break;
+		}
+	}
 	ASSERT_OK(set_host_cookie(0));
-	ASSERT_OK(run_with_meta(&bc, 2, 0, &ret));
-	ASSERT_EQ(ret, XDP_REDIRECT);
-	ASSERT_OK(run_with_meta(&bc, 2, cookie, &ret));
-	ASSERT_EQ(ret, XDP_REDIRECT);
-	read_stats(before);
-	ASSERT_EQ(before[XVIO_STAT_HOST_REINJECT].packets - after[XVIO_STAT_HOST_REINJECT].packets, 0);
-	ASSERT_EQ(before[XVIO_STAT_ACT_FLOOD].packets - after[XVIO_STAT_ACT_FLOOD].packets, 3);
 }
 
 /* libbpf notes libxdp's .xdp_run_config section as unknown: expected, not news. */
