@@ -20,22 +20,25 @@ struct map_spec {
 	__u32 type;
 	__u32 key_size;
 	__u32 value_size;
+	__u32 max_entries;
 	size_t fd_off;
 };
 
 static const struct map_spec specs[] = {
 	{ "xvio_flows", BPF_MAP_TYPE_HASH, sizeof(struct xvio_flow_key),
-	  sizeof(struct xvio_action), offsetof(struct loader_maps, flows_fd) },
+	  sizeof(struct xvio_action), XVIO_FLOW_ENTRIES, offsetof(struct loader_maps, flows_fd) },
 	{ "xvio_l2", BPF_MAP_TYPE_HASH, sizeof(struct xvio_l2_key), sizeof(struct xvio_action),
-	  offsetof(struct loader_maps, l2_fd) },
-	{ "xvio_xsks", BPF_MAP_TYPE_XSKMAP, 4, 4, offsetof(struct loader_maps, xsks_fd) },
+	  XVIO_L2_ENTRIES, offsetof(struct loader_maps, l2_fd) },
+	{ "xvio_xsks", BPF_MAP_TYPE_XSKMAP, 4, 4, XVIO_XSK_SLOTS,
+	  offsetof(struct loader_maps, xsks_fd) },
 	{ "xvio_devs", BPF_MAP_TYPE_DEVMAP_HASH, 4, sizeof(struct bpf_devmap_val),
-	  offsetof(struct loader_maps, devs_fd) },
+	  XVIO_DEV_ENTRIES, offsetof(struct loader_maps, devs_fd) },
+	/* a counter added or removed changes max_entries only */
 	{ "xvio_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct xvio_stat_val),
-	  offsetof(struct loader_maps, stats_fd) },
-	{ "xvio_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_cfg),
+	  XVIO_STAT_MAX, offsetof(struct loader_maps, stats_fd) },
+	{ "xvio_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_cfg), 1,
 	  offsetof(struct loader_maps, cfg_fd) },
-	{ "xvio_host", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_host),
+	{ "xvio_host", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_host), 1,
 	  offsetof(struct loader_maps, host_fd) },
 };
 
@@ -114,13 +117,15 @@ int loader_maps__open(const char *ifname, bool require_live, struct loader_maps 
 			goto err_close;
 		}
 		if (info.type != specs[i].type || info.key_size != specs[i].key_size ||
-		    info.value_size != specs[i].value_size) {
+		    info.value_size != specs[i].value_size ||
+		    info.max_entries != specs[i].max_entries) {
 			loader_log(LOADER_ERR,
-				   "%s: %s has another layout (type %u key %u value %u, want "
-				   "%u/%u/%u): pinned by another xvio version; detach and attach "
-				   "again",
+				   "%s: %s has another layout (type %u key %u value %u entries %u, "
+				   "want %u/%u/%u/%u): pinned by another xvio version; detach and "
+				   "attach again",
 				   ifname, path, info.type, info.key_size, info.value_size,
-				   specs[i].type, specs[i].key_size, specs[i].value_size);
+				   info.max_entries, specs[i].type, specs[i].key_size,
+				   specs[i].value_size, specs[i].max_entries);
 			err = -EPROTO;
 			goto err_close;
 		}

@@ -11,8 +11,8 @@
  * @cookie, a random number it chose, in the 8 bytes of XDP metadata in
  * front of each such frame; they stay in the skb's headroom, right before
  * the Ethernet header, where the program reads them (bpf_xdp_adjust_head)
- * and passes the frame. @cookie is 0 (no check, no cost) unless xviod
- * serves the interface in skb mode with host=on.
+ * and passes the frame. @cookie is 0 (no check; the map lookup remains)
+ * unless xviod serves the interface in skb mode with host=on.
  */
 #ifndef XVIO_HOST_H
 #define XVIO_HOST_H

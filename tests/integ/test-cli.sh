@@ -90,4 +90,16 @@ ip link set dev "$H2" xdp off
 expect status_stale 0 "stale: no attached program uses them" "$L" status "$H2"
 expect detach_stale_pins 0 "" "$L" detach "$H2"
 [ -e "/sys/fs/bpf/xvio/$H2" ] && fail stale_pins_gone "/sys/fs/bpf/xvio/$H2 still exists" || pass stale_pins_gone
+# Pins from a build with another counter list: the same key and value
+# sizes, another number of entries. Refused, not misread.
+"$L" attach "$H2" >/dev/null 2>&1
+rm -f "/sys/fs/bpf/xvio/$H2/xvio_stats"
+if bpftool map create "/sys/fs/bpf/xvio/$H2/xvio_stats" type percpu_array key 4 value 16 \
+	entries 5 name xvio_stats 2>"$TMP/mk.out"; then
+	expect other_layout_refused 1 "xvio_stats has another layout .*entries 5.*detach and attach again" \
+		"$L" stats "$H2"
+else
+	fail other_layout_refused "bpftool map create: $(cat "$TMP/mk.out")"
+fi
+"$L" detach "$H2" >/dev/null 2>&1
 exit 0
