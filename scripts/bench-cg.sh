@@ -26,11 +26,11 @@ BINS=("$@")
 [ ${#BINS[@]} -gt 0 ] || BINS=("new=$O/xviod")
 TMP=$(mktemp -d)
 TP_DIR=$TMP
+. "$ROOT/tests/lib/xviod.sh" # xstat, port_running (its xviod_start is not used: valgrind)
 OUT="$O/bench-cg" # the callgrind dumps, for callgrind_annotate
 mkdir -p "$OUT"
-CTL="$TMP/ctl.sock" S1="$TMP/g1.sock" G1=02:00:00:00:c0:01
+S1="$TMP/g1.sock" G1=02:00:00:00:c0:01
 P="$O/tests/tools/xvio-pkt"
-XPID=""
 
 for t in valgrind callgrind_control dpdk-testpmd; do
 	command -v "$t" >/dev/null || { echo "bench-cg: $t missing (apt-get install valgrind dpdk-dev)"; exit 1; }
@@ -45,21 +45,17 @@ sysctl -qw "net.ipv6.conf.$H.disable_ipv6=1"
 total_ir() { # callgrind dump files -> summed instructions
 	cat "$@" 2>/dev/null | awk '/^totals:/ { s += $2 } END { print s + 0 }'
 }
-counter() { # port field
-	"$O/xvioctl" --ctl "$CTL" --json stats | sed 's/{"port":/\n{"port":/g' | grep "\"name\":\"$1\"" |
-		grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
-}
-reached() { [ "$(counter "$1" "$2")" -ge "$3" ] 2>/dev/null; }
+reached() { [ "$(xstat "$1" "$2")" -ge "$3" ] 2>/dev/null; }
 # measure NAME TEST PORT FIELD COUNT CMD...: zero, run CMD, wait until the
 # port's counter moved by COUNT, dump, print instructions per frame.
 measure() {
 	local name=$1 test=$2 port=$3 field=$4 cnt=$5 before ir
 	shift 5
-	before=$(counter "$port" "$field")
+	before=$(xstat "$port" "$field")
 	callgrind_control --zero "$XPID" >/dev/null
 	"$@"
 	if ! wait_for 120 reached "$port" "$field" $((before + cnt)); then
-		cnt=$(($(counter "$port" "$field") - before))
+		cnt=$(($(xstat "$port" "$field") - before))
 		echo "bench-cg: $name $test: only $cnt frames arrived; counted per those" >&2
 		[ "$cnt" -gt 0 ] || exit 1
 	fi
@@ -82,8 +78,7 @@ for b in "${BINS[@]}"; do
 	XPID=$!
 	wait_for 120 test -S "$CTL" || { echo "bench-cg: $name did not start: $(tail -3 "$TMP/xviod-$name.log")"; exit 1; }
 	tp_start g1 1 "path=$S1,queue_size=1024,mac=$G1" --forward-mode=rxonly || exit 1
-	g1_running() { "$O/xvioctl" --ctl "$CTL" ports | grep -q 'g1.sock .*running'; }
-	wait_for 60 g1_running || { echo "bench-cg: the guest's port never ran" >&2; exit 1; }
+	wait_for 60 port_running g1.sock || { echo "bench-cg: the guest's port never ran" >&2; exit 1; }
 	tp_go g1 || exit 1
 	# warm-up: caches, first-frame paths, the MAC table
 	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src 198.18.80.2 --dst 198.18.80.9 \

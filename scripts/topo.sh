@@ -87,7 +87,7 @@ topo_cleanup() {
 	# Pins: only the map files xvio creates, then the directory.
 	for d in "${TOPO_PINS[@]}"; do
 		[ -d "$d" ] || continue
-		rm -f "$d"/xvio_flows "$d"/xvio_l2 "$d"/xvio_xsks "$d"/xvio_devs "$d"/xvio_stats "$d"/xvio_cfg "$d"/xvio_host
+		rm -f "$d"/xvio_* # xvio's maps (loader/loader_internal.h: XVIO_MAP_NAMES)
 		rmdir "$d" 2>/dev/null
 	done
 	TOPO_PIDS=() TOPO_LINKS=() TOPO_NS=() TOPO_PINS=()

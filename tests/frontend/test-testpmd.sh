@@ -149,7 +149,7 @@ scenario_kill() {
 	wait_ge 10 1 xstat k-c.sock from_guest >/dev/null
 	b1=$(wait_ge 10 1 xstat k-b.sock to_guest)
 	tp_kill c
-	if wait_for 10 bash -c "! $XC --ctl $CTL ports | grep -q 'k-c.sock .* running'"; then
+	if wait_for 10 port_state_is k-c.sock waiting; then
 		pass kill_restart_seen_down
 	else
 		fail kill_restart_seen_down "killed guest still shown running"

@@ -69,7 +69,7 @@ expect other_port_served 0 "^reply$" "$PEER" "$TMP/vm1.sock" good --expect reply
 xskmap_refused() {
 	local h=${TOPO_ID}h ns=${TOPO_ID}-wire p=${TOPO_ID}p out rc
 	topo_pair "$h" "$ns" "$p" "" "" || { fail xskmap_refused "topology"; return; }
-	out=$(LD_PRELOAD="$O/tests/tools/fail-xskmap.so" XVIO_FAIL_XSKMAP=1 \
+	out=$(LD_PRELOAD="$O/tests/tools/fail-xskmap.so" XVIO_FAIL_XSKMAP=1 timeout 20 \
 		"$X" --ctl "$TMP/x.sock" --nic "$h" --vhost "$TMP/x0.sock" 2>&1)
 	rc=$?
 	if [ "$rc" -ne 1 ]; then
