@@ -247,6 +247,11 @@ unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
 	return got;
 }
 
+uint32_t afxdp_sock__rx_level(const struct afxdp_sock *s)
+{
+	return __atomic_load_n(s->rx.producer, __ATOMIC_ACQUIRE) - *s->rx.consumer;
+}
+
 void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
 			   const struct afxdp_frame *f, unsigned int n)
 {

@@ -88,6 +88,8 @@ struct afxdp_frame {
 /* Peek up to @n frames from @s's RX ring. */
 unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
 				 struct afxdp_frame *f, unsigned int n);
+/* Entries of @s's RX ring in use: filled by the kernel, not released yet. */
+uint32_t afxdp_sock__rx_level(const struct afxdp_sock *s);
 /* Give the last @n peeked frames back to the RX ring: the next peek sees
  * them again (their receiver had no room; the ring is the buffer). */
 void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,

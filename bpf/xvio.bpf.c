@@ -7,7 +7,8 @@
  * xvio_cfg says there are flows) -> flow table (exact 5-tuple + ingress +
  * VLANs) -> L2 table (dst MAC, outer VLAN) ->
  * broadcast/multicast flood -> miss = XDP_PASS. Frames that cannot be parsed
- * are counted and passed; nothing is dropped unless a rule says so.
+ * are counted and passed; nothing is dropped unless a rule says so or the
+ * target socket's RX ring has no room (xvio_room).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -26,17 +27,29 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(xvio_rx);
 
-/* Redirect into an AF_XDP socket slot; an empty slot falls back to XDP_PASS. */
+/* Redirect into an AF_XDP socket slot; an empty slot falls back to XDP_PASS.
+ * A socket with no room left in its RX ring (xvio/room.h) loses the frame
+ * here, before the kernel copies it only to find the ring full. */
 static __always_inline int to_xsk(struct xdp_md *ctx, __u32 port, __u32 ok, __u32 nosock)
 {
-	__u32 queue = ctx->rx_queue_index;
+	__u32 queue = ctx->rx_queue_index, slot;
+	struct xvio_room *room;
 	long ret;
 
 	if (queue >= XVIO_MAX_QUEUES) {
 		stat_add(ctx, XVIO_STAT_ERR_QUEUE);
 		return XDP_PASS;
 	}
-	ret = bpf_redirect_map(&xvio_xsks, XVIO_XSK_SLOT(port, queue), XDP_PASS);
+	slot = XVIO_XSK_SLOT(port, queue);
+	ret = bpf_redirect_map(&xvio_xsks, slot, XDP_PASS);
+	room = bpf_map_lookup_elem(&xvio_room, &slot);
+	if (ret == XDP_REDIRECT && room && room->limit) {
+		if (room->admitted >= room->limit) {
+			stat_add(ctx, XVIO_STAT_ACT_XSK_FULL);
+			return XDP_DROP;
+		}
+		__sync_fetch_and_add(&room->admitted, 1);
+	}
 	stat_add(ctx, ret == XDP_REDIRECT ? ok : nosock);
 	return ret;
 }

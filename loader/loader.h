@@ -18,6 +18,7 @@
 #include <xvio/action.h>
 #include <xvio/flow.h>
 #include <xvio/host.h>
+#include <xvio/room.h>
 #include <xvio/l2.h>
 #include <xvio/ports.h>
 #include <xvio/stats.h>
@@ -99,6 +100,8 @@ struct loader_maps {
 	int stats_fd;
 	int cfg_fd;
 	int host_fd;
+	int room_fd;
+	struct xvio_room *room;	/* xvio_room mmapped, once asked for */
 	int ncpus;
 };
 
@@ -144,6 +147,13 @@ int loader_maps__stats(struct loader_maps *m, struct xvio_stat_val *out);
  * handed back to the host stack (xvio/host.h); 0 turns the check off.
  */
 int loader_maps__set_host_cookie(struct loader_maps *m, __u64 cookie);
+
+/**
+ * loader_maps__room() - xvio_room mapped into this process, indexed by
+ * socket slot (XVIO_XSK_SLOT; xvio/room.h). Unmapped by
+ * loader_maps__close(). NULL on error.
+ */
+struct xvio_room *loader_maps__room(struct loader_maps *m);
 
 /* ---- rule text: parse and format (pure functions, no maps) ---------------- */
 

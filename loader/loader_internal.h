@@ -6,7 +6,7 @@
 #include "loader.h"
 
 #define XVIO_PROG_NAME "xvio_rx"
-#define XVIO_MAP_NAMES "xvio_flows", "xvio_l2", "xvio_xsks", "xvio_devs", "xvio_stats", "xvio_cfg", "xvio_host"
+#define XVIO_MAP_NAMES "xvio_flows", "xvio_l2", "xvio_xsks", "xvio_devs", "xvio_stats", "xvio_cfg", "xvio_host", "xvio_room"
 
 __attribute__((format(printf, 2, 3))) void loader_log(enum loader_level level,
 						      const char *fmt, ...);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "loader.h"
@@ -22,27 +23,32 @@ struct map_spec {
 	__u32 value_size;
 	__u32 max_entries;
 	size_t fd_off;
+	__u32 flags;		/* map_flags that must be set */
 };
 
 static const struct map_spec specs[] = {
 	{ "xvio_flows", BPF_MAP_TYPE_HASH, sizeof(struct xvio_flow_key),
-	  sizeof(struct xvio_action), XVIO_FLOW_ENTRIES, offsetof(struct loader_maps, flows_fd) },
+	  sizeof(struct xvio_action), XVIO_FLOW_ENTRIES, offsetof(struct loader_maps, flows_fd), 0 },
 	{ "xvio_l2", BPF_MAP_TYPE_HASH, sizeof(struct xvio_l2_key), sizeof(struct xvio_action),
-	  XVIO_L2_ENTRIES, offsetof(struct loader_maps, l2_fd) },
+	  XVIO_L2_ENTRIES, offsetof(struct loader_maps, l2_fd), 0 },
 	{ "xvio_xsks", BPF_MAP_TYPE_XSKMAP, 4, 4, XVIO_XSK_SLOTS,
-	  offsetof(struct loader_maps, xsks_fd) },
+	  offsetof(struct loader_maps, xsks_fd), 0 },
 	{ "xvio_devs", BPF_MAP_TYPE_DEVMAP_HASH, 4, sizeof(struct bpf_devmap_val),
-	  XVIO_DEV_ENTRIES, offsetof(struct loader_maps, devs_fd) },
+	  XVIO_DEV_ENTRIES, offsetof(struct loader_maps, devs_fd), 0 },
 	/* a counter added or removed changes max_entries only */
 	{ "xvio_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct xvio_stat_val),
-	  XVIO_STAT_MAX, offsetof(struct loader_maps, stats_fd) },
+	  XVIO_STAT_MAX, offsetof(struct loader_maps, stats_fd), 0 },
 	{ "xvio_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_cfg), 1,
-	  offsetof(struct loader_maps, cfg_fd) },
+	  offsetof(struct loader_maps, cfg_fd), 0 },
 	{ "xvio_host", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_host), 1,
-	  offsetof(struct loader_maps, host_fd) },
+	  offsetof(struct loader_maps, host_fd), 0 },
+	{ "xvio_room", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xvio_room), XVIO_XSK_SLOTS,
+	  offsetof(struct loader_maps, room_fd), BPF_F_MMAPABLE },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
+/* xvio_room as mmapped: values 8-byte aligned (they are), back to back. */
+#define ROOM_LEN ((size_t)XVIO_XSK_SLOTS * sizeof(struct xvio_room))
 
 static int *fd_of(struct loader_maps *m, size_t i)
 {
@@ -55,6 +61,8 @@ void loader_maps__close(struct loader_maps *m)
 
 	if (!m)
 		return;
+	if (m->room)
+		munmap((void *)m->room, ROOM_LEN);
 	for (i = 0; i < NSPECS; i++)
 		if (*fd_of(m, i) >= 0)
 			close(*fd_of(m, i));
@@ -118,7 +126,8 @@ int loader_maps__open(const char *ifname, bool require_live, struct loader_maps 
 		}
 		if (info.type != specs[i].type || info.key_size != specs[i].key_size ||
 		    info.value_size != specs[i].value_size ||
-		    info.max_entries != specs[i].max_entries) {
+		    info.max_entries != specs[i].max_entries ||
+		    (info.map_flags & specs[i].flags) != specs[i].flags) {
 			loader_log(LOADER_ERR,
 				   "%s: %s has another layout (type %u key %u value %u entries %u, "
 				   "want %u/%u/%u/%u): pinned by another xvio version; detach and "
@@ -231,6 +240,21 @@ int loader_maps__set_host_cookie(struct loader_maps *m, __u64 cookie)
 		return err;
 	}
 	return 0;
+}
+
+struct xvio_room *loader_maps__room(struct loader_maps *m)
+{
+	void *p;
+
+	if (m->room)
+		return m->room;
+	p = mmap(NULL, ROOM_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, m->room_fd, 0);
+	if (p == MAP_FAILED) {
+		loader_log(LOADER_ERR, "%s: cannot map xvio_room: %s", m->ifname, strerror(errno));
+		return NULL;
+	}
+	m->room = p;
+	return m->room;
 }
 
 static bool flows_empty(struct loader_maps *m)
@@ -366,6 +390,13 @@ int loader_maps__xsk_set(struct loader_maps *m, __u32 port, __u32 queue, int xsk
 
 	if (port >= XVIO_MAX_PORTS || queue >= XVIO_MAX_QUEUES)
 		return -ERANGE;
+	/* A new socket, or none, starts without a limit. */
+	if (bpf_map_update_elem(m->room_fd, &slot, &(struct xvio_room){ 0 }, BPF_ANY)) {
+		err = -errno;
+		loader_log(LOADER_ERR, "%s: cannot clear xvio_room slot %u: %s", m->ifname, slot,
+			   strerror(-err));
+		return err;
+	}
 	if (xsk_fd < 0)
 		err = bpf_map_delete_elem(m->xsks_fd, &slot);
 	else

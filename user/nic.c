@@ -124,6 +124,9 @@ static void close_queues(struct nic *n)
 	unsigned int q;
 
 	for (q = 0; q < n->nqueues; q++) {
+		/* No limits for sockets that are gone: with mode=existing the
+		 * program stays, and floods must reach the host again. */
+		nic_room_clear(n, q);
 		afxdp_queue__free(n->queues[q].q);
 		n->queues[q].q = NULL;
 		n->queues[q].flood = NULL;
@@ -298,6 +301,11 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 	rc = setup_host(n);
 	if (rc)
 		goto err_maps;
+	n->room = loader_maps__room(n->maps);
+	if (!n->room) {
+		rc = -ENOMEM;
+		goto err_maps;
+	}
 
 	for (q = 0; q < n->nqueues; q++) {
 		rc = open_queue(d, n, q);

@@ -56,6 +56,7 @@ struct nic_queue {
 	uint32_t sock_port[AFXDP_MAX_SOCKS]; /* the XSKMAP port of each */
 	unsigned int nsocks;
 	uint32_t stalled[AFXDP_MAX_SOCKS]; /* rounds a socket's guest took nothing */
+	bool room_set[AFXDP_MAX_SOCKS];	/* its xvio_room limit reflects a non-empty ring */
 	unsigned int looped;		/* this burst: frames after f[n] the guard dropped */
 	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
 };
@@ -74,6 +75,7 @@ struct nic {
 	bool host;			/* also hand flooded frames to the host stack */
 	unsigned int busy_poll;		/* SO_BUSY_POLL usec; 0: off */
 	struct loader_maps *maps;
+	struct xvio_room *room;		/* xvio_room, mmapped */
 	int inject_fd;			/* XDP_PASS program run on live frames */
 	uint64_t cookie;		/* in front of each of them (xvio/host.h) */
 	struct nic_loop_guard guard;	/* skb mode with host=on */
@@ -111,5 +113,7 @@ uint32_t nic_tx_room(struct port *p, unsigned int q);
 bool nic_up(struct port *p);
 unsigned int nic_notify(struct port *p, unsigned int q, bool enable);
 int nic_send_frame(struct port *p, const void *frame, uint32_t len);
+/* Lift queue @q's xvio_room limits (its sockets close, or are gone). */
+void nic_room_clear(struct nic *n, unsigned int q);
 
 #endif

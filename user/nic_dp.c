@@ -178,6 +178,46 @@ static void check_napi(struct nic *n, unsigned int qi, const struct afxdp_sock *
 		id == 0 ? "the driver gives its AF_XDP queue no NAPI id" : strerror(-id));
 }
 
+/*
+ * Overload (xvio/room.h): tell the program how many more frames the
+ * socket's RX ring can take, so that once it is full the program drops
+ * them, before the kernel copies each into the UMEM only to drop it at the
+ * full ring. That copy is most of the receive work; without it the CPU that
+ * receives keeps its time for the poller. A look at an empty ring after an
+ * empty one changes nothing and is skipped: the counter's cache line stays
+ * with the CPU that receives.
+ */
+static void room_update(struct nic *n, struct nic_queue *nq, unsigned int qi, unsigned int si,
+			unsigned int got)
+{
+	struct xvio_room *r;
+	uint64_t admitted;
+	uint32_t level;
+
+	if (!got && !nq->room_set[si])
+		return;
+	r = &n->room[XVIO_XSK_SLOT(nq->sock_port[si], qi)];
+	/* admitted first: frames it counts that are not in the ring yet make
+	 * the room look larger by at most one NAPI poll, never smaller. */
+	admitted = __atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE);
+	level = afxdp_sock__rx_level(nq->socks[si]);
+	__atomic_store_n(&r->limit, admitted + NIC_RING_SIZE - level, __ATOMIC_RELEASE);
+	nq->room_set[si] = got != 0;
+}
+
+void nic_room_clear(struct nic *n, unsigned int q)
+{
+	struct nic_queue *nq = &n->queues[q];
+	unsigned int si;
+
+	for (si = 0; si < nq->nsocks; si++) {
+		nq->room_set[si] = false;
+		if (n->room)
+			__atomic_store_n(&n->room[XVIO_XSK_SLOT(nq->sock_port[si], q)].limit, 0,
+					 __ATOMIC_RELEASE);
+	}
+}
+
 /* rx->cursor: 0 starts the round (lock, busy poll, completions, TX kicks);
  * then the index of the next socket to look at, + 1. */
 unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
@@ -200,6 +240,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 		uint32_t port = nq->sock_port[si];
 
 		got = afxdp_sock__rx_peek(nq->q, sk, nq->f, max);
+		room_update(n, nq, qi, si, got);
 		if (!got)
 			continue;
 		if (nq->busy_poll && !nq->napi_checked)

@@ -15,6 +15,7 @@
 #include <xvio/host.h>
 #include <xvio/l2.h>
 #include <xvio/ports.h>
+#include <xvio/room.h>
 #include <xvio/stats.h>
 
 struct {
@@ -62,6 +63,16 @@ struct {
 	__type(value, struct xvio_stat_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xvio_stats SEC(".maps");
+
+/* Per socket slot: room left in its RX ring (xvio/room.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVIO_XSK_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvio_room);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xvio_room SEC(".maps");
 
 /* One entry: struct xvio_cfg (when to look the flow table up). */
 struct {

@@ -9,7 +9,8 @@
 
 #include <linux/types.h>
 
-#define XVIO_ABI_VERSION 3 /* 2: map xvio_cfg; 3: map xvio_host, stat host_reinjected */
+#define XVIO_ABI_VERSION 4 /* 2: map xvio_cfg; 3: map xvio_host, stat host_reinjected;
+			    * 4: map xvio_room, stat xsk_full */
 
 /* Guest ports are numbered 1..XVIO_MAX_PORTS-1; port 0 is the flood port. */
 #define XVIO_MAX_PORTS 64

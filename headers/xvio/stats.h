@@ -20,6 +20,7 @@
 	X(HOST_REINJECT, "host_reinjected", "a flooded frame xviod handed back to the host stack (skb mode): passed") \
 	X(ACT_XSK, "xsk", "redirected to a guest port's AF_XDP socket")         \
 	X(ACT_XSK_NOSOCK, "xsk_nosock", "guest port has no socket on this queue: passed") \
+	X(ACT_XSK_FULL, "xsk_full", "no room left in the socket's RX ring (xvio_room): dropped before the copy") \
 	X(ACT_FLOOD, "flood", "redirected to the flood socket")                 \
 	X(ACT_FLOOD_NOSOCK, "flood_nosock", "no flood socket on this queue: passed") \
 	X(ACT_DROP, "drop", "dropped by a drop action")                         \

@@ -30,6 +30,7 @@
 #include <xvio/action.h>
 #include <xvio/flow.h>
 #include <xvio/host.h>
+#include <xvio/room.h>
 #include <xvio/l2.h>
 #include <xvio/ports.h>
 #include <xvio/stats.h>
@@ -869,6 +870,96 @@ static void test_host_cookie(void)
 		TEST_FAIL("cannot clear xvio_host");
 }
 
+static int set_room(__u32 port, __u32 queue, __u64 admitted, __u64 limit)
+{
+	struct xvio_room r = { .admitted = admitted, .limit = limit };
+	__u32 slot = XVIO_XSK_SLOT(port, queue);
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xvio_room), &slot, &r, BPF_ANY);
+}
+
+static int get_admitted(__u32 port, __u32 queue, __u64 *admitted)
+{
+	__u32 slot = XVIO_XSK_SLOT(port, queue);
+	struct xvio_room r;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xvio_room), &slot, &r))
+		return -errno;
+	*admitted = r.admitted;
+	return 0;
+}
+
+/* A socket whose room is used up (admitted >= limit) loses its frames in
+ * the program, counted xsk_full, and only that socket: the same queue's
+ * other sockets and the same port's other queues still redirect. With room
+ * left a redirect counts one more admitted; limit 0 is no limit. */
+static void room_cases(void)
+{
+	static const struct {
+		const char *what;
+		void (*build)(struct pkt *p);
+		__u32 queue;
+		__u32 set_port, set_queue;	/* the slot given this room */
+		__u64 admitted, limit;
+		int retval, verdict;
+		__u64 admitted_after;		/* of the slot set */
+	} cases[] = {
+		{ "guest socket, no room", f_l2_g1, 0, 1, 0, 10, 10, XDP_DROP,
+		  XVIO_STAT_ACT_XSK_FULL, 10 },
+		{ "guest socket, past its limit", f_l2_g1, 0, 1, 0, 12, 10, XDP_DROP,
+		  XVIO_STAT_ACT_XSK_FULL, 12 },
+		{ "guest socket, room for one", f_l2_g1, 0, 1, 0, 9, 10, XDP_REDIRECT,
+		  XVIO_STAT_ACT_XSK, 10 },
+		{ "guest socket, no limit", f_l2_g1, 0, 1, 0, 1000, 0, XDP_REDIRECT,
+		  XVIO_STAT_ACT_XSK, 1000 },
+		{ "same port, other queue", f_l2_g1, 3, 1, 0, 10, 10, XDP_REDIRECT,
+		  XVIO_STAT_ACT_XSK, 10 },
+		{ "flood socket, no room", f_bcast_arp, 2, XVIO_PORT_FLOOD, 2, 5, 5, XDP_DROP,
+		  XVIO_STAT_ACT_XSK_FULL, 5 },
+		{ "flood full, guest socket fine", f_l2_g1, 0, XVIO_PORT_FLOOD, 0, 5, 5,
+		  XDP_REDIRECT, XVIO_STAT_ACT_XSK, 5 },
+		{ "flood rule into a full flood socket", f_l2_floodact, 2, XVIO_PORT_FLOOD, 2, 5, 5,
+		  XDP_DROP, XVIO_STAT_ACT_XSK_FULL, 5 },
+		{ "no socket on the queue: passed, not counted", f_l2_g1, 1, 1, 1, 0, 10,
+		  XDP_PASS, XVIO_STAT_ACT_XSK_NOSOCK, 0 },
+	};
+	struct xvio_stat_val b[XVIO_STAT_MAX], a[XVIO_STAT_MAX];
+	unsigned int i;
+	__u32 ret = 0;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		__u64 moved, rx, adm = 0;
+		struct pkt p;
+
+		cases[i].build(&p);
+		ASSERT_OK(set_room(cases[i].set_port, cases[i].set_queue, cases[i].admitted,
+				   cases[i].limit));
+		read_stats(b);
+		ASSERT_OK(run_frame(&p, cases[i].queue, ifindex, &ret));
+		read_stats(a);
+		ASSERT_OK(get_admitted(cases[i].set_port, cases[i].set_queue, &adm));
+		ASSERT_OK(set_room(cases[i].set_port, cases[i].set_queue, 0, 0));
+		moved = a[cases[i].verdict].packets - b[cases[i].verdict].packets;
+		rx = a[XVIO_STAT_RX].packets - b[XVIO_STAT_RX].packets;
+		if ((int)ret != cases[i].retval || moved != 1 || rx != 1 ||
+		    adm != cases[i].admitted_after) {
+			TEST_FAIL("%s: verdict %u (want %d), verdict counter +%llu, rx +%llu, "
+				  "admitted %llu (want %llu)",
+				  cases[i].what, ret, cases[i].retval, (unsigned long long)moved,
+				  (unsigned long long)rx, (unsigned long long)adm,
+				  (unsigned long long)cases[i].admitted_after);
+			return;
+		}
+	}
+}
+
+static void test_xsk_room(void)
+{
+	room_cases();
+	if (set_room(1, 0, 0, 0) || set_room(XVIO_PORT_FLOOD, 2, 0, 0))
+		TEST_FAIL("cannot clear xvio_room");
+}
+
 /* libbpf notes libxdp's .xdp_run_config section as unknown: expected, not news. */
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -936,6 +1027,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_counters_balance);
 	RUN_TEST(test_flow_gate);
 	RUN_TEST(test_host_cookie);
+	RUN_TEST(test_xsk_room);
 	for (i = 0; i < 3; i++)
 		xsk_socket__delete(xsks[i]);
 	for (i = 0; i < 3; i++)
