@@ -26,9 +26,28 @@ def stat(vals):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
 
 
-def rows(bridge, test, size=None):
+def rows(bridge, test, size=None, placement=None):
     return [r for r in ROWS if r.get("bridge") == bridge and r.get("test") == test
-            and (size is None or r.get("size") == size)]
+            and (size is None or r.get("size") == size)
+            and (placement is None or r.get("placement") == placement)]
+
+
+PLACEMENTS = [p for p in ("split", "shared") if any(r.get("placement") == p for r in ROWS)]
+PLACE = {"split": "generator on CPU 1 (receive work off the bridge CPU)",
+         "shared": "generator on CPU 0 (receive work on the bridge CPU)"}
+
+
+def curve(bridge, placement, size=64, test="sweep", kind=None):
+    """{rate: (median offered, median delivered)} of a sweep or a ceiling."""
+    pts = {}
+    for r in ROWS:
+        if r.get("test") != test or r.get("placement") != placement or r.get("size") != size:
+            continue
+        if (kind and r.get("kind") != kind) or (not kind and r.get("bridge") != bridge):
+            continue
+        pts.setdefault(r["rate"], []).append((r["offered_pps"], r["pps"]))
+    return {k: (statistics.median(p[0] for p in v), statistics.median(p[1] for p in v))
+            for k, v in sorted(pts.items())}
 
 
 def ratio(a, b):
@@ -38,10 +57,11 @@ def ratio(a, b):
 
 
 res = {"setup": SETUP, "throughput": {}, "zero_loss": {}, "latency": {}, "idle_cpu": {},
-       "load_cpu": {}, "targets": []}
+       "load_cpu": {}, "ceiling": {}, "overload": {}, "targets": []}
 
 # ---- throughput ----------------------------------------------------------------
-for test in ("nic_to_guest", "guest_to_nic", "guest_to_nic_inline", "guest_to_guest"):
+for test in ("nic_to_guest_split", "nic_to_guest_shared", "guest_to_nic", "guest_to_nic_inline",
+             "guest_to_guest"):
     for size in (64, 1514):
         entry = {}
         for b in BRIDGES:
@@ -83,6 +103,31 @@ for b in ("xvio", "xvio-busy", "dpdk"):
                                              if r.get("test") == "latency" and r.get("bridge") == b)
 
 
+# ---- ceilings and overload, per placement --------------------------------------
+for pl in PLACEMENTS:
+    c = {}
+    for kind in ("afxdp", "xdp_drop"):
+        cv = curve(None, pl, test="ceiling", kind=kind)
+        if cv:
+            c[kind] = max(v[1] for v in cv.values())
+    key = f"nic_to_guest_{pl}/64"
+    for b in BRIDGES:
+        t = res["throughput"].get(key, {}).get(b)
+        if t and c.get("afxdp"):
+            c[f"{b}_of_afxdp"] = t["median"] / c["afxdp"]
+    res["ceiling"][pl] = c
+    for b in BRIDGES:
+        cv = curve(b, pl)
+        if not cv:
+            continue
+        peak_rate, (peak_off, peak) = max(cv.items(), key=lambda kv: kv[1][1])
+        over = [r for r in cv if r >= 3 * peak]
+        at = min(over) if over else max(cv)
+        res["overload"].setdefault(pl, {})[b] = {
+            "peak_pps": peak, "peak_at_rate": peak_rate, "rate": at,
+            "times_peak": at / peak if peak else None,
+            "delivered_pps": cv[at][1], "fraction_of_peak": cv[at][1] / peak if peak else None}
+
 # ---- targets -------------------------------------------------------------------
 def target(name, ok, detail):
     res["targets"].append({"target": name, "met": ok, "detail": detail})
@@ -90,16 +135,25 @@ def target(name, ok, detail):
 
 for test, label in (("guest_to_nic/64", "guest -> NIC (wire NAPI threaded)"),
                     ("guest_to_nic_inline/64", "guest -> NIC (wire NAPI inline)"),
-                    ("nic_to_guest/64", "NIC -> guest")):
+                    ("nic_to_guest_split/64", "NIC -> guest, placement split"),
+                    ("nic_to_guest_shared/64", "NIC -> guest, placement shared")):
     if test not in res["throughput"]:
         continue
     r = res["throughput"][test]["ratio"]
     target(f"{label} 64 B throughput >= 1.3x anchor", r is not None and r >= 1.3,
            "ratio %s" % (f"{r:.2f}" if r else "n/a"))
-xmax = res["throughput"]["nic_to_guest/64"].get("xvio")
+for pl, o in res["overload"].items():
+    x = o.get("xvio")
+    if x and x["fraction_of_peak"] is not None:
+        target(f"NIC -> guest at 3x its peak offered still >= 90 % of peak ({pl})",
+               x["times_peak"] >= 3 and x["fraction_of_peak"] >= 0.9,
+               f"{x['delivered_pps'] / 1e6:.3f} Mpps at {x['rate'] / 1e6:g} Mpps offered "
+               f"({x['times_peak']:.1f}x the peak of {x['peak_pps'] / 1e6:.3f}) = "
+               f"{100 * x['fraction_of_peak']:.0f} %")
+xmax = res["throughput"].get("nic_to_guest_split/64", {}).get("xvio")
 if "xvio" in res["zero_loss"] and xmax:
     frac = res["zero_loss"]["xvio"] / xmax["median"]
-    target("zero-loss rate >= 90 % of xvio's max (NIC -> guest 64 B)", frac >= 0.9,
+    target("zero-loss rate >= 80 % of xvio's peak (NIC -> guest 64 B, split)", frac >= 0.8,
            f"{res['zero_loss']['xvio']:.0f} of {xmax['median']:.0f} pps = {100 * frac:.0f} %")
 if "xvio" in res["idle_cpu"]:
     v = res["idle_cpu"]["xvio"]["bridge_threads_pct"]
@@ -125,7 +179,9 @@ def fmt(s, scale=1e6, unit="", digits=3):
 
 LABELS = {"guest_to_nic": "guest to NIC, wire NAPI threaded on CPU 0",
           "guest_to_nic_inline": "guest to NIC, wire NAPI inline (softirq per frame)",
-          "nic_to_guest": "NIC to guest", "guest_to_guest": "guest to guest"}
+          "nic_to_guest_split": "NIC to guest, generator on CPU 1 (split)",
+          "nic_to_guest_shared": "NIC to guest, generator on the bridge's CPU (shared)",
+          "guest_to_guest": "guest to guest"}
 md = []
 md.append(f"# xvio bench, {SETUP.get('kernel', '?')}, {SETUP.get('cpus', '?')} CPUs "
           f"({SETUP.get('cpu_model', '?')}), DPDK {SETUP.get('dpdk', '?')}")
@@ -151,6 +207,23 @@ for key, e in res["throughput"].items():
         " / ".join(f"{s['ns_per_frame']:.0f}" if s and s.get("ns_per_frame") else "n/a"
                    for s in (x, d))))
 md.append("")
+if res["ceiling"]:
+    md.append("| NIC -> guest 64 B ceilings | bare AF_XDP consumer | bare XDP_DROP | xvio peak / AF_XDP | anchor peak / AF_XDP |")
+    md.append("|---|---|---|---|---|")
+    for pl, c in res["ceiling"].items():
+        md.append("| %s | %s | %s | %s | %s |" % (
+            PLACE[pl], *(f"{c[k] / 1e6:.3f} Mpps" if k in c else "n/a" for k in ("afxdp", "xdp_drop")),
+            *(f"{100 * c[k]:.0f} %" if k in c else "n/a" for k in ("xvio_of_afxdp", "dpdk_of_afxdp"))))
+    md.append("")
+if res["overload"]:
+    md.append("| overload, 64 B | bridge | peak | offered (x peak) | delivered | of peak |")
+    md.append("|---|---|---|---|---|---|")
+    for pl, o in res["overload"].items():
+        for b, x in o.items():
+            md.append(f"| {pl} | {NAMES[b]} | {x['peak_pps'] / 1e6:.3f} Mpps | {x['rate'] / 1e6:g} Mpps "
+                      f"({x['times_peak']:.1f}x) | {x['delivered_pps'] / 1e6:.3f} Mpps | "
+                      f"{100 * x['fraction_of_peak']:.0f} % |")
+    md.append("")
 if res["zero_loss"]:
     md.append("Zero-loss rate (NIC -> guest, 64 B, %s s trials, binary search): %s" % (
         next((r["trial_secs"] for r in ROWS if r.get("test") == "zero_loss"), "?"),
@@ -177,36 +250,32 @@ open(os.path.join(OUT, "results.md"), "w").write("\n".join(md) + "\n")
 
 # ---- plot ----------------------------------------------------------------------
 dat = os.path.join(OUT, "sweep.dat")
+series = []  # (placement, title)
 with open(dat, "w") as f:
-    for b in BRIDGES:
-        for size in (64, 1514):
-            pts = {}
-            for r in rows(b, "sweep", size):
-                pts.setdefault(r["rate"], []).append((r["offered_pps"], r["pps"], r["cpu0"]))
-            f.write(f"# {b} {size}\n")
-            for rate in sorted(pts):
-                v = pts[rate]
-                f.write("%f %f %f\n" % (statistics.median(p[0] for p in v) / 1e6,
-                                        statistics.median(p[1] for p in v) / 1e6,
-                                        statistics.median(p[2] for p in v)))
+    for pl in PLACEMENTS:
+        for what in [("bridge", b) for b in BRIDGES] + [("ceiling", "afxdp"), ("ceiling", "xdp_drop")]:
+            cv = (curve(what[1], pl) if what[0] == "bridge"
+                  else curve(None, pl, test="ceiling", kind=what[1]))
+            title = (NAMES[what[1]] if what[0] == "bridge" else
+                     {"afxdp": "ceiling: bare AF_XDP consumer", "xdp_drop": "ceiling: XDP_DROP"}[what[1]])
+            f.write(f"# {pl} {title}\n")
+            for rate, (off, got) in cv.items():
+                f.write("%f %f %f\n" % (rate / 1e6, off / 1e6, got / 1e6))
             f.write("\n\n")
-series = [(b, s) for b in BRIDGES for s in (64, 1514)]
-plots = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints title '{NAMES[b]} {s} B'"
-                  for i, (b, s) in enumerate(series))
-cpu = ", ".join(f"'{dat}' index {i} using 1:3 with linespoints title '{NAMES[b]} {s} B'"
-                for i, (b, s) in enumerate(series))
-gp = f"""set terminal png size 1100,480
+            series.append((pl, title))
+panels = []
+for pl in PLACEMENTS:
+    plots = ", ".join(f"'{dat}' index {i} using 1:3 with linespoints title '{t}'"
+                      for i, (p, t) in enumerate(series) if p == pl)
+    panels.append(f"set title '{PLACE[pl]}'\nplot {plots}, x title 'offered' dashtype 2")
+gp = f"""set terminal png size {550 * max(1, len(PLACEMENTS))},480
 set output '{os.path.join(OUT, "results.png")}'
-set multiplot layout 1,2 title 'NIC -> guest on veth (generator and guest share CPU 1; bridge on CPU 0)'
+set multiplot layout 1,{max(1, len(PLACEMENTS))} title 'NIC -> guest, 64 B, veth; bridge on CPU 0, guest on CPU 1 (median of trials)'
 set xlabel 'offered (Mpps)'
-set ylabel 'delivered to the guest (Mpps)'
-set key top left
+set ylabel 'delivered (Mpps)'
+set key top left font ',9'
 set grid
-plot {plots}, x title 'offered' dashtype 2
-set ylabel 'CPU 0 busy (%) (the bridge core)'
-set yrange [0:105]
-set key bottom right
-plot {cpu}
+{chr(10).join(panels)}
 unset multiplot
 """
 subprocess.run(["gnuplot"], input=gp.encode(), check=True)

@@ -17,7 +17,9 @@
  * kernel drops after the program (no fill buffer) only makes one estimate
  * short until the next look: nothing accumulates.
  * @limit 0 means no limit (a new socket, or xviod gone): the kernel's own
- * full-ring check is all there is.
+ * full-ring check is all there is. The program counts without atomics: a
+ * count lost to two CPUs receiving on one queue at once (skb mode) lets one
+ * more frame on to the kernel's own check, nothing worse.
  */
 #ifndef XVIO_ROOM_H
 #define XVIO_ROOM_H

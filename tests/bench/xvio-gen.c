@@ -31,6 +31,14 @@
  *       sink that costs no CPU of its own beyond the driver's receive path.
  *       Prints {"received":N,"secs":S,"pps":R}.
  *
+ *   xvio-gen xsk-sink IFNAME [--secs S] [--queue Q]
+ *       the AF_XDP ceiling: an AF_XDP socket on queue Q with libxdp's own
+ *       redirect-everything program, whose loop only hands each received
+ *       frame back to the fill ring, never sleeping (run it on the bridge's
+ *       CPU). What a bridge that also moved frames into a guest could reach
+ *       at best. Prints "ready", then {"received":N,"secs":S,"pps":R,
+ *       "xdp_rx_ring_full":N,"xdp_fill_empty":N}.
+ *
  *   xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]
  *       AF_PACKET probe at a low rate: each frame carries a send timestamp;
  *       the reflected frame (a macswap guest sends it back) gives one
@@ -394,6 +402,101 @@ static int cmd_sink(void)
 	return 0;
 }
 
+static void sleep_secs(double secs)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Hand up to 64 received frames straight back to the fill ring. The
+ * kernel publishes what it took from the fill ring lazily, so the ring may
+ * look full for a moment: frames that do not fit stay in the RX ring. */
+static uint32_t recycle(struct xsk_ring_cons *rx, struct xsk_ring_prod *fq)
+{
+	uint32_t idx, f, k, n = xsk_ring_cons__peek(rx, 64, &idx);
+
+	if (!n)
+		return 0;
+	if (xsk_ring_prod__reserve(fq, n, &f) != n) { /* all or nothing */
+		xsk_ring_cons__cancel(rx, n);
+		return 0;
+	}
+	for (k = 0; k < n; k++)
+		*xsk_ring_prod__fill_addr(fq, f + k) =
+			xsk_ring_cons__rx_desc(rx, idx + k)->addr & ~(uint64_t)(FRAME_SZ - 1);
+	xsk_ring_prod__submit(fq, n);
+	xsk_ring_cons__release(rx, n);
+	return n;
+}
+
+static int cmd_xsk_sink(void)
+{
+	struct xsk_umem_config ucfg = { .fill_size = RING, .comp_size = RING,
+					.frame_size = FRAME_SZ };
+	struct xsk_socket_config scfg = { .rx_size = RING, .tx_size = 0 };
+	struct xsk_ring_prod fq = { 0 };
+	struct xsk_ring_cons cq = { 0 }, rx = { 0 };
+	struct xdp_statistics xs = { 0 };
+	socklen_t xslen = sizeof(xs);
+	uint64_t got = 0, t0, t1, end;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	uint32_t idx, i, n;
+	void *area;
+	int err;
+
+	area = mmap(NULL, (size_t)NFRAMES * FRAME_SZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		die("mmap", errno);
+	err = xsk_umem__create(&umem, area, (uint64_t)NFRAMES * FRAME_SZ, &fq, &cq, &ucfg);
+	if (err)
+		die("xsk_umem__create", -err);
+	/* The queue of a socket closed a moment ago may still be bound. */
+	for (i = 0; i < 50; i++) {
+		err = xsk_socket__create(&xsk, o.ifname, o.queue, umem, &rx, NULL, &scfg);
+		if (err != -EBUSY)
+			break;
+		sleep_secs(0.1);
+	}
+	if (err)
+		die("xsk_socket__create (is another XDP program attached?)", -err);
+	n = xsk_ring_prod__reserve(&fq, RING, &idx);
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&fq, idx + i) = (uint64_t)i * FRAME_SZ;
+	xsk_ring_prod__submit(&fq, n);
+	/* Let frames already in flight land, uncounted, before counting. */
+	sleep_secs(0.1);
+	while (recycle(&rx, &fq))
+		;
+	printf("ready\n");
+	fflush(stdout);
+	t0 = now_ns();
+	end = t0 + (uint64_t)(o.secs * 1e9);
+	while (!stop) {
+		n = recycle(&rx, &fq);
+		got += n;
+		/* the clock only when idle or every 64 Ki frames */
+		if ((!n || (got & 0xffff) < n) && now_ns() >= end)
+			break;
+	}
+	t1 = now_ns();
+	getsockopt(xsk_socket__fd(xsk), SOL_XDP, XDP_STATISTICS, &xs, &xslen);
+	printf("{\"received\":%llu,\"secs\":%.3f,\"pps\":%.0f,\"xdp_rx_ring_full\":%llu,"
+	       "\"xdp_fill_empty\":%llu}\n",
+	       (unsigned long long)got, (double)(t1 - t0) / 1e9,
+	       (double)got * 1e9 / (double)(t1 - t0), (unsigned long long)xs.rx_ring_full,
+	       (unsigned long long)xs.rx_fill_ring_empty_descs);
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	munmap(area, (size_t)NFRAMES * FRAME_SZ);
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -506,6 +609,7 @@ static void usage(int code)
 		"       xvio-gen live IFNAME --dst-mac MAC [--src-mac MAC] [--size B] [--rate PPS]\n"
 		"                [--secs S] [--batch N]\n"
 		"       xvio-gen sink IFNAME [--secs S]\n"
+		"       xvio-gen xsk-sink IFNAME [--secs S] [--queue Q]\n"
 		"       xvio-gen rtt IFNAME --dst-mac MAC [--count N] [--rate PPS] [--size B]\n");
 	exit(code);
 }
@@ -578,7 +682,7 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
-	if (!o.have_dst && strcmp(cmd, "sink")) {
+	if (!o.have_dst && strcmp(cmd, "sink") && strcmp(cmd, "xsk-sink")) {
 		fprintf(stderr, "xvio-gen: --dst-mac is required\n");
 		exit(2);
 	}
@@ -592,6 +696,8 @@ int main(int argc, char **argv)
 		return cmd_live();
 	if (!strcmp(cmd, "sink"))
 		return cmd_sink();
+	if (!strcmp(cmd, "xsk-sink"))
+		return cmd_xsk_sink();
 	if (!strcmp(cmd, "rtt"))
 		return cmd_rtt();
 	usage(2);
