@@ -17,7 +17,7 @@
 #include "loader.h"
 #include "port.h"
 
-#define NIC_RING_SIZE 1024
+#define NIC_RING_SIZE 2048
 #define NIC_BUSY_POLL_DEFAULT 20 /* microseconds, as DPDK's AF_XDP PMD */
 #define NIC_STALL_ROUNDS 4096 /* rounds a guest may take nothing before its frames drop */
 #define NIC_BUSY_POLL_AUTO UINT_MAX /* 20 with --poll busy, else 0 */
