@@ -129,12 +129,12 @@ int loader_maps__open(const char *ifname, bool require_live, struct loader_maps 
 		    info.max_entries != specs[i].max_entries ||
 		    (info.map_flags & specs[i].flags) != specs[i].flags) {
 			loader_log(LOADER_ERR,
-				   "%s: %s has another layout (type %u key %u value %u entries %u, "
-				   "want %u/%u/%u/%u): pinned by another xvio version; detach and "
-				   "attach again",
+				   "%s: %s has another layout (type %u key %u value %u entries %u "
+				   "flags 0x%x, want %u/%u/%u/%u/0x%x): pinned by another xvio "
+				   "version; detach and attach again",
 				   ifname, path, info.type, info.key_size, info.value_size,
-				   info.max_entries, specs[i].type, specs[i].key_size,
-				   specs[i].value_size, specs[i].max_entries);
+				   info.max_entries, info.map_flags, specs[i].type, specs[i].key_size,
+				   specs[i].value_size, specs[i].max_entries, specs[i].flags);
 			err = -EPROTO;
 			goto err_close;
 		}

@@ -34,7 +34,8 @@ def fmt(v):
 print("| measurement | new (xvio) Mpps | old (xvio-b) Mpps | new / old, per trial |")
 print("|---|---|---|---|")
 for test, label in (("nic_to_guest_split", "NIC -> guest (split)"),
-                    ("nic_to_guest_shared", "NIC -> guest (shared)"), ("guest_to_nic", "guest -> NIC (threaded wire)"),
+                    ("nic_to_guest_shared", "NIC -> guest (shared)"),
+                    ("nic_to_guest_shared-cfs", "NIC -> guest (shared-cfs)"), ("guest_to_nic", "guest -> NIC (threaded wire)"),
                     ("guest_to_nic_inline", "guest -> NIC (inline wire)"),
                     ("guest_to_guest", "guest -> guest")):
     for size in (64, 1514):

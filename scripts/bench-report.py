@@ -32,9 +32,11 @@ def rows(bridge, test, size=None, placement=None):
             and (placement is None or r.get("placement") == placement)]
 
 
-PLACEMENTS = [p for p in ("split", "shared") if any(r.get("placement") == p for r in ROWS)]
-PLACE = {"split": "generator on CPU 1 (receive work off the bridge CPU)",
-         "shared": "generator on CPU 0 (receive work on the bridge CPU)"}
+PLACEMENTS = [p for p in ("split", "shared", "shared-cfs")
+              if any(r.get("placement") == p for r in ROWS)]
+PLACE = {"split": "split: generator on CPU 1, FIFO, duty 80 %",
+         "shared": "shared: generator on the bridge CPU, FIFO, duty 50 %",
+         "shared-cfs": "shared-cfs: generator on the bridge CPU, SCHED_OTHER"}
 
 
 def curve(bridge, placement, size=64, test="sweep", kind=None):
@@ -60,8 +62,8 @@ res = {"setup": SETUP, "throughput": {}, "zero_loss": {}, "latency": {}, "idle_c
        "load_cpu": {}, "ceiling": {}, "overload": {}, "targets": []}
 
 # ---- throughput ----------------------------------------------------------------
-for test in ("nic_to_guest_split", "nic_to_guest_shared", "guest_to_nic", "guest_to_nic_inline",
-             "guest_to_guest"):
+for test in ("nic_to_guest_split", "nic_to_guest_shared", "nic_to_guest_shared-cfs",
+             "guest_to_nic", "guest_to_nic_inline", "guest_to_guest"):
     for size in (64, 1514):
         entry = {}
         for b in BRIDGES:
@@ -136,7 +138,8 @@ def target(name, ok, detail):
 for test, label in (("guest_to_nic/64", "guest -> NIC (wire NAPI threaded)"),
                     ("guest_to_nic_inline/64", "guest -> NIC (wire NAPI inline)"),
                     ("nic_to_guest_split/64", "NIC -> guest, placement split"),
-                    ("nic_to_guest_shared/64", "NIC -> guest, placement shared")):
+                    ("nic_to_guest_shared/64", "NIC -> guest, placement shared"),
+                    ("nic_to_guest_shared-cfs/64", "NIC -> guest, placement shared-cfs")):
     if test not in res["throughput"]:
         continue
     r = res["throughput"][test]["ratio"]
@@ -180,7 +183,8 @@ def fmt(s, scale=1e6, unit="", digits=3):
 LABELS = {"guest_to_nic": "guest to NIC, wire NAPI threaded on CPU 0",
           "guest_to_nic_inline": "guest to NIC, wire NAPI inline (softirq per frame)",
           "nic_to_guest_split": "NIC to guest, generator on CPU 1 (split)",
-          "nic_to_guest_shared": "NIC to guest, generator on the bridge's CPU (shared)",
+          "nic_to_guest_shared": "NIC to guest, generator on the bridge's CPU, FIFO (shared)",
+          "nic_to_guest_shared-cfs": "NIC to guest, generator on the bridge's CPU, CFS (shared-cfs)",
           "guest_to_guest": "guest to guest"}
 md = []
 md.append(f"# xvio bench, {SETUP.get('kernel', '?')}, {SETUP.get('cpus', '?')} CPUs "
@@ -268,7 +272,7 @@ for pl in PLACEMENTS:
     plots = ", ".join(f"'{dat}' index {i} using 1:3 with linespoints title '{t}'"
                       for i, (p, t) in enumerate(series) if p == pl)
     panels.append(f"set title '{PLACE[pl]}'\nplot {plots}, x title 'offered' dashtype 2")
-gp = f"""set terminal png size {550 * max(1, len(PLACEMENTS))},480
+gp = f"""set terminal png size {500 * max(1, len(PLACEMENTS))},480
 set output '{os.path.join(OUT, "results.png")}'
 set multiplot layout 1,{max(1, len(PLACEMENTS))} title 'NIC -> guest, 64 B, veth; bridge on CPU 0, guest on CPU 1 (median of trials)'
 set xlabel 'offered (Mpps)'

@@ -36,7 +36,7 @@
 # A/B runs), BENCH_XVIOD_B (a second xviod, measured as bridge "xvio-b" in
 # the same run: BENCH_BRIDGES="xvio xvio-b", then scripts/bench-ab.py),
 # BENCH_PROFILE=0 (skip scripts/bench-profile.sh), BENCH_PLACEMENTS ("split
-# shared"), BENCH_GEN_SCHED (fifo | other: the generator's scheduling class),
+# shared shared-cfs"), BENCH_GEN_SCHED (fifo | other: the generator's scheduling class),
 # BENCH_DUTY_SPLIT / BENCH_DUTY_SHARED (80 / 50: xvio-gen live --duty).
 set -u
 O=$(cd "${1:?build dir}" && pwd)
@@ -52,13 +52,13 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	SWEEP="1000000 2000000 4000000 8000000" SWEEP_1514="500000 1000000"
 else
 	TRIALS=3 SECS=4 ZL_SECS=10 ZL_STEPS=6 IDLE_SECS=10 RTT_COUNT=10000
-	SWEEP="500000 1000000 1500000 2000000 2500000 3000000 4000000 6000000 8000000"
+	SWEEP="500000 1000000 1500000 2000000 2500000 3000000 4000000 6000000 8000000 12000000"
 	SWEEP_1514="250000 500000 750000 1000000 1500000"
 fi
-PLACEMENTS=${BENCH_PLACEMENTS:-split shared}
+PLACEMENTS=${BENCH_PLACEMENTS:-split shared shared-cfs}
 GEN_SCHED=${BENCH_GEN_SCHED:-fifo}
 DUTY_SPLIT=${BENCH_DUTY_SPLIT:-80} DUTY_SHARED=${BENCH_DUTY_SHARED:-50}
-GEN_CPU=1 GEN_DUTY=$DUTY_SPLIT
+GEN_CPU=1 GEN_DUTY=$DUTY_SPLIT GEN_CLASS=$GEN_SCHED
 SWEEP=${BENCH_SWEEP:-$SWEEP}
 TRIALS=${BENCH_TRIALS:-$TRIALS} SECS=${BENCH_SECS:-$SECS}
 ZL_SECS=${BENCH_ZL_SECS:-$ZL_SECS} ZL_STEPS=${BENCH_ZL_STEPS:-$ZL_STEPS}
@@ -215,14 +215,15 @@ guest_mode() { # NAME MODE SIZE PEER
 
 field() { echo "$1" | awk -v n="$2" '{ print $n }'; } # field "a b c" 2 -> b
 
-# placement split|shared: the generator's CPU (CPU_L or the bridge's), and
-# the share of it the generator and the receive work it causes may take.
+# placement split|shared|shared-cfs: the generator's CPU (CPU_L or the
+# bridge's), its scheduling class, and the share of its CPU it and the
+# receive work it causes may take.
 placement() {
-	if [ "$1" = shared ]; then
-		GEN_CPU=$CPU_B GEN_DUTY=$DUTY_SHARED
-	else
-		GEN_CPU=$CPU_L GEN_DUTY=$DUTY_SPLIT
-	fi
+	case $1 in
+	shared) GEN_CPU=$CPU_B GEN_DUTY=$DUTY_SHARED GEN_CLASS=$GEN_SCHED ;;
+	shared-cfs) GEN_CPU=$CPU_B GEN_DUTY=100 GEN_CLASS=other ;;
+	*) GEN_CPU=$CPU_L GEN_DUTY=$DUTY_SPLIT GEN_CLASS=$GEN_SCHED ;;
+	esac
 }
 
 # The generator sleeps between bursts (one every 200 us), so it sends at its
@@ -234,10 +235,12 @@ placement() {
 # generator with its receive work at a share of its CPU instead, as a NIC's
 # receive work under sustained load moves to ksoftirqd and shares the CPU:
 # 50 % next to the bridge, 80 % next to the guest (docs/performance.md).
+# In shared-cfs the generator is a SCHED_OTHER task instead, the share CFS
+# gives it next to the bridge, as ksoftirqd gets.
 gen_bg() { # size rate secs outfile
 	local batch=$(($2 / 5000)) sched=(chrt -f 50)
 	[ "$batch" -lt 64 ] && batch=64
-	[ "$GEN_SCHED" = other ] && sched=()
+	[ "$GEN_CLASS" = other ] && sched=()
 	taskset -c "$GEN_CPU" "${sched[@]}" ip netns exec "$NS" "$GEN" live "$P" --dst-mac "$G1" \
 		--size "$1" --rate "$2" --secs "$3" --batch "$batch" --duty "$GEN_DUTY" >"$4" 2>&1 &
 	GEN_PID=$!
@@ -313,7 +316,8 @@ wire_napi() { # thread|inline
 		ip netns exec "$NS" sh -c "echo 1 >/sys/class/net/$P/threaded"
 		for k in $(pgrep "^napi/$P-"); do taskset -pc "$CPU_B" "$k" >/dev/null; done
 	else
-		ip netns exec "$NS" sh -c "echo 0 >/sys/class/net/$P/threaded"
+		# EIO when it has no NAPI (already inline, GRO off): nothing to undo
+		ip netns exec "$NS" sh -c "echo 0 >/sys/class/net/$P/threaded" 2>/dev/null
 		ip netns exec "$NS" ethtool -K "$P" gro off >/dev/null
 	fi
 }
@@ -390,7 +394,7 @@ topo_pair "$H" "$NS" "$P" "" "" || { echo "bench: cannot create the veth pair"; 
 ethtool -K "$P" tx off >/dev/null 2>&1
 ethtool -K "$H" gro on >/dev/null 2>&1 # NAPI for XDP frames while no native program is attached
 WIRE_MAC=$(topo_mac "$P" "$NS")
-record "{\"test\":\"setup\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"cpu_model\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk-dev 2>/dev/null)\",\"trials\":$TRIALS,\"secs\":$SECS,\"gen_sched\":\"$GEN_SCHED\",\"gen_duty\":{\"split\":$DUTY_SPLIT,\"shared\":$DUTY_SHARED},\"placement\":{\"cpu$CPU_B\":\"bridge (xviod poller / anchor testpmd forwarding lcore); the generator too in placement shared\",\"cpu$CPU_L\":\"guests, wire sink; the generator in placement split\"}}"
+record "{\"test\":\"setup\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"cpu_model\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk-dev 2>/dev/null)\",\"trials\":$TRIALS,\"secs\":$SECS,\"gen_sched\":\"$GEN_SCHED\",\"gen_duty\":{\"split\":$DUTY_SPLIT,\"shared\":$DUTY_SHARED},\"placement\":{\"cpu$CPU_B\":\"bridge (xviod poller / anchor testpmd forwarding lcore); the generator too in placements shared and shared-cfs\",\"cpu$CPU_L\":\"guests, wire sink; the generator in placement split\"}}"
 log "veth $H <-> $NS:$P; CPU $CPU_B: bridge; CPU $CPU_L: guests, sink; generator: $PLACEMENTS; $TRIALS trials of ${SECS}s"
 
 # The host drifts (another tenant, frequency): bridges alternate within each

@@ -197,10 +197,11 @@ static void room_update(struct nic *n, struct nic_queue *nq, unsigned int qi, un
 	if (!got && !nq->room_set[si])
 		return;
 	r = &n->room[XVIO_XSK_SLOT(nq->sock_port[si], qi)];
-	/* admitted first: frames it counts that are not in the ring yet make
-	 * the room look larger by at most one NAPI poll, never smaller. */
-	admitted = __atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE);
+	/* The level first: a frame that lands between the two reads, or that
+	 * is counted but not yet in the ring (up to one NAPI poll), makes the
+	 * room look larger, never smaller; the kernel's check catches those. */
 	level = afxdp_sock__rx_level(nq->socks[si]);
+	admitted = __atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&r->limit, admitted + NIC_RING_SIZE - level, __ATOMIC_RELEASE);
 	nq->room_set[si] = got != 0;
 }
