@@ -263,22 +263,26 @@ with open(dat, "w") as f:
             title = (NAMES[what[1]] if what[0] == "bridge" else
                      {"afxdp": "ceiling: bare AF_XDP consumer", "xdp_drop": "ceiling: XDP_DROP"}[what[1]])
             f.write(f"# {pl} {title}\n")
-            for rate, (off, got) in cv.items():
+            for rate, (off, got) in sorted(cv.items(), key=lambda kv: kv[1][0]):
                 f.write("%f %f %f\n" % (rate / 1e6, off / 1e6, got / 1e6))
             f.write("\n\n")
             series.append((pl, title))
 panels = []
 for pl in PLACEMENTS:
-    plots = ", ".join(f"'{dat}' index {i} using 1:3 with linespoints title '{t}'"
+    # x: what the generator sent, not what it was asked for (past its
+    # share of the CPU it sends less)
+    plots = ", ".join(f"'{dat}' index {i} using 2:3 with linespoints title '{t}'"
                       for i, (p, t) in enumerate(series) if p == pl)
-    panels.append(f"set title '{PLACE[pl]}'\nplot {plots}, x title 'offered' dashtype 2")
-gp = f"""set terminal png size {500 * max(1, len(PLACEMENTS))},480
+    panels.append(f"set title '{PLACE[pl]}'\nplot {plots}, x title 'delivered = offered' dashtype 2")
+gp = f"""set terminal png size {500 * max(1, len(PLACEMENTS))},480 noenhanced
 set output '{os.path.join(OUT, "results.png")}'
 set multiplot layout 1,{max(1, len(PLACEMENTS))} title 'NIC -> guest, 64 B, veth; bridge on CPU 0, guest on CPU 1 (median of trials)'
-set xlabel 'offered (Mpps)'
+set xlabel 'offered: sent by the generator (Mpps)'
 set ylabel 'delivered (Mpps)'
 set key top left font ',9'
 set grid
+set xrange [0:*]
+set yrange [0:*]
 {chr(10).join(panels)}
 unset multiplot
 """
