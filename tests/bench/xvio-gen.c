@@ -263,6 +263,22 @@ static int cmd_live(void)
 	return 0;
 }
 
+/* NFRAMES frames of anonymous memory made a UMEM; dies on failure. */
+static void *umem_new(struct xsk_umem **umem, struct xsk_ring_prod *fq, struct xsk_ring_cons *cq,
+		      const struct xsk_umem_config *cfg)
+{
+	void *area = mmap(NULL, (size_t)NFRAMES * FRAME_SZ, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err;
+
+	if (area == MAP_FAILED)
+		die("mmap", errno);
+	err = xsk_umem__create(umem, area, (uint64_t)NFRAMES * FRAME_SZ, fq, cq, cfg);
+	if (err)
+		die("xsk_umem__create", -err);
+	return area;
+}
+
 static int cmd_tx(void)
 {
 	struct xsk_umem_config ucfg = { .fill_size = RING, .comp_size = RING,
@@ -287,13 +303,7 @@ static int cmd_tx(void)
 		fprintf(stderr, "xvio-gen: tx --batch: at most %d\n", MAX_BATCH);
 		exit(2);
 	}
-	area = mmap(NULL, (size_t)NFRAMES * FRAME_SZ, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		die("mmap", errno);
-	err = xsk_umem__create(&umem, area, (uint64_t)NFRAMES * FRAME_SZ, &fq, &cq, &ucfg);
-	if (err)
-		die("xsk_umem__create", -err);
+	area = umem_new(&umem, &fq, &cq, &ucfg);
 	err = xsk_socket__create(&xsk, o.ifname, o.queue, umem, NULL, &tx, &scfg);
 	if (err)
 		die("xsk_socket__create", -err);
@@ -475,13 +485,7 @@ static int cmd_xsk_sink(void)
 	void *area;
 	int err;
 
-	area = mmap(NULL, (size_t)NFRAMES * FRAME_SZ, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		die("mmap", errno);
-	err = xsk_umem__create(&umem, area, (uint64_t)NFRAMES * FRAME_SZ, &fq, &cq, &ucfg);
-	if (err)
-		die("xsk_umem__create", -err);
+	area = umem_new(&umem, &fq, &cq, &ucfg);
 	/* The queue of a socket closed a moment ago may still be bound. */
 	for (i = 0; i < 50; i++) {
 		err = xsk_socket__create(&xsk, o.ifname, o.queue, umem, &rx, NULL, &scfg);

@@ -24,13 +24,15 @@
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): at most
 #                      0.1 % loss (zero-loss rates are make bench's job), every
 #                      UMEM frame accounted for, TX drained
-#   bench_rtt / bench_gen_sink / bench_live_sink
+#   bench_rtt / bench_gen_sink / bench_live_sink / bench_xsk_sink
 #                      make bench's tools for real: the probe gets every
 #                      frame back through a macswap guest; the paced
 #                      generators (AF_XDP tx, and live: XDP frames from
 #                      BPF_PROG_RUN) keep their rate and the XDP sink counts
 #                      every frame the guest sent back; live leaves no
-#                      program on the namespace's lo
+#                      program on the namespace's lo; the AF_XDP ceiling
+#                      (xsk-sink) takes every frame live sends with --duty
+#                      and leaves no program on the host end
 #   busy_wire          a wire end that drains slowly refuses frames for a while:
 #                      xviod sends them once it can, none left in its ring
 #   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
@@ -341,6 +343,26 @@ bench_tools() {
 	fi
 	tp_cleanup
 	xviod_stop
+	# The AF_XDP ceiling: a bare consumer on the host end takes every frame
+	# the live generator sends (here with --duty, which must not slow a
+	# generator that has time to spare), and leaves no program behind.
+	if ! start_rx xsksink "$gen" xsk-sink "$H" --secs 3; then
+		fail bench_xsk_sink "xsk-sink did not start: $(cat "$TMP/xsksink.out")"
+		return
+	fi
+	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 --batch 100 \
+		--duty 50 >"$TMP/gen.out" 2>&1
+	finish_rx xsksink
+	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	pps=$(grep -o '"pps":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	got=$(grep -o '"received":[0-9]*' "$TMP/xsksink.out" | cut -d: -f2)
+	if [ -n "$sent" ] && [ -n "$got" ] && [ "$pps" -ge 19000 ] && [ "$pps" -le 21000 ] &&
+		[ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 10)) ] &&
+		wait_for 5 sh -c "! ip -d link show $H | grep -q 'prog/xdp'"; then
+		pass bench_xsk_sink
+	else
+		fail bench_xsk_sink "generator: $(cat "$TMP/gen.out"); xsk-sink: $(cat "$TMP/xsksink.out"); $H: $(ip -d link show "$H" | grep xdp)"
+	fi
 }
 
 # A wire end whose NAPI runs in a thread on the guest's busy CPU drains
