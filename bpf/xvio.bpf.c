@@ -42,8 +42,8 @@ static __always_inline int to_xsk(struct xdp_md *ctx, __u32 port, __u32 ok, __u3
 	}
 	slot = XVIO_XSK_SLOT(port, queue);
 	ret = bpf_redirect_map(&xvio_xsks, slot, XDP_PASS);
-	room = bpf_map_lookup_elem(&xvio_room, &slot);
-	if (ret == XDP_REDIRECT && room && room->limit) {
+	room = ret == XDP_REDIRECT ? bpf_map_lookup_elem(&xvio_room, &slot) : NULL;
+	if (room && room->limit) {
 		if (room->admitted >= room->limit) {
 			stat_add(ctx, XVIO_STAT_ACT_XSK_FULL);
 			return XDP_DROP;

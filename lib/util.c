@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "util.h"
 
 int util_parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -61,6 +62,24 @@ int util_unix_addr(const char *path, struct sockaddr_un *sa)
 		return -ENAMETOOLONG;
 	memcpy(sa->sun_path, path, n);
 	return 0;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t util_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t util_coarse_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 uint64_t util_hash64(const void *buf, size_t len)

@@ -22,6 +22,9 @@ int util_parse_mac(const char *s, uint8_t mac[6]);
 void util_format_mac(const uint8_t mac[6], char *buf);
 /* A 64-bit fingerprint of @len bytes (not cryptographic; never 0). */
 uint64_t util_hash64(const void *buf, size_t len);
+/* CLOCK_MONOTONIC in ns (vDSO); _coarse: the tick-resolution clock, cheaper. */
+uint64_t util_mono_ns(void);
+uint64_t util_coarse_ns(void);
 /* @sa for @path; -ENAMETOOLONG when it does not fit sun_path. */
 int util_unix_addr(const char *path, struct sockaddr_un *sa);
 

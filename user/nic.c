@@ -267,6 +267,7 @@ static void release(struct nic *n)
 	}
 	loader_maps__close(n->maps);
 	n->maps = NULL;
+	n->room = NULL; /* unmapped with the maps */
 }
 
 int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
@@ -376,10 +377,12 @@ static int watch(struct port *p, unsigned int q, int epfd)
 
 /* ---- control path -------------------------------------------------------------- */
 
+#define L2_DEL_BATCH 1024 /* entries deleted per scan of the table */
+
 struct l2_scan {
 	struct daemon *d;
 	bool all;			/* every entry we own, not only stale ones */
-	struct xvio_l2_key del[1024];
+	struct xvio_l2_key del[L2_DEL_BATCH];
 	unsigned int ndel;
 };
 
@@ -396,7 +399,7 @@ static int scan_l2(const struct xvio_l2_key *k, const struct xvio_action *a, voi
 	/* Only entries the daemon owns (guest sockets) are ours to remove. */
 	if (a->kind != XVIO_ACT_XSK || k->vlan)
 		return 0;
-	if ((sc->all || fwd_lookup(sc->d->fwd, k->mac) != a->port) && sc->ndel < 1024)
+	if ((sc->all || fwd_lookup(sc->d->fwd, k->mac) != a->port) && sc->ndel < L2_DEL_BATCH)
 		sc->del[sc->ndel++] = *k;
 	return 0;
 }
@@ -409,10 +412,12 @@ static void prune_l2(struct nic *n, bool all)
 
 	sc.d = n->d;
 	sc.all = all;
-	sc.ndel = 0;
-	loader_maps__l2_foreach(n->maps, scan_l2, &sc);
-	for (i = 0; i < sc.ndel; i++)
-		loader_maps__l2_del(n->maps, &sc.del[i]);
+	do { /* a full batch: scan again, the table holds up to 4096 */
+		sc.ndel = 0;
+		loader_maps__l2_foreach(n->maps, scan_l2, &sc);
+		for (i = 0; i < sc.ndel; i++)
+			loader_maps__l2_del(n->maps, &sc.del[i]);
+	} while (sc.ndel == L2_DEL_BATCH);
 }
 
 int nic_l2_sync(struct nic *n)

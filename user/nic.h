@@ -22,7 +22,8 @@
 #define NIC_STALL_ROUNDS 4096 /* rounds a guest may take nothing before its frames drop */
 #define NIC_BUSY_POLL_AUTO UINT_MAX /* 20 with --poll busy, else 0 */
 #define NIC_LOOP_SLOTS 64 /* frames handed to the host stack, remembered */
-#define NIC_LOOP_WINDOW_NS (10 * 1000 * 1000ULL) /* ... for this long */
+#define NIC_LOOP_WINDOW_NS (1000 * 1000ULL) /* ... for this long (a copy that loops is back within the injecting call) */
+#define NIC_ROOM_REFRESH 64 /* empty looks between two xvio_room refreshes */
 #define NIC_LOOP_HASHED 256 /* bytes of a frame its fingerprint covers */
 
 /* The safety net behind the cookie (xvio/host.h): fingerprints of the
@@ -57,6 +58,7 @@ struct nic_queue {
 	unsigned int nsocks;
 	uint32_t stalled[AFXDP_MAX_SOCKS]; /* rounds a socket's guest took nothing */
 	bool room_set[AFXDP_MAX_SOCKS];	/* its xvio_room limit reflects a non-empty ring */
+	uint32_t room_idle[AFXDP_MAX_SOCKS]; /* empty looks since (NIC_ROOM_REFRESH) */
 	unsigned int looped;		/* this burst: frames after f[n] the guard dropped */
 	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
 };

@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "log.h"
@@ -41,14 +40,6 @@ static void qlock(struct nic_queue *nq)
 static void qunlock(struct nic_queue *nq)
 {
 	atomic_flag_clear_explicit(&nq->lock, memory_order_release);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t fingerprint(const void *frame, uint32_t len)
@@ -114,7 +105,7 @@ static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
 	/* Before the call: in skb mode a copy that lost the cookie would be
 	 * back in a flood socket before it returns. */
 	if (n->skb_mode)
-		guard_note(&n->guard, fingerprint(frame, len), now_ns());
+		guard_note(&n->guard, fingerprint(frame, len), util_mono_ns());
 	if (bpf_prog_test_run_opts(n->inject_fd, &opts))
 		n->host_inject_errors++;
 	else
@@ -128,7 +119,7 @@ static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
 static unsigned int drop_looped(struct nic *n, struct nic_queue *nq, unsigned int got)
 {
 	struct nic_loop_guard *g = &n->guard;
-	uint64_t t = now_ns();
+	uint64_t t = util_mono_ns();
 	unsigned int i = 0;
 
 	nq->looped = 0;
@@ -183,27 +174,33 @@ static void check_napi(struct nic *n, unsigned int qi, const struct afxdp_sock *
  * socket's RX ring can take, so that once it is full the program drops
  * them, before the kernel copies each into the UMEM only to drop it at the
  * full ring. That copy is most of the receive work; without it the CPU that
- * receives keeps its time for the poller. A look at an empty ring after an
- * empty one changes nothing and is skipped: the counter's cache line stays
- * with the CPU that receives.
+ * receives keeps its time for the poller. Called after each burst is
+ * released (what a full guest kept still counts) and at each empty look;
+ * an empty look after an empty one reads the counter but writes nothing.
  */
 static void room_update(struct nic *n, struct nic_queue *nq, unsigned int qi, unsigned int si,
-			unsigned int got)
+			bool got)
 {
 	struct xvio_room *r;
 	uint64_t admitted;
 	uint32_t level;
 
-	if (!got && !nq->room_set[si])
-		return;
 	r = &n->room[XVIO_XSK_SLOT(nq->sock_port[si], qi)];
+	/* An empty ring looked at after an empty one needs no new limit, but
+	 * for one every NIC_ROOM_REFRESH empty looks: frames the program
+	 * counted that the kernel dropped afterwards (no fill buffer) never
+	 * reach the ring, and without a refresh the limit could stay reached
+	 * and the socket dead. Reading the counter at every empty look would
+	 * pull its cache line from the receiving CPU at every spin. */
+	if (!got && !nq->room_set[si] && ++nq->room_idle[si] % NIC_ROOM_REFRESH)
+		return;
 	/* The level first: a frame that lands between the two reads, or that
 	 * is counted but not yet in the ring (up to one NAPI poll), makes the
 	 * room look larger, never smaller; the kernel's check catches those. */
 	level = afxdp_sock__rx_level(nq->socks[si]);
 	admitted = __atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&r->limit, admitted + NIC_RING_SIZE - level, __ATOMIC_RELEASE);
-	nq->room_set[si] = got != 0;
+	nq->room_set[si] = got;
 }
 
 void nic_room_clear(struct nic *n, unsigned int q)
@@ -241,9 +238,10 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 		uint32_t port = nq->sock_port[si];
 
 		got = afxdp_sock__rx_peek(nq->q, sk, nq->f, max);
-		room_update(n, nq, qi, si, got);
-		if (!got)
+		if (!got) {
+			room_update(n, nq, qi, si, false);
 			continue;
+		}
 		if (nq->busy_poll && !nq->napi_checked)
 			check_napi(n, qi, sk);
 		if (port == XVIO_PORT_FLOOD && n->skb_mode && n->inject_fd >= 0) {
@@ -304,6 +302,8 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 	/* The guard's drops sit after the burst (flood sockets never keep). */
 	afxdp_sock__rx_release(nq->q, sk, nq->f, n + nq->looped);
 	nq->looped = 0;
+	/* After the release: what a full guest kept still fills the ring. */
+	room_update(nic, nq, qi, rx->ctx, true);
 }
 
 unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,

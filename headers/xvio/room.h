@@ -14,8 +14,9 @@
  *     limit = admitted (as read) + free entries in the RX ring
  * so the program admits no more than the ring can hold until xviod looks
  * again: a starved poller means cheap drops, never a full ring. A frame the
- * kernel drops after the program (no fill buffer) only makes one estimate
- * short until the next look: nothing accumulates.
+ * kernel drops after the program (no fill buffer) only makes the estimate
+ * short until the next look (xviod looks again at least every 64th empty
+ * round): nothing accumulates.
  * @limit 0 means no limit (a new socket, or xviod gone): the kernel's own
  * full-ring check is all there is. The program counts without atomics: a
  * count lost to two CPUs receiving on one queue at once (skb mode) lets one

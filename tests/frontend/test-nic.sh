@@ -24,13 +24,14 @@
 #   soak               a steady rate for XVIO_SOAK_SECS (default 120 s): at most
 #                      0.1 % loss (zero-loss rates are make bench's job), every
 #                      UMEM frame accounted for, TX drained
-#   bench_rtt / bench_gen_sink / bench_live_sink / bench_xsk_sink
+#   bench_rtt / bench_gen_sink / bench_live_sink / bench_live_duty / bench_xsk_sink
 #                      make bench's tools for real: the probe gets every
 #                      frame back through a macswap guest; the paced
 #                      generators (AF_XDP tx, and live: XDP frames from
 #                      BPF_PROG_RUN) keep their rate and the XDP sink counts
 #                      every frame the guest sent back; live leaves no
-#                      program on the namespace's lo; the AF_XDP ceiling
+#                      program on the namespace's lo; --duty 50 rests half
+#                      the time and --duty 0 is refused; the AF_XDP ceiling
 #                      (xsk-sink) takes every frame live sends with --duty
 #                      and leaves no program on the host end
 #   busy_wire          a wire end that drains slowly refuses frames for a while:
@@ -341,6 +342,18 @@ bench_tools() {
 		pass bench_live_sink
 	else
 		fail bench_live_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out"); lo: $(ip -n "$NS" -d link show lo | grep xdp)"
+	fi
+	# --duty 50: an unpaced generator rests about as long as its calls (and
+	# the receive work they cause) take; 0 is refused.
+	local rested
+	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac 02:00:00:00:99:99 --secs 1 --batch 256 \
+		--duty 50 >"$TMP/duty.out" 2>&1
+	rested=$(grep -o '"rested_secs":[0-9.]*' "$TMP/duty.out" | cut -d: -f2)
+	if awk -v r="${rested:-0}" 'BEGIN { exit !(r >= 0.35 && r <= 0.65) }' &&
+		! ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --duty 0 >/dev/null 2>&1; then
+		pass bench_live_duty
+	else
+		fail bench_live_duty "want about 0.5 s of rest in 1 s at --duty 50, and --duty 0 refused: $(cat "$TMP/duty.out")"
 	fi
 	tp_cleanup
 	xviod_stop
