@@ -506,24 +506,32 @@ void pollers_quiesce(struct daemon *d)
 	}
 }
 
-void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int fd)
+void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int fd, bool add)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 	unsigned int i, j;
 
-	/* Closed fds leave epoll by themselves. */
-	if (fd < 0)
-		return;
-	for (i = 0; i < d->npollers; i++)
-		for (j = 0; j < d->pollers[i].nq; j++)
-			if (d->pollers[i].q[j].port == port && d->pollers[i].q[j].q == q) {
-				if (epoll_ctl(d->pollers[i].epfd, EPOLL_CTL_ADD, fd, &ev) &&
-				    errno != EEXIST)
-					pr_warn("%s: cannot watch the kick fd of queue %u: %s",
+	for (i = 0; i < d->npollers; i++) {
+		struct poller *p = &d->pollers[i];
+
+		for (j = 0; j < p->nq; j++) {
+			if (p->q[j].port != port || p->q[j].q != q || p->epfd < 0)
+				continue;
+			if (!add) {
+				/* The frontend keeps the file open: closing our fd
+				 * would leave it in the set, woken by a stale ring. */
+				if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != ENOENT)
+					pr_warn("%s: cannot stop watching the kick fd of queue %u: %s",
 						port->name, q, strerror(errno));
-				/* wake it so it re-arms with the new fd */
-				eventfd_write(d->pollers[i].wake_fd, 1);
+				continue;
 			}
+			if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) && errno != EEXIST)
+				pr_warn("%s: cannot watch the kick fd of queue %u: %s", port->name, q,
+					strerror(errno));
+			/* wake it so it re-arms with the new fd */
+			eventfd_write(p->wake_fd, 1);
+		}
+	}
 }
 
 void pollers_port_stats(struct daemon *d, const struct port *port, struct port_stats *out)

@@ -66,10 +66,10 @@ int poller_start(struct daemon *d, struct poller *p);
 void poller_stop(struct poller *p);
 /* Return once no poller is inside a burst that could touch any device. */
 void pollers_quiesce(struct daemon *d);
-/* Kick fd @fd of receive queue @q of @port (or -1: gone) is the one to
- * watch: add it to the epoll set of the poller that serves the queue, and
- * wake that poller so that it re-arms. */
-void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int fd);
+/* Kick fd @fd of receive queue @q of @port comes (@add: into the epoll set
+ * of the poller that serves the queue, which is woken to re-arm) or goes
+ * (out of that set, before the caller closes it). */
+void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int fd, bool add);
 /* Sum of every poller's counters of @port. */
 void pollers_port_stats(struct daemon *d, const struct port *port, struct port_stats *out);
 

@@ -116,8 +116,6 @@ static void cb_queue_state(void *ctx, struct vhu_dev *dev, unsigned int qidx, bo
 		vhu_vq__notify_enable(vq, false);
 		return;
 	}
-	/* Transmit rings wake the poller that serves them. */
-	pollers_watch_fd(vp->d, &vp->port, qidx / 2, vhu_vq__kick_fd(vq));
 	if (qidx == 1) {
 		vhu_features_str(vhu_dev__features(dev), f, sizeof(f));
 		pr_info("%s: port %u running (%s)", vp->port.name, vp->port.id, f);
@@ -157,6 +155,17 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	pr_info("%s: announced %s with a RARP to %u port(s)", vp->port.name, ms, n);
 }
 
+/* Transmit rings' kicks wake the poller that serves them; receive rings'
+ * refill kicks wake nobody (see cb_queue_state). */
+static void cb_kick_fd(void *ctx, struct vhu_dev *dev, unsigned int qidx, int fd, bool add)
+{
+	struct vport *vp = ctx;
+
+	(void)dev;
+	if (qidx & 1)
+		pollers_watch_fd(vp->d, &vp->port, qidx / 2, fd, add);
+}
+
 static void cb_disconnected(void *ctx, struct vhu_dev *dev)
 {
 	struct vport *vp = ctx;
@@ -176,6 +185,7 @@ static const struct vhu_ops dev_ops = {
 	.queue_state = cb_queue_state,
 	.send_rarp = cb_send_rarp,
 	.disconnected = cb_disconnected,
+	.kick_fd = cb_kick_fd,
 };
 
 /* ---- life cycle ------------------------------------------------------------- */

@@ -224,9 +224,11 @@ static void on_timer(struct xviod *x)
 	uint32_t now = atomic_fetch_add(&d->now, 1) + 1;
 	unsigned int i, n;
 
-	for (i = 0; i < x->nvports; i++)
+	for (i = 0; i < x->nvports; i++) {
+		vhu_dev__tick(x->vports[i]->dev);
 		if (x->vports[i]->client && !vhu_dev__connected(x->vports[i]->dev))
 			try_connect(x, i);
+	}
 	if (now % 10 == 0) {
 		n = fwd_expire(d->fwd, now, XVIOD_MAC_AGE, FWD_PORT_NONE);
 		if (n)
@@ -406,6 +408,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_init("xviod", LOG_INFO);
+	/* A frontend that truncates guest memory under our mapping breaks its
+	 * own port, not the daemon. */
+	if (vhu_sigbus_guard())
+		pr_warn("cannot install the SIGBUS handler: a frontend that shrinks guest "
+			"memory under the mapping would stop xviod");
 
 	x->ctl_fd = -1;
 	x->d.epfd = x->d.learn_efd = -1;

@@ -49,6 +49,15 @@ struct vhu_ops {
 	void (*send_rarp)(void *ctx, struct vhu_dev *dev, const uint8_t mac[6]);
 	/* The connection closed (peer gone, error, or a broken device). */
 	void (*disconnected)(void *ctx, struct vhu_dev *dev);
+	/*
+	 * Ring @qidx's kick eventfd @fd is coming (@add) or going (!@add: it
+	 * is closed right after this returns). Called on the control thread
+	 * with the device paused. An embedder that waits on kick fds (epoll)
+	 * must remove @fd here: the frontend holds the same file open, so
+	 * closing our descriptor does not take it out of an epoll set, and
+	 * the number can be reused by the next file we open.
+	 */
+	void (*kick_fd)(void *ctx, struct vhu_dev *dev, unsigned int qidx, int fd, bool add);
 };
 
 struct vhu_dev_cfg {
@@ -91,16 +100,35 @@ int vhu_dev__listen(struct vhu_dev *dev);
  * A second frontend while one is connected is refused. Return: conn fd. */
 int vhu_dev__accept(struct vhu_dev *dev);
 /** vhu_dev__connect() - client mode: one non-blocking attempt. Return: conn fd,
- * or -errno (-ECONNREFUSED/-ENOENT while the frontend is not there yet). */
+ * or -errno (-ECONNREFUSED/-ENOENT while the frontend is not there yet,
+ * -EAGAIN while its listen backlog is full). */
 int vhu_dev__connect(struct vhu_dev *dev);
 /** vhu_dev__attach_fd() - use an already connected socket (tests). */
 int vhu_dev__attach_fd(struct vhu_dev *dev, int fd);
-/** vhu_dev__dispatch() - read and handle one message; call when the conn fd is
- * readable. Return: 0, or -errno when the connection was closed (the device
- * is then reset, ops->disconnected called, ready for a new connection). */
+/** vhu_dev__dispatch() - read what the conn fd holds, without blocking, and
+ * handle the message once it is whole; call when the conn fd is readable.
+ * A peer that sends a message a byte at a time costs a read per byte and
+ * holds nothing up. Return: 0 (handled, or not whole yet), or -errno when
+ * the connection was closed (the device is then reset, ops->disconnected
+ * called, ready for a new connection). */
 int vhu_dev__dispatch(struct vhu_dev *dev);
 /** vhu_dev__disconnect() - close the connection and reset the device. */
 void vhu_dev__disconnect(struct vhu_dev *dev);
+/** vhu_dev__tick() - call about once a second on the control thread: logs
+ * what could not be logged where it happened (guest memory that vanished
+ * under a burst, log lines suppressed by the rate limit). */
+void vhu_dev__tick(struct vhu_dev *dev);
+
+/**
+ * vhu_sigbus_guard() - survive guest memory that shrinks under its mapping.
+ * A frontend may truncate the file behind a region after SET_MEM_TABLE;
+ * the next access to the lost pages raises SIGBUS. With the guard, a
+ * SIGBUS inside a mapped guest region replaces that region with anonymous
+ * memory, marks its device broken (logged by vhu_dev__tick()) and the access
+ * goes on; any other SIGBUS is fatal as before. Process-wide: call once,
+ * before the first device connects. Return: 0 or -errno.
+ */
+int vhu_sigbus_guard(void);
 
 int vhu_dev__listen_fd(const struct vhu_dev *dev);
 int vhu_dev__conn_fd(const struct vhu_dev *dev);

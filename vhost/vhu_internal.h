@@ -118,6 +118,7 @@ struct vhu_region {
 	uint8_t *host;		/* our mapping of gpa */
 	void *map_base;		/* what mmap returned (covers mmap_offset too) */
 	size_t map_len;
+	int guard;		/* SIGBUS guard slot, -1: none */
 };
 
 struct vhu_mem {
@@ -125,9 +126,10 @@ struct vhu_mem {
 	struct vhu_region r[VHU_MAX_REGIONS];
 };
 
-/* Map a region list; on error nothing stays mapped. Closes no fds. */
+/* Map a region list; on error nothing stays mapped. Closes no fds. @dev
+ * is who the SIGBUS guard blames for a fault in these regions. */
 int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds, char *err,
-		size_t errlen);
+		size_t errlen, struct vhu_dev *dev);
 void vhu_mem_unmap(struct vhu_mem *m);
 /* Frontend userspace address range -> host pointer; the whole range must be
  * inside one region (ring structures). NULL otherwise. */
@@ -246,8 +248,27 @@ struct vhu_dev {
 	uint16_t max_mtu;	/* vhu_dev_cfg.max_mtu */
 	struct vhu_mem mem;
 	unsigned int nvqs;	/* highest configured index + 1 */
+	/* the message being read (a peer may send it in pieces) */
+	struct vhu_msg rx;
+	size_t rx_got;		/* bytes of header + payload read so far */
+	/* log rate limit: VHU_LOG_BURST lines per VHU_LOG_WINDOW_S seconds */
+	uint64_t log_window;	/* start of the window, CLOCK_MONOTONIC seconds */
+	unsigned int log_lines;
+	unsigned int log_dropped;
+	/* SEND_RARP rate limit: a token bucket of VHU_RARP_BURST */
+	uint64_t rarp_ns;	/* when the bucket was last filled */
+	unsigned int rarp_tokens;
+	unsigned int rarp_dropped;
+	/* set by the SIGBUS guard (signal context), logged by vhu_dev__tick() */
+	_Atomic uint64_t fault_addr;
+	_Atomic int fault_region;	/* region index + 1; 0: none pending */
 	struct vhu_vq vq[VHU_MAX_VQS];
 };
+
+#define VHU_LOG_BURST 20	/* error/warning lines per window, per device */
+#define VHU_LOG_WINDOW_S 10
+#define VHU_RARP_BURST 8	/* QEMU's announce sends 5 rounds after a migration */
+#define VHU_RARP_EVERY_NS 1000000000ull /* one token a second */
 
 __attribute__((format(printf, 3, 4))) void vhu_log(struct vhu_dev *dev, enum vhu_log_level level,
 						   const char *fmt, ...);
@@ -262,6 +283,8 @@ int vhu_send_reply(struct vhu_dev *dev, struct vhu_msg *msg);
 const char *vhu_req_name(uint32_t req);
 
 /* vhu_vq.c */
+/* Replace the ring's kick fd (-1: none), telling ops->kick_fd. */
+void vhu_vq_set_kick(struct vhu_vq *vq, int fd);
 void vhu_vq_init(struct vhu_vq *vq, struct vhu_dev *dev, unsigned int index);
 void vhu_vq_reset(struct vhu_vq *vq);
 int vhu_vq_alloc(struct vhu_vq *vq, uint16_t size);

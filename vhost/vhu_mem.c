@@ -9,11 +9,91 @@
  * either address space. All of that is refused before anything is mapped.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "vhu_internal.h"
+
+/*
+ * The SIGBUS guard's registry: every guest mapping, lock-free, since the
+ * signal handler reads it. A slot is claimed by a CAS on its device and
+ * published by storing its start last; freed by clearing the start first.
+ */
+#define GUARD_SLOTS 1024
+
+struct guard_slot {
+	_Atomic(uintptr_t) start;
+	size_t len;
+	unsigned int region;
+	struct vhu_dev *_Atomic dev;
+};
+
+static struct guard_slot guard[GUARD_SLOTS];
+
+static int guard_add(struct vhu_dev *dev, void *base, size_t len, unsigned int region)
+{
+	unsigned int i;
+
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		struct vhu_dev *none = NULL;
+
+		if (atomic_compare_exchange_strong(&guard[i].dev, &none, dev)) {
+			guard[i].len = len;
+			guard[i].region = region;
+			atomic_store(&guard[i].start, (uintptr_t)base);
+			return (int)i;
+		}
+	}
+	return -1; /* full: a fault in this region stays fatal */
+}
+
+static void guard_del(int i)
+{
+	if (i < 0)
+		return;
+	atomic_store(&guard[i].start, 0);
+	atomic_store(&guard[i].dev, NULL);
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	unsigned int i, q;
+
+	(void)uc;
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		uintptr_t start = atomic_load(&guard[i].start);
+		struct vhu_dev *dev = atomic_load(&guard[i].dev);
+
+		if (!start || !dev || a - start >= guard[i].len)
+			continue;
+		/* Anonymous zero pages where the file's pages went: the access
+		 * that faulted, and any other until the region is unmapped, reads
+		 * zeros and writes nowhere. mmap is a plain system call. */
+		if (mmap((void *)start, guard[i].len, PROT_READ | PROT_WRITE,
+			 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) ==
+		    MAP_FAILED)
+			break;
+		for (q = 0; q < VHU_MAX_VQS; q++)
+			atomic_store(&dev->vq[q].state, VHU_VQ_STOPPED);
+		__atomic_store_n(&dev->broken, true, __ATOMIC_RELEASE);
+		atomic_store(&dev->fault_addr, (uint64_t)a);
+		atomic_store(&dev->fault_region, (int)guard[i].region + 1);
+		return;
+	}
+	/* Not guest memory: a bug of ours. Die of it as without the guard. */
+	signal(sig, SIG_DFL);
+}
+
+int vhu_sigbus_guard(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGBUS, &sa, NULL) ? -errno : 0;
+}
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
@@ -21,7 +101,7 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 }
 
 int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds, char *err,
-		size_t errlen)
+		size_t errlen, struct vhu_dev *dev)
 {
 	struct vhu_mem tmp = {};
 	unsigned int i, j;
@@ -103,6 +183,7 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 		tmp.r[i].map_base = p;
 		tmp.r[i].map_len = len;
 		tmp.r[i].host = (uint8_t *)p + r->mmap_offset;
+		tmp.r[i].guard = guard_add(dev, p, len, i);
 		tmp.n = i + 1;
 	}
 	*m = tmp;
@@ -113,9 +194,11 @@ void vhu_mem_unmap(struct vhu_mem *m)
 {
 	unsigned int i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
+		guard_del(m->r[i].guard);
 		if (m->r[i].map_base)
 			munmap(m->r[i].map_base, m->r[i].map_len);
+	}
 	memset(m, 0, sizeof(*m));
 }
 

@@ -12,8 +12,10 @@
  * (vhu_dev_pause) and republish after.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "vhu_internal.h"
 
@@ -236,7 +238,7 @@ static int handle_SET_MEM_TABLE(struct vhu_dev *dev, struct vhu_msg *msg)
 			d->nregions, msg->nfds);
 		return -EINVAL;
 	}
-	rc = vhu_mem_map(&mem, d, msg->fds, err, sizeof(err));
+	rc = vhu_mem_map(&mem, d, msg->fds, err, sizeof(err), dev);
 	if (rc) {
 		vhu_log(dev, VHU_LOG_ERR, "SET_MEM_TABLE: %s", err);
 		return rc;
@@ -311,18 +313,58 @@ static int handle_GET_VRING_BASE(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (!vq->started)
 		num = vq->packed ? vq->base_raw : (uint16_t)vq->base_raw;
 	vq->started = false;
-	if (vq->kick_fd >= 0)
-		close(vq->kick_fd);
-	vq->kick_fd = -1;
+	vhu_vq_set_kick(vq, -1);
 	msg->hdr.size = SZ_STATE;
 	msg->p.state.num = num;
 	return VHU_REPLY;
 }
 
-/* Replace one of a ring's eventfds from a u64 message (index + NOFD bit). */
-static int set_ring_fd(struct vhu_dev *dev, struct vhu_msg *msg, int *slot, const char *what)
+/*
+ * A ring's kick/call/err fd must be an eventfd we can use without ever
+ * blocking: we read kicks and write calls on the data path, and one blocked
+ * read or write would stop every queue of that thread and then the control
+ * thread that waits for it. So: an eventfd (anything else is refused), not
+ * in semaphore mode (a read would take 1 of a counter the guest can set to
+ * 2^64-2: a kick that never drains), and O_NONBLOCK on its open file (the
+ * frontend's end is non-blocking too; QEMU and DPDK create them so).
+ */
+static int check_eventfd(struct vhu_dev *dev, int fd, const char *what)
+{
+	char path[64], target[64], info[512];
+	ssize_t n;
+	int flags, ifd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0 || (target[n] = 0, strcmp(target, "anon_inode:[eventfd]"))) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: the file descriptor is %s, not an eventfd", what,
+			n < 0 ? "unreadable" : target);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ifd = open(path, O_RDONLY | O_CLOEXEC);
+	n = ifd >= 0 ? read(ifd, info, sizeof(info) - 1) : -1;
+	if (ifd >= 0)
+		close(ifd);
+	if (n > 0 && (info[n] = 0, strstr(info, "eventfd-semaphore: 1"))) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: a semaphore-mode eventfd (EFD_SEMAPHORE); refused",
+			what);
+		return -EINVAL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK))) {
+		vhu_log(dev, VHU_LOG_ERR, "%s: cannot make the eventfd non-blocking: %s", what,
+			strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Check a u64 ring-fd message (index + NOFD bit); *fd: the eventfd or -1. */
+static int ring_fd(struct vhu_dev *dev, struct vhu_msg *msg, const char *what, int *fd)
 {
 	bool nofd = msg->p.u64 & VHU_VRING_NOFD;
+	int err;
 
 	if (msg->p.u64 & ~(uint64_t)(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) {
 		vhu_log(dev, VHU_LOG_ERR, "%s: reserved bits set in %#llx", what,
@@ -334,20 +376,38 @@ static int set_ring_fd(struct vhu_dev *dev, struct vhu_msg *msg, int *slot, cons
 			msg->nfds, nofd ? "set" : "clear");
 		return -EINVAL;
 	}
+	*fd = -1;
+	if (nofd)
+		return 0;
+	err = check_eventfd(dev, msg->fds[0], what);
+	if (err)
+		return err;
+	*fd = take_fd(msg, 0);
+	return 0;
+}
+
+/* Replace a ring's call or err fd. */
+static int set_ring_fd(struct vhu_dev *dev, struct vhu_msg *msg, int *slot, const char *what)
+{
+	int fd, err = ring_fd(dev, msg, what, &fd);
+
+	if (err)
+		return err;
 	if (*slot >= 0)
 		close(*slot);
-	*slot = nofd ? -1 : take_fd(msg, 0);
+	*slot = fd;
 	return 0;
 }
 
 static int handle_SET_VRING_KICK(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	struct vhu_vq *vq = msg_vq(dev, msg);
-	int err = set_ring_fd(dev, msg, &vq->kick_fd, "SET_VRING_KICK");
+	int fd, err = ring_fd(dev, msg, "SET_VRING_KICK", &fd);
 
 	if (err)
 		return err;
-	vq->kick_nofd = vq->kick_fd < 0;
+	vhu_vq_set_kick(vq, fd);
+	vq->kick_nofd = fd < 0;
 	if (!vq->started) {
 		/* The ring starts now, at the base the frontend gave. */
 		vq->started = true;
@@ -413,13 +473,48 @@ static int handle_SET_VRING_ENABLE(struct vhu_dev *dev, struct vhu_msg *msg)
 	return 0;
 }
 
+/* A token bucket: VHU_RARP_BURST announcements, then one a second. */
+static bool rarp_allowed(struct vhu_dev *dev)
+{
+	struct timespec ts;
+	uint64_t now, add;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (!dev->rarp_ns) {
+		dev->rarp_ns = now;
+		dev->rarp_tokens = VHU_RARP_BURST;
+	}
+	add = (now - dev->rarp_ns) / VHU_RARP_EVERY_NS;
+	if (add) {
+		dev->rarp_tokens = add >= VHU_RARP_BURST - dev->rarp_tokens ?
+					   VHU_RARP_BURST : dev->rarp_tokens + (unsigned int)add;
+		dev->rarp_ns += add * VHU_RARP_EVERY_NS;
+	}
+	if (!dev->rarp_tokens)
+		return false;
+	dev->rarp_tokens--;
+	return true;
+}
+
 static int handle_SEND_RARP(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	uint8_t mac[6];
 
+	/* QEMU sends it only when the protocol feature was negotiated. */
+	if (!(dev->protocol & (1ull << VHU_PF_RARP))) {
+		vhu_log(dev, VHU_LOG_ERR, "SEND_RARP without the RARP protocol feature; refused");
+		return -EPROTO;
+	}
 	memcpy(mac, &msg->p.u64, 6);
 	if (mac[0] & 1) {
 		vhu_log(dev, VHU_LOG_WARN, "SEND_RARP for a group MAC address; ignored");
+		return 0;
+	}
+	if (!rarp_allowed(dev)) {
+		/* Not an error: the frontend did what it may; the network was
+		 * told recently enough. Counted, reported by vhu_dev__tick(). */
+		dev->rarp_dropped++;
 		return 0;
 	}
 	if (dev->ops && dev->ops->send_rarp)

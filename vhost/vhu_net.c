@@ -45,6 +45,11 @@ int vhu_vq_broken(struct vhu_vq *vq, const char *fmt, ...)
 	return -EIO;
 }
 
+static bool dev_broken(const struct vhu_vq *vq)
+{
+	return __atomic_load_n(&vq->dev->broken, __ATOMIC_ACQUIRE);
+}
+
 /* What a chain walk collects: the buffers of one direction. */
 struct walk {
 	bool want_write;	/* RX: collect writable buffers; TX: readable */
@@ -56,7 +61,23 @@ struct walk {
 	uint64_t len;		/* bytes in the wanted direction */
 	uint16_t id;		/* packed: buffer id */
 	uint16_t ndesc;		/* packed: ring slots the chain took */
+	unsigned int ndescs;	/* descriptors walked (direct and indirect) */
 };
+
+/*
+ * A chain's cost is bounded by what we can carry, not by its table: past
+ * VHU_MAX_SEGS descriptors the frame is dropped anyway (too_many), so the
+ * walk stops there, and an indirect table of more entries is neither copied
+ * nor walked. Without that a burst could walk 256 chains of 32768
+ * descriptors each and copy 512 KiB of indirect table per chain.
+ */
+static bool over_limit(struct walk *w)
+{
+	if (++w->ndescs <= VHU_MAX_SEGS)
+		return false;
+	w->too_many = true;
+	return true;
+}
 
 static int walk_buf(struct vhu_vq *vq, struct walk *w, uint64_t addr, uint32_t len, bool write)
 {
@@ -92,14 +113,16 @@ static int walk_buf(struct vhu_vq *vq, struct walk *w, uint64_t addr, uint32_t l
 	return 0;
 }
 
-/* An indirect table as a host pointer: in place, or copied when it
- * straddles regions. @len is already checked (multiple of 16, <= size). */
+/* An indirect table as a host pointer: in place, or copied (at most
+ * VHU_MAX_SEGS entries, checked by the caller) when it straddles regions or
+ * is not 16-byte aligned (our 64-bit loads of it must be aligned). @len is
+ * already checked (multiple of 16, <= size). */
 static const void *indirect_table(struct vhu_vq *vq, uint64_t addr, uint32_t len)
 {
 	uint32_t got, done = 0;
 	const void *p = vhu_mem_gpa(vq->mem, addr, len, &got, &vq->mem_hint);
 
-	if (p && got == len)
+	if (p && got == len && !((uintptr_t)p & 15))
 		return p;
 	while (p && done < len) {
 		memcpy((uint8_t *)vq->indirect_copy + done, p, got);
@@ -150,6 +173,10 @@ static int walk_split(struct vhu_vq *vq, uint16_t head, struct walk *w)
 		if (flags & VRING_DESC_F_INDIRECT) {
 			if (check_indirect(vq, addr, len, flags, nested))
 				return -EIO;
+			if (len / 16 > VHU_MAX_SEGS) {
+				w->too_many = true;
+				return 0;
+			}
 			tbl = indirect_table(vq, addr, len);
 			if (unlikely(!tbl))
 				return vhu_vq_broken(vq, "indirect table %#llx+%u outside guest memory",
@@ -160,6 +187,8 @@ static int walk_split(struct vhu_vq *vq, uint16_t head, struct walk *w)
 			nested = true;
 			continue;
 		}
+		if (unlikely(over_limit(w)))
+			return 0; /* split: the head alone returns the chain */
 		if (walk_buf(vq, w, addr, len, flags & VRING_DESC_F_WRITE))
 			return -EIO;
 		if (!(flags & VRING_DESC_F_NEXT))
@@ -196,6 +225,12 @@ static int walk_packed(struct vhu_vq *vq, uint16_t pos, struct walk *w)
 
 			if (check_indirect(vq, addr, len, flags, n > 1))
 				return -EIO;
+			w->id = id;
+			w->ndesc = 1;
+			if (len / 16 > VHU_MAX_SEGS) {
+				w->too_many = true;
+				return 0;
+			}
 			t = indirect_table(vq, addr, len);
 			if (unlikely(!t))
 				return vhu_vq_broken(vq, "indirect table %#llx+%u outside guest memory",
@@ -210,11 +245,11 @@ static int walk_packed(struct vhu_vq *vq, uint16_t pos, struct walk *w)
 					     f & VRING_DESC_F_WRITE))
 					return -EIO;
 			}
-			w->id = id;
-			w->ndesc = 1;
 			return 0;
 		}
-		if (walk_buf(vq, w, addr, len, flags & VRING_DESC_F_WRITE))
+		/* Past the limit the chain's slots are still counted (they are
+		 * consumed with it: at most the ring per pass) but not used. */
+		if (!over_limit(w) && walk_buf(vq, w, addr, len, flags & VRING_DESC_F_WRITE))
 			return -EIO;
 		if (!(flags & VRING_DESC_F_NEXT)) {
 			/* virtio 1.2 §2.8.6: the buffer id is in the last descriptor. */
@@ -390,13 +425,19 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 		vq->stats.bytes += pkts[out].len;
 		out++;
 	}
-	return atomic_load_explicit(&vq->state, memory_order_relaxed) == VHU_VQ_READY ? out : 0;
+	/* A pause that began meanwhile (the control thread now waits for us
+	 * to pass a quiescent point) changes nothing yet: rings and memory
+	 * stay valid until then, so the frames go on and their chains are
+	 * returned. Dropping them here without returning the chains left
+	 * them taken for good, and the guest's TX ring filled. */
+	return dev_broken(vq) ? 0 : out;
 }
 
 void vhu_vq__dequeue_done(struct vhu_vq *vq)
 {
-	/* A device that broke mid-burst gets no more ring writes. */
-	if (vq->npending && atomic_load_explicit(&vq->state, memory_order_acquire) != VHU_VQ_STOPPED)
+	/* A device that broke mid-burst gets no more ring writes; a paused
+	 * one still does (see above). */
+	if (vq->npending && !dev_broken(vq))
 		publish_used(vq, vq->pending, vq->npending);
 	vq->npending = 0;
 }

@@ -14,22 +14,99 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "vhu_internal.h"
 
-void vhu_log(struct vhu_dev *dev, enum vhu_log_level level, const char *fmt, ...)
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* Errors and warnings are what a hostile peer can make us print: at most
+ * VHU_LOG_BURST of them per device per window; the rest are counted and
+ * the count is logged when the window ends (vhu_dev__tick). May run on a
+ * data-path thread (a broken ring), hence the atomics. */
+static bool log_allowed(struct vhu_dev *dev, enum vhu_log_level level)
+{
+	uint64_t now, start;
+
+	if (level > VHU_LOG_WARN)
+		return true;
+	now = mono_s();
+	start = __atomic_load_n(&dev->log_window, __ATOMIC_RELAXED);
+	if (now - start >= VHU_LOG_WINDOW_S &&
+	    __atomic_compare_exchange_n(&dev->log_window, &start, now, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		__atomic_store_n(&dev->log_lines, 0, __ATOMIC_RELAXED);
+	if (__atomic_fetch_add(&dev->log_lines, 1, __ATOMIC_RELAXED) < VHU_LOG_BURST)
+		return true;
+	__atomic_fetch_add(&dev->log_dropped, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+static void log_line(struct vhu_dev *dev, enum vhu_log_level level, const char *fmt, va_list ap)
 {
 	char line[512];
-	va_list ap;
 	int n;
+
+	n = snprintf(line, sizeof(line), "%s: ", dev->name);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	dev->ops->log(dev->ctx, level, line);
+}
+
+void vhu_log(struct vhu_dev *dev, enum vhu_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dev->ops || !dev->ops->log || !log_allowed(dev, level))
+		return;
+	va_start(ap, fmt);
+	log_line(dev, level, fmt, ap);
+	va_end(ap);
+}
+
+/* Past the rate limit: what vhu_dev__tick() reports. */
+static void log_always(struct vhu_dev *dev, enum vhu_log_level level, const char *fmt, ...)
+{
+	va_list ap;
 
 	if (!dev->ops || !dev->ops->log)
 		return;
-	n = snprintf(line, sizeof(line), "%s: ", dev->name);
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	log_line(dev, level, fmt, ap);
 	va_end(ap);
-	dev->ops->log(dev->ctx, level, line);
+}
+
+void vhu_dev__tick(struct vhu_dev *dev)
+{
+	unsigned int dropped, region;
+	uint64_t start = __atomic_load_n(&dev->log_window, __ATOMIC_RELAXED);
+
+	region = (unsigned int)atomic_exchange(&dev->fault_region, 0);
+	if (region)
+		log_always(dev, VHU_LOG_ERR,
+			   "guest memory region %u shrank under its mapping (access at %#llx "
+			   "raised SIGBUS; the frontend truncated the file behind it); device "
+			   "marked broken until the guest resets it or reconnects",
+			   region - 1, (unsigned long long)atomic_load(&dev->fault_addr));
+	if (mono_s() - start >= VHU_LOG_WINDOW_S) {
+		dropped = __atomic_exchange_n(&dev->log_dropped, 0, __ATOMIC_RELAXED);
+		if (dropped)
+			log_always(dev, VHU_LOG_WARN,
+				   "%u more error line(s) in %d s not logged (rate limit: %d "
+				   "per %d s); the frontend keeps sending what it was told is "
+				   "wrong", dropped, VHU_LOG_WINDOW_S, VHU_LOG_BURST,
+				   VHU_LOG_WINDOW_S);
+	}
+	if (dev->rarp_dropped) {
+		log_always(dev, VHU_LOG_WARN, "%u SEND_RARP request(s) not sent on (rate limit: "
+			   "%d, then one a second)", dev->rarp_dropped, VHU_RARP_BURST);
+		dev->rarp_dropped = 0;
+	}
 }
 
 int vhu_dev__new(const struct vhu_dev_cfg *cfg, struct vhu_dev **out)
@@ -83,6 +160,9 @@ static void reset_connection(struct vhu_dev *dev)
 	dev->status = 0;
 	dev->mtu = 0;
 	dev->nvqs = 0;
+	while (dev->rx.nfds > 0)
+		close(dev->rx.fds[--dev->rx.nfds]);
+	dev->rx_got = 0;
 	vhu_dev_publish(dev);
 }
 
@@ -141,18 +221,16 @@ int vhu_dev__listen(struct vhu_dev *dev)
 	return fd;
 }
 
+/* The connection is non-blocking both ways: a message that arrives in
+ * pieces is put together across calls (vhu_dev__dispatch), and a peer that
+ * does not read its replies is cut off, never waited for. */
 static void setup_conn(struct vhu_dev *dev, int fd)
 {
-	struct timeval tv = { .tv_sec = 1 };
 	int flags = fcntl(fd, F_GETFL);
 
-	/* Messages are read blocking once their first byte is there; a peer
-	 * that stalls mid-message is cut off after this timeout. (It holds the
-	 * embedder's control thread meanwhile; a per-connection reassembly
-	 * buffer would remove that stall.) */
-	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	dev->rx_got = 0;
+	dev->rx.nfds = 0;
 	dev->conn_fd = fd;
 }
 
@@ -179,7 +257,9 @@ int vhu_dev__connect(struct vhu_dev *dev)
 
 	if (dev->conn_fd >= 0)
 		return dev->conn_fd;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a frontend whose listen backlog is full and that never
+	 * accepts makes connect() fail with EAGAIN, not wait (the caller retries). */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	fill_addr(dev, &sa);
@@ -201,89 +281,90 @@ int vhu_dev__attach_fd(struct vhu_dev *dev, int fd)
 	return 0;
 }
 
-/* Read exactly @len bytes (the rest of a message whose start has arrived). */
-static int read_full(int fd, void *buf, size_t len)
+/* Where byte @off of a message (header, then payload) goes, and how many
+ * bytes of that part are left. */
+static uint8_t *rx_pos(struct vhu_dev *dev, size_t *left)
 {
-	size_t done = 0;
+	size_t hdr = sizeof(dev->rx.hdr);
 
-	while (done < len) {
-		ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
-
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += (size_t)n;
+	if (dev->rx_got < hdr) {
+		*left = hdr - dev->rx_got;
+		return (uint8_t *)&dev->rx.hdr + dev->rx_got;
 	}
-	return 0;
+	*left = hdr + dev->rx.hdr.size - dev->rx_got;
+	return (uint8_t *)&dev->rx.p + (dev->rx_got - hdr);
 }
 
-static int recv_msg(struct vhu_dev *dev, struct vhu_msg *msg)
+/*
+ * Read what the socket holds of the current message, without blocking.
+ * Return: 1 when the message is whole (dev->rx), 0 when more must come,
+ * -errno when the connection must close (logged).
+ */
+static int recv_some(struct vhu_dev *dev)
 {
-	char control[CMSG_SPACE(VHU_MAX_FDS * sizeof(int))];
-	struct iovec iov = { .iov_base = &msg->hdr, .iov_len = sizeof(msg->hdr) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			     .msg_controllen = sizeof(control) };
-	struct cmsghdr *c;
-	ssize_t n;
-	int err;
+	struct vhu_msg *msg = &dev->rx;
 
-	msg->nfds = 0;
-	do
-		n = recvmsg(dev->conn_fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return -ECONNRESET;
-	if (n < 0)
-		return -errno;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	for (;;) {
+		char control[CMSG_SPACE(VHU_MAX_FDS * sizeof(int))];
+		struct iovec iov;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				     .msg_controllen = sizeof(control) };
+		struct cmsghdr *c;
+		size_t left;
+		ssize_t n;
 
-			if (msg->nfds + k > VHU_MAX_FDS)
-				k = VHU_MAX_FDS - msg->nfds;
-			memcpy(&msg->fds[msg->nfds], CMSG_DATA(c), (size_t)k * sizeof(int));
-			msg->nfds += k;
+		iov.iov_base = rx_pos(dev, &left);
+		iov.iov_len = left;
+		if (!left)
+			return 1; /* a header with no payload */
+		n = recvmsg(dev->conn_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			if (dev->rx_got)
+				vhu_log(dev, VHU_LOG_ERR, "the frontend closed the connection in "
+					"the middle of a message (%zu bytes of it read)", dev->rx_got);
+			return -ECONNRESET;
 		}
-	}
-	if (mh.msg_flags & MSG_CTRUNC) {
-		vhu_log(dev, VHU_LOG_ERR, "message with more than %d file descriptors; closing "
-			"connection", VHU_MAX_FDS);
-		err = -EPROTO;
-		goto err_close;
-	}
-	if ((size_t)n < sizeof(msg->hdr)) {
-		err = read_full(dev->conn_fd, (uint8_t *)&msg->hdr + n, sizeof(msg->hdr) - (size_t)n);
-		if (err) {
-			vhu_log(dev, VHU_LOG_ERR, "truncated message header (%zd of %zu bytes); "
-				"closing connection", n, sizeof(msg->hdr));
-			goto err_close;
-		}
-	}
-	if (msg->hdr.size > sizeof(msg->p)) {
-		vhu_log(dev, VHU_LOG_ERR, "request %u (%s) with a %u-byte payload (max %zu); "
-			"closing connection", msg->hdr.request, vhu_req_name(msg->hdr.request),
-			msg->hdr.size, sizeof(msg->p));
-		err = -EMSGSIZE;
-		goto err_close;
-	}
-	memset(&msg->p, 0, sizeof(msg->p));
-	err = read_full(dev->conn_fd, &msg->p, msg->hdr.size);
-	if (err) {
-		vhu_log(dev, VHU_LOG_ERR, "request %u (%s): payload truncated (%s); closing "
-			"connection", msg->hdr.request, vhu_req_name(msg->hdr.request),
-			strerror(-err));
-		goto err_close;
-	}
-	return 0;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, fd;
 
-err_close:
-	while (msg->nfds > 0)
-		close(msg->fds[--msg->nfds]);
-	return err;
+				for (i = 0; i < k; i++) {
+					memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int), sizeof(fd));
+					if (msg->nfds < VHU_MAX_FDS) {
+						msg->fds[msg->nfds++] = fd;
+					} else {
+						close(fd);
+						mh.msg_flags |= MSG_CTRUNC;
+					}
+				}
+			}
+		}
+		if (mh.msg_flags & MSG_CTRUNC) {
+			vhu_log(dev, VHU_LOG_ERR, "message with more than %d file descriptors; "
+				"closing connection", VHU_MAX_FDS);
+			return -EPROTO;
+		}
+		dev->rx_got += (size_t)n;
+		if (dev->rx_got == sizeof(msg->hdr)) {
+			if (msg->hdr.size > sizeof(msg->p)) {
+				vhu_log(dev, VHU_LOG_ERR, "request %u (%s) with a %u-byte payload "
+					"(max %zu); closing connection", msg->hdr.request,
+					vhu_req_name(msg->hdr.request), msg->hdr.size,
+					sizeof(msg->p));
+				return -EMSGSIZE;
+			}
+			memset(&msg->p, 0, sizeof(msg->p));
+		}
+		if (dev->rx_got >= sizeof(msg->hdr) &&
+		    dev->rx_got == sizeof(msg->hdr) + msg->hdr.size)
+			return 1;
+	}
 }
 
 int vhu_send_reply(struct vhu_dev *dev, struct vhu_msg *msg)
@@ -296,11 +377,14 @@ int vhu_send_reply(struct vhu_dev *dev, struct vhu_msg *msg)
 	memcpy(buf, &msg->hdr, sizeof(msg->hdr));
 	memcpy(buf + sizeof(msg->hdr), &msg->p, msg->hdr.size);
 	do
-		n = send(dev->conn_fd, buf, len, MSG_NOSIGNAL);
+		n = send(dev->conn_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)len) {
 		vhu_log(dev, VHU_LOG_ERR, "cannot send the reply to %s: %s",
-			vhu_req_name(msg->hdr.request), n < 0 ? strerror(errno) : "short write");
+			vhu_req_name(msg->hdr.request),
+			n >= 0 ? "short write" :
+			errno == EAGAIN ? "the frontend does not read its replies (socket full)" :
+					  strerror(errno));
 		return -EIO;
 	}
 	return 0;
@@ -308,14 +392,19 @@ int vhu_send_reply(struct vhu_dev *dev, struct vhu_msg *msg)
 
 int vhu_dev__dispatch(struct vhu_dev *dev)
 {
-	struct vhu_msg msg;
 	int err;
 
 	if (dev->conn_fd < 0)
 		return -ENOTCONN;
-	err = recv_msg(dev, &msg);
-	if (!err)
-		err = vhu_handle_msg(dev, &msg);
+	err = recv_some(dev);
+	if (err == 0)
+		return 0; /* not whole yet */
+	if (err > 0) {
+		/* The handler owns the message's fds; the next one starts empty. */
+		dev->rx_got = 0;
+		err = vhu_handle_msg(dev, &dev->rx);
+		dev->rx.nfds = 0;
+	}
 	if (err) {
 		if (err != -ECONNRESET)
 			vhu_log(dev, VHU_LOG_WARN, "closing the connection (%s)", strerror(-err));

@@ -37,6 +37,21 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+void vhu_vq_set_kick(struct vhu_vq *vq, int fd)
+{
+	struct vhu_dev *dev = vq->dev;
+	bool tell = dev->ops && dev->ops->kick_fd;
+
+	if (vq->kick_fd >= 0) {
+		if (tell)
+			dev->ops->kick_fd(dev->ctx, dev, vq->index, vq->kick_fd, false);
+		close(vq->kick_fd);
+	}
+	vq->kick_fd = fd;
+	if (fd >= 0 && tell)
+		dev->ops->kick_fd(dev->ctx, dev, vq->index, fd, true);
+}
+
 /* Back to the state of a new connection; keeps nothing from the old one. */
 void vhu_vq_reset(struct vhu_vq *vq)
 {
@@ -44,7 +59,7 @@ void vhu_vq_reset(struct vhu_vq *vq)
 	unsigned int index = vq->index;
 
 	close_fd(&vq->call_fd);
-	close_fd(&vq->kick_fd);
+	vhu_vq_set_kick(vq, -1);
 	close_fd(&vq->err_fd);
 	free(vq->pending);
 	free(vq->indirect_copy);
@@ -149,8 +164,14 @@ int vhu_vq_update_ready(struct vhu_vq *vq)
 	bool ready;
 
 	if (vq->started && vq->have_addr && vq->size && dev->mem.n && !dev->broken) {
-		err = translate_rings(vq);
-		if (err) {
+		/* SET_VRING_NUM checked the size against the layout of the
+		 * time; SET_FEATURES may have switched packed -> split since. */
+		if (!vq->packed && (vq->size & (vq->size - 1))) {
+			err = -EINVAL;
+			vhu_log(dev, VHU_LOG_ERR, "vq%u: a split ring of %u entries (not a power of "
+				"two: RING_PACKED was dropped after SET_VRING_NUM); queue stays "
+				"stopped", vq->index, vq->size);
+		} else if ((err = translate_rings(vq))) {
 			vhu_log(dev, VHU_LOG_ERR,
 				"vq%u: ring addresses (desc %#llx avail %#llx used %#llx, size %u) "
 				"are %s; queue stays stopped",
@@ -180,6 +201,15 @@ void vhu_dev_pause(struct vhu_dev *dev)
 
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		atomic_store_explicit(&dev->vq[i].state, VHU_VQ_STOPPED, memory_order_release);
+	/*
+	 * Store-load: the embedder's quiesce now reads its threads' progress
+	 * (an epoch, a sleeping flag). Without a full fence our stores can sit
+	 * in the store buffer past those loads (x86 allows exactly this), so a
+	 * thread could pass its quiescent point, still read READY and start a
+	 * burst on memory we are about to unmap. The data path's side of the
+	 * handshake is a seq_cst read-modify-write before its state load.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (dev->ops && dev->ops->quiesce)
 		dev->ops->quiesce(dev->ctx, dev);
 }

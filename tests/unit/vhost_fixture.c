@@ -47,7 +47,41 @@ static void on_queue_state(void *ctx, struct vhu_dev *dev, unsigned int qidx, bo
 	pthread_mutex_unlock(&f->lock);
 }
 
-static const struct vhu_ops ops = {.log = on_log, .queue_state = on_queue_state};
+static void on_quiesce(void *ctx, struct vhu_dev *dev)
+{
+	struct fixture *f = ctx;
+
+	(void)dev;
+	if (f->on_quiesce)
+		f->on_quiesce();
+}
+
+static void on_kick_fd(void *ctx, struct vhu_dev *dev, unsigned int qidx, int fd, bool add)
+{
+	struct fixture *f = ctx;
+	char ev[32];
+	size_t n;
+
+	(void)dev;
+	snprintf(ev, sizeof(ev), "%c%u:%d ", add ? '+' : '-', qidx, fd);
+	pthread_mutex_lock(&f->lock);
+	n = strlen(f->kicks);
+	if (n + strlen(ev) < sizeof(f->kicks))
+		strcat(f->kicks, ev);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void on_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
+{
+	struct fixture *f = ctx;
+
+	(void)dev, (void)mac;
+	__atomic_fetch_add(&f->rarps, 1, __ATOMIC_RELAXED);
+}
+
+static const struct vhu_ops ops = {.log = on_log, .queue_state = on_queue_state,
+				   .quiesce = on_quiesce, .kick_fd = on_kick_fd,
+				   .send_rarp = on_send_rarp};
 
 bool log_has(const char *s)
 {
@@ -200,6 +234,9 @@ void fx_stop(void)
 		close(fx.fe);
 	fx.fe = -1;
 	fx.qready = 0;
+	fx.on_quiesce = NULL;
+	fx.kicks[0] = 0;
+	fx.rarps = 0;
 	log_clear();
 }
 

@@ -66,6 +66,9 @@ struct fixture {
 	char log[16384];
 	size_t loglen;
 	unsigned int qready; /* bit i: ops->queue_state last said vq i is ready */
+	void (*on_quiesce)(void); /* ops->quiesce runs it (a data path finishing) */
+	char kicks[512];	  /* ops->kick_fd calls: "+1:7 -1:7 " (add/remove, ring, fd) */
+	unsigned int rarps;	  /* ops->send_rarp calls */
 };
 
 extern struct fixture fx;
