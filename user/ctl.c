@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "nic.h"
 #include "report.h"
+#include "sockperm.h"
 #include "util.h"
 
 bool ctl_in_use(const char *path)
@@ -37,7 +39,7 @@ bool ctl_in_use(const char *path)
 	return used;
 }
 
-int ctl_listen(const char *path)
+int ctl_listen(const char *path, const struct sockperm *sp)
 {
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
@@ -49,11 +51,20 @@ int ctl_listen(const char *path)
 		return -ENAMETOOLONG;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (mkdir(dirname(dir), 0755) && errno != EEXIST) {
+	if (!mkdir(dirname(dir), 0755)) {
+		/* Ours: the socket group may enter it, nobody else needs to. */
+		if (sp->have_group && (chown(dir, (uid_t)-1, sp->gid) || chmod(dir, 0750)))
+			pr_warn("cannot give %s to group %s: %s", dir, sp->group, strerror(errno));
+		else if (!sp->have_group)
+			chmod(dir, 0755); /* umask 077 made it 0700 */
+	} else if (errno != EEXIST) {
 		err = -errno;
 		pr_err("cannot create %s for the control socket: %s", dir, strerror(-err));
 		return err;
 	}
+	err = sockperm_dir_ok(sp, path);
+	if (err)
+		return err;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -77,27 +88,39 @@ int ctl_listen(const char *path)
 		close(fd);
 		return err;
 	}
+	err = sockperm_apply(sp, path);
+	if (err) {
+		close(fd);
+		unlink(path);
+		return err;
+	}
 	return fd;
 }
 
-void ctl_serve(struct daemon *d, int listen_fd)
+/* Milliseconds left until @deadline (CLOCK_MONOTONIC ns); 0 when past. */
+static int ms_left(uint64_t deadline)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	char line[512] = "", *cmd, *arg, *save, *words[32];
-	int nwords = 0;
+	uint64_t now = util_mono_ns();
+
+	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+}
+
+/* One request line, read within the deadline whatever the client trickles. */
+static size_t read_line(int fd, char *line, size_t cap)
+{
+	uint64_t deadline = util_mono_ns() + CTL_DEADLINE_MS * 1000000ull;
 	size_t len = 0;
-	FILE *out;
-	bool json = false;
-	int fd;
 
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len < sizeof(line) - 1) {
-		ssize_t n = read(fd, line + len, sizeof(line) - 1 - len);
+	while (len < cap - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ms = ms_left(deadline);
+		ssize_t n;
 
+		if (!ms || poll(&p, 1, ms) <= 0)
+			break;
+		n = read(fd, line + len, cap - 1 - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
@@ -105,7 +128,76 @@ void ctl_serve(struct daemon *d, int listen_fd)
 			break;
 	}
 	line[len] = 0;
-	out = fdopen(fd, "w");
+	return len;
+}
+
+/* The whole answer, written within the deadline or not at all. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	uint64_t deadline = util_mono_ns() + CTL_DEADLINE_MS * 1000000ull;
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int ms = ms_left(deadline);
+		ssize_t n;
+
+		if (!ms || poll(&p, 1, ms) <= 0)
+			return;
+		n = send(fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t)n;
+	}
+}
+
+/* Refused peers are logged at most once per 10 s (a local user could loop). */
+static void log_refused(uid_t uid)
+{
+	static uint64_t last;
+	static unsigned int quiet;
+	uint64_t now = util_mono_ns();
+
+	if (last && now - last < 10000000000ull) {
+		quiet++;
+		return;
+	}
+	pr_warn("control socket: refused a request from uid %u (allowed: root, our user and "
+		"the --socket-group)%s", (unsigned int)uid, quiet ? "; more were refused since" : "");
+	last = now;
+	quiet = 0;
+}
+
+void ctl_serve(struct daemon *d, int listen_fd)
+{
+	char line[512] = "", *cmd, *arg, *save, *words[32], *resp = NULL;
+	size_t resp_len = 0;
+	int nwords = 0;
+	FILE *out;
+	bool json = false;
+	uid_t uid = (uid_t)-1;
+	int fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	/* The request first, refused or not: a client told "no" before it
+	 * wrote would get EPIPE instead of the reason. */
+	read_line(fd, line, sizeof(line));
+	if (!sockperm_peer_ok(&d->sock, fd, &uid)) {
+		static const char msg[] = "error: permission denied (xviod serves root, its own "
+					  "user and members of its --socket-group)\n";
+
+		log_refused(uid);
+		write_all(fd, msg, sizeof(msg) - 1);
+		close(fd);
+		return;
+	}
+	/* Built in memory, then written with a deadline: a client that does
+	 * not read never holds the control thread. */
+	out = open_memstream(&resp, &resp_len);
 	if (!out) {
 		close(fd);
 		return;
@@ -131,5 +223,8 @@ void ctl_serve(struct daemon *d, int listen_fd)
 		fprintf(out, "error: xviod has no NIC (--nic): there is no flow table\n");
 	else
 		fprintf(out, "error: unknown request '%s' (ports, stats, macs, flow)\n", cmd);
-	fclose(out);
+	if (!fclose(out))
+		write_all(fd, resp, resp_len);
+	free(resp);
+	close(fd);
 }

@@ -11,12 +11,17 @@
 #define XVIOD_DEFAULT_CTL "/run/xvio/xviod.sock"
 
 struct daemon;
+struct sockperm;
 
-/* Listen on @path (its directory is created); the fd or -errno (logged). */
-int ctl_listen(const char *path);
+/* Listen on @path (its directory is created) with @sp's mode and group;
+ * the fd or -errno (logged). */
+int ctl_listen(const char *path, const struct sockperm *sp);
 /* Another daemon answers on @path. */
 bool ctl_in_use(const char *path);
-/* Answer one client of @listen_fd. */
+/* Answer one client of @listen_fd: root, our user or the socket group
+ * only; one line read and the answer written within CTL_DEADLINE_MS each,
+ * or the client is dropped (the control thread serves everyone). */
+#define CTL_DEADLINE_MS 1000
 void ctl_serve(struct daemon *d, int listen_fd);
 
 #endif

@@ -15,9 +15,11 @@
 #include "fwd.h"
 #include "poller.h"
 #include "port.h"
+#include "sockperm.h"
 
 #define XVIOD_MAX_THREADS 16
 #define XVIOD_MAC_AGE 300	/* seconds before a learned MAC is forgotten */
+#define XVIOD_PORT_MACS 256	/* learned MACs per guest port unless max_macs= says */
 
 struct nic;
 
@@ -31,6 +33,7 @@ struct daemon {
 	_Atomic uint32_t now;		/* seconds since start, for MAC ages */
 	_Atomic bool stopping;
 	const char *ctl_path;
+	struct sockperm sock;		/* --socket-mode/--socket-group */
 	uint16_t max_mtu;		/* --max-mtu, for every vhost-user port */
 	struct nic *nic;		/* at most one NIC port */
 	int learn_efd;			/* pollers: "a MAC was learned or moved" */

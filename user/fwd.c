@@ -8,6 +8,7 @@
  * lookups find the first, and the other ages out.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include "fwd.h"
 
@@ -24,6 +25,22 @@ static uint32_t hash_mac(uint64_t m)
 static uint64_t make(uint64_t mac, uint16_t port)
 {
 	return mac << 16 | port;
+}
+
+static void count(struct fwd_table *t, uint16_t port, int d)
+{
+	if (port < FWD_COUNTED_PORTS)
+		__atomic_fetch_add(&t->learned[port], (uint32_t)d, __ATOMIC_RELAXED);
+}
+
+uint32_t fwd_learned(const struct fwd_table *t, uint16_t port)
+{
+	return port < FWD_COUNTED_PORTS ? __atomic_load_n(&t->learned[port], __ATOMIC_RELAXED) : 0;
+}
+
+static bool at_limit(const struct fwd_table *t, uint16_t port, uint32_t limit)
+{
+	return fwd_learned(t, port) >= limit;
 }
 
 void fwd_init(struct fwd_table *t)
@@ -60,7 +77,7 @@ uint16_t fwd_lookup(const struct fwd_table *t, const uint8_t mac[6])
  * ever says "seen now".
  */
 static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now, bool is_static,
-		    bool *changed)
+		    uint32_t limit, bool *changed)
 {
 	uint32_t h = hash_mac(m), i, tries;
 
@@ -84,9 +101,13 @@ static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now
 				continue;
 			/* Known MAC: refresh, or move it (a VM migrated or a
 			 * frontend came back on another port). */
-			if (__atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED) && !is_static)
+			bool was_static = __atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED);
+
+			if (was_static && !is_static)
 				return true;
 			if ((uint16_t)e != port) {
+				if (!is_static && at_limit(t, port, limit))
+					return false;
 				if (!__atomic_compare_exchange_n(&t->entry[s], &e, make(m, port),
 								 false, __ATOMIC_ACQ_REL,
 								 __ATOMIC_ACQUIRE)) {
@@ -94,6 +115,12 @@ static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now
 					break;
 				}
 				*changed = true;
+				if (!was_static)
+					count(t, (uint16_t)e, -1);
+				if (!is_static)
+					count(t, port, 1);
+			} else if (is_static && !was_static) {
+				count(t, port, -1);
 			}
 			__atomic_store_n(&t->seen[s], now, __ATOMIC_RELAXED);
 			__atomic_store_n(&t->is_static[s], is_static, __ATOMIC_RELAXED);
@@ -103,12 +130,16 @@ static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now
 			continue;
 		if (free_slot == NO_SLOT)
 			return false; /* window full: not learned, frames get flooded */
+		if (!is_static && at_limit(t, port, limit))
+			return false;
 		__atomic_store_n(&t->seen[free_slot], now, __ATOMIC_RELAXED);
 		if (__atomic_compare_exchange_n(&t->entry[free_slot], &free_e, make(m, port), false,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			/* A free slot was never static (statics are never removed). */
 			__atomic_store_n(&t->is_static[free_slot], is_static, __ATOMIC_RELAXED);
 			*changed = true;
+			if (!is_static)
+				count(t, port, 1);
 			return true;
 		}
 		/* another thread took the slot: look at the window again */
@@ -116,15 +147,22 @@ static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now
 	return false; /* kept losing races: the caller learns at the next burst */
 }
 
-bool fwd_learn(struct fwd_table *t, const uint8_t mac[6], uint16_t port, uint32_t now)
+int fwd_learn_limited(struct fwd_table *t, const uint8_t mac[6], uint16_t port, uint32_t now,
+		      uint32_t limit)
 {
 	uint64_t m = fwd_mac64(mac);
 	bool changed;
 
 	if (fwd_is_group(mac) || m == 0)
-		return false;
-	install(t, m, port, now, false, &changed);
+		return 0;
+	if (!install(t, m, port, now, false, limit, &changed) && at_limit(t, port, limit))
+		return -ENOSPC;
 	return changed;
+}
+
+bool fwd_learn(struct fwd_table *t, const uint8_t mac[6], uint16_t port, uint32_t now)
+{
+	return fwd_learn_limited(t, mac, port, now, UINT32_MAX) > 0;
 }
 
 int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port)
@@ -134,7 +172,7 @@ int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port)
 
 	if (fwd_is_group(mac) || m == 0)
 		return -EINVAL;
-	return install(t, m, port, 0, true, &changed) ? 0 : -ENOSPC;
+	return install(t, m, port, 0, true, UINT32_MAX, &changed) ? 0 : -ENOSPC;
 }
 
 unsigned int fwd_expire(struct fwd_table *t, uint32_t now, uint32_t max_age, uint16_t port)
@@ -151,8 +189,10 @@ unsigned int fwd_expire(struct fwd_table *t, uint32_t now, uint32_t max_age, uin
 						    max_age)
 			continue;
 		if (__atomic_compare_exchange_n(&t->entry[s], &e, FWD_TOMB, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+						__ATOMIC_ACQUIRE)) {
+			count(t, (uint16_t)e, -1);
 			n++;
+		}
 	}
 	return n;
 }

@@ -15,11 +15,13 @@
 #define FWD_SLOTS 8192		/* power of two */
 #define FWD_PROBE 16		/* linear probing distance */
 #define FWD_PORT_NONE 0xffff
+#define FWD_COUNTED_PORTS 128	/* ports whose learned entries are counted */
 
 struct fwd_table {
 	_Atomic uint64_t entry[FWD_SLOTS];	/* 0: empty; FWD_TOMB: deleted */
 	_Atomic uint32_t seen[FWD_SLOTS];	/* coarse time of the last learn */
 	_Atomic uint8_t is_static[FWD_SLOTS];
+	_Atomic uint32_t learned[FWD_COUNTED_PORTS]; /* learned entries per port */
 };
 
 static inline uint64_t fwd_mac64(const uint8_t mac[6])
@@ -39,6 +41,15 @@ uint16_t fwd_lookup(const struct fwd_table *t, const uint8_t mac[6]);
 /* Learn (or move) @mac to @port at time @now; static entries never move.
  * Returns true when the entry changed (new or moved). */
 bool fwd_learn(struct fwd_table *t, const uint8_t mac[6], uint16_t port, uint32_t now);
+/* The same, but a port that already has @limit learned entries learns no new
+ * MAC (and takes none over from another port): -ENOSPC. 1: the entry changed,
+ * 0: refreshed or not learned (a group address, a full probe window). The
+ * limit is checked before the entry is made: pollers learning for one port
+ * at the same moment may pass it by one each. */
+int fwd_learn_limited(struct fwd_table *t, const uint8_t mac[6], uint16_t port, uint32_t now,
+		      uint32_t limit);
+/* Learned entries @port has now. */
+uint32_t fwd_learned(const struct fwd_table *t, uint16_t port);
 int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port);
 /* Remove learned entries older than @max_age, or of @port (any age) when
  * @port != FWD_PORT_NONE. Returns how many went. */

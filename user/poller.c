@@ -157,10 +157,22 @@ static unsigned int classify(struct poller *p, struct port *src, unsigned int n,
 			continue;
 		}
 		eth = eth_addrs(pk, buf);
+		if (lookup && src->src_mac && memcmp(eth + 6, src->src_mac, 6)) {
+			/* A guest that sends as another takes its traffic: the
+			 * port's mac= is the only source it may use. */
+			ss->drop_src_mac++;
+			p->dest[i] = DEST_DROP;
+			continue;
+		}
 		if (memcmp(eth + 6, last_src, 6)) {
+			int r = fwd_learn_limited(p->d->fwd, eth + 6, (uint16_t)src->id, now,
+						  src->max_macs ? src->max_macs : UINT32_MAX);
+
 			memcpy(last_src, eth + 6, 6);
-			if (fwd_learn(p->d->fwd, eth + 6, (uint16_t)src->id, now))
+			if (r > 0)
 				eventfd_write(p->d->learn_efd, 1); /* rare: new or moved MAC */
+			else if (r < 0)
+				ss->macs_refused++;
 		}
 		if (!lookup)
 			continue;

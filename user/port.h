@@ -95,13 +95,18 @@ struct port {
 	unsigned int id;		/* 1..; the daemon's ports[id - 1] */
 	char name[64];
 	const struct port_ops *ops;
+	/* Isolation: frames whose source MAC is not *src_mac are dropped
+	 * (NULL: any source); at most max_macs source MACs are learned
+	 * (0: no limit). */
+	const uint8_t *src_mac;
+	uint32_t max_macs;
 };
 
 /*
  * Per-thread, per-port counters: written only by their poller, summed by
  * the control thread. For each frame a port received:
  *   from_guest = fwd_unicast + fwd_flood + drop_runt + drop_hairpin
- *              + drop_no_dest + drop_dest_down + drop_dest_full
+ *              + drop_no_dest + drop_dest_down + drop_dest_full + drop_src_mac
  * to_guest counts frames sent out of this port.
  */
 struct port_stats {
@@ -117,6 +122,8 @@ struct port_stats {
 	uint64_t drop_dest_down;	/* known destination port not running */
 	uint64_t drop_dest_full;	/* destination had no receive buffers */
 	uint64_t flood_copies;		/* deliveries made by flooding (one per port) */
+	uint64_t drop_src_mac;		/* source MAC other than the port's mac= */
+	uint64_t macs_refused;		/* source MACs not learned: the port's limit */
 } __attribute__((aligned(64)));
 
 #define PORT_STATS_FIELDS(X)                                                            \
@@ -131,6 +138,8 @@ struct port_stats {
 	X(drop_no_dest, "dropped: flooded but no other port was up")                    \
 	X(drop_dest_down, "dropped: destination port not running")                      \
 	X(drop_dest_full, "dropped: destination guest had no receive buffers")          \
-	X(flood_copies, "copies made by flooding")
+	X(flood_copies, "copies made by flooding")                                      \
+	X(drop_src_mac, "dropped: source MAC is not the port's configured mac=")        \
+	X(macs_refused, "source MACs not learned: the port's max_macs is reached")
 
 #endif

@@ -38,6 +38,7 @@ int vport_parse(const char *arg, struct vport **out)
 	if (!vp)
 		return -ENOMEM;
 	vp->queues = 1;
+	vp->port.max_macs = XVIOD_PORT_MACS;
 	if (strlen(path) >= sizeof(vp->path)) {
 		pr_err("--vhost %s: path too long (max %zu)", path, sizeof(vp->path) - 1);
 		free(vp);
@@ -52,6 +53,17 @@ int vport_parse(const char *arg, struct vport **out)
 				goto err;
 			}
 			vp->have_mac = true;
+		} else if (!strcmp(opt, "src_check=off")) {
+			vp->any_src = true;
+		} else if (!strcmp(opt, "src_check=on")) {
+			vp->any_src = false;
+		} else if (!strncmp(opt, "max_macs=", 9)) {
+			if (util_parse_u32(opt + 9, FWD_SLOTS, &q)) {
+				pr_err("--vhost %s: max_macs=%s (0..%d; 0: no limit)", path, opt + 9,
+				       FWD_SLOTS);
+				goto err;
+			}
+			vp->port.max_macs = q;
 		} else if (!strcmp(opt, "client")) {
 			vp->client = true;
 		} else if (!strcmp(opt, "server")) {
@@ -64,10 +76,15 @@ int vport_parse(const char *arg, struct vport **out)
 			}
 			vp->queues = q;
 		} else {
-			pr_err("--vhost %s: unknown option '%s' (mac=, client, queues=)", path, opt);
+			pr_err("--vhost %s: unknown option '%s' (mac=, client, queues=, "
+			       "src_check=, max_macs=)", path, opt);
 			goto err;
 		}
 	}
+	/* A port with a MAC sends from it alone (unless told otherwise: a
+	 * guest that bridges others behind it). */
+	if (vp->have_mac && !vp->any_src)
+		vp->port.src_mac = vp->mac;
 	snprintf(tmp, sizeof(tmp), "%s", vp->path);
 	base = basename(tmp);
 	snprintf(vp->port.name, sizeof(vp->port.name), "%s", base);
@@ -143,7 +160,14 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	/* The point of SEND_RARP (QEMU announcing a guest without
 	 * GUEST_ANNOUNCE): the network learns where its MAC is. The NIC's
 	 * table follows the switch's (the control loop syncs it). */
-	if (fwd_learn(d->fwd, mac, (uint16_t)vp->port.id, atomic_load(&d->now)))
+	util_format_mac(mac, ms);
+	if (vp->port.src_mac && memcmp(mac, vp->port.src_mac, 6)) {
+		pr_warn("%s: SEND_RARP for %s, which is not the port's mac=; ignored", vp->port.name,
+			ms);
+		return;
+	}
+	if (fwd_learn_limited(d->fwd, mac, (uint16_t)vp->port.id, atomic_load(&d->now),
+			      vp->port.max_macs ? vp->port.max_macs : UINT32_MAX) > 0)
 		eventfd_write(d->learn_efd, 1);
 	for (i = 0; i < d->nports; i++) {
 		struct port *p = d->ports[i];
@@ -151,7 +175,6 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 		if (p != &vp->port && !p->ops->send_frame(p, f, sizeof(f)))
 			n++;
 	}
-	util_format_mac(mac, ms);
 	pr_info("%s: announced %s with a RARP to %u port(s)", vp->port.name, ms, n);
 }
 
@@ -206,9 +229,15 @@ int vport_open(struct vport *vp, struct daemon *d, uint16_t id)
 		return err;
 	}
 	if (!vp->client) {
+		err = sockperm_dir_ok(&d->sock, vp->path);
+		if (err)
+			return err;
 		err = vhu_dev__listen(vp->dev);
 		if (err < 0)
 			return err; /* the library said why */
+		err = sockperm_apply(&d->sock, vp->path);
+		if (err)
+			return err;
 	}
 	if (vp->have_mac && fwd_add_static(d->fwd, vp->mac, id))
 		pr_warn("%s: could not add its MAC to the table", vp->port.name);

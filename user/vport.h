@@ -24,6 +24,7 @@ struct vport {
 	char path[108];
 	bool client;
 	bool have_mac;
+	bool any_src;			/* src_check=off: mac= does not limit the source */
 	uint8_t mac[6];
 	unsigned int queues;		/* queue pairs offered */
 	atomic_flag rx_lock[VHU_MAX_QUEUE_PAIRS]; /* guest receive rings: any poller sends */

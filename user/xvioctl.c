@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -81,7 +82,10 @@ int main(int argc, char **argv)
 		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s", a > optind ? " " : "",
 					argv[a]);
 	snprintf(req + off, sizeof(req) - off, "%s\n", json ? " json" : "");
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+	/* A daemon that refuses us may have answered and closed already: read
+	 * what it said rather than die of SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) && errno != EPIPE) {
 		fprintf(stderr, "xvioctl: cannot send the request: %s\n", strerror(errno));
 		return 1;
 	}

@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include "ctl.h"
@@ -60,19 +61,29 @@ static void usage(FILE *f)
 		"                          busy_poll=USEC  SO_PREFER_BUSY_POLL on the sockets\n"
 		"                                     (default: 20 with --poll busy, else 0)\n"
 		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d):\n"
-		"                          mac=MAC    the guest's MAC, known before it sends\n"
+		"                          mac=MAC    the guest's MAC, known before it sends, and\n"
+		"                                     the only source MAC it may send from\n"
+		"                          src_check=off  let it send from other MACs too (a\n"
+		"                                     guest bridging others)\n"
+		"                          max_macs=N  source MACs learned on it (default %d;\n"
+		"                                     0: no limit)\n"
 		"                          client     connect to the frontend's socket (QEMU\n"
 		"                                     server=on) and keep retrying when it goes\n"
 		"                          queues=N   queue pairs offered (1..%d, default 1)\n"
 		"  --cores LIST          CPUs for poller threads, one thread each (e.g. 1 or 0,1);\n"
 		"                        default: one unpinned poller\n"
 		"  --poll MODE           busy | adaptive (default) | interrupt\n"
-		"  --ctl PATH            control socket for xvioctl (default %s)\n"
+		"  --ctl PATH            control socket for xvioctl (default %s); it answers\n"
+		"                        root, xviod's user and the --socket-group only\n"
+		"  --socket-group GROUP  group of the control socket and of the vhost-user\n"
+		"                        sockets xviod listens on (e.g. the one QEMU runs as)\n"
+		"  --socket-mode MODE    their mode (default 0600, 0660 with --socket-group);\n"
+		"                        a socket directory others can write is refused\n"
 		"  --max-mtu N           refuse a frontend that sets a larger MTU (QEMU host_mtu=;\n"
 		"                        default 65535); guests get their MTU from the frontend\n"
 		"  -v, --verbose         more messages (twice: every vhost-user message)\n"
 		"  -h, --help            this text\n",
-		XVIOD_MAX_PORTS, VHU_MAX_QUEUE_PAIRS, XVIOD_DEFAULT_CTL);
+		XVIOD_MAX_PORTS, XVIOD_PORT_MACS, VHU_MAX_QUEUE_PAIRS, XVIOD_DEFAULT_CTL);
 }
 
 /* loader/libbpf/libxdp messages, one level below ours (see loader.h) */
@@ -116,7 +127,9 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "vhost", 1, NULL, 'V' }, { "cores", 1, NULL, 'c' },   { "poll", 1, NULL, 'p' },
 		{ "ctl", 1, NULL, 'C' },   { "max-mtu", 1, NULL, 'm' }, { "verbose", 0, NULL, 'v' },
-		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },     { NULL, 0, NULL, 0 },
+		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },
+		{ "socket-mode", 1, NULL, 'M' }, { "socket-group", 1, NULL, 'G' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon *d = &x->d;
 	int verbose = 0, c;
@@ -153,6 +166,14 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		case 'C':
 			d->ctl_path = optarg;
 			break;
+		case 'M':
+			if (sockperm_parse_mode(&d->sock, optarg))
+				return 2;
+			break;
+		case 'G':
+			if (sockperm_parse_group(&d->sock, optarg))
+				return 2;
+			break;
 		case 'N':
 			if (d->nic) {
 				pr_err("--nic: xviod serves at most one NIC");
@@ -186,6 +207,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
+	sockperm_finish(&d->sock);
 	if (!x->nvports) {
 		pr_err("no ports: give at least one --vhost PATH");
 		usage(stderr);
@@ -358,7 +380,7 @@ static int setup(struct xviod *x)
 		}
 	}
 	/* Last: a control socket that answers means the daemon is fully up. */
-	x->ctl_fd = ctl_listen(d->ctl_path);
+	x->ctl_fd = ctl_listen(d->ctl_path, &d->sock);
 	if (x->ctl_fd < 0)
 		return x->ctl_fd;
 	pr_info("%u port(s), %u poller(s), %s polling; control socket %s", d->nports, d->npollers,
@@ -407,6 +429,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Sockets are owner-only from bind() on; --socket-mode widens them. */
+	umask(077);
 	log_init("xviod", LOG_INFO);
 	/* A frontend that truncates guest memory under our mapping breaks its
 	 * own port, not the daemon. */

@@ -11,9 +11,25 @@
  *           a whole split-ring device (no EVENT_IDX) whose receive ring is
  *           refilled as a polling guest does: "quiet" once the backend asks
  *           not to be kicked for it, "kick" if it still wants the kicks 3 s on
+ *   vu-peer SOCKET callblock|stalekick|shrink|trickle [--hold SECS]
+ *           hostile frontends (issue 14): a whole device, then
+ *           callblock  tx0's call fd becomes a blocking eventfd one short of
+ *                      its maximum, and a frame is sent (its interrupt
+ *                      would block the writer for good)
+ *           stalekick  GET_VRING_BASE stops tx0, then its old kick eventfd
+ *                      is written (it must wake nobody)
+ *           shrink     a frame is posted from a second memory region whose
+ *                      memfd was truncated to 0 (reading it raises SIGBUS)
+ *           trickle    a GET_FEATURES sent one byte every 0.5 s; prints the
+ *                      outcome when whole
+ *           macflood   300 frames to 02:00:00:00:ab:02, each from another
+ *                      source MAC (02:00:00:01:00:00 + i)
+ *           prints "ready" once done, then holds the connection SECS
+ *           seconds (default 30) or until killed
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +103,89 @@ static const char *rx_quiet(int fd)
 	return "kick";
 }
 
+#define SHRINK_GPA 0x80000000ull
+
+/* A hairpin frame (to its own source): dropped by the switch, its chain
+ * returned all the same, so the backend signals tx0's call fd. */
+static int send_frame(struct vdrv_dev *d)
+{
+	uint8_t f[60] = { 0x02, 0, 0, 0, 0xee, 1, 0x02, 0, 0, 0, 0xee, 1, 0x08, 0x00 };
+
+	return vdrv_net_tx(d, 0, f, sizeof(f), 1, false);
+}
+
+static const char *hostile(int fd, const char *mode)
+{
+	static struct vdrv_dev d;
+	struct vdrv_buf b;
+	uint64_t v;
+
+	if (!strcmp(mode, "shrink") &&
+	    (vdrv_mem_add_region(&d.mem, VDRV_DEV_GPA, VDRV_DEV_MEM_SIZE) ||
+	     vdrv_mem_add_region(&d.mem, SHRINK_GPA, 2 << 20)))
+		return "setup-failed";
+	if (vdrv_dev_start(&d, fd, 1ull << VDRV_F_VERSION_1, 1ull << VDRV_PROTOCOL_F_REPLY_ACK, 2,
+			   256))
+		return "setup-failed";
+	if (!strcmp(mode, "callblock")) {
+		int efd = eventfd(0, EFD_CLOEXEC); /* blocking */
+
+		v = 1;
+		if (efd < 0 || eventfd_write(efd, 0xfffffffffffffffeull) ||
+		    vdrv_msg_send(fd, VDRV_REQ_SET_VRING_CALL, 0x1, &v, 8, &efd, 1) ||
+		    vdrv_sync(fd) || send_frame(&d))
+			return "failed";
+	} else if (!strcmp(mode, "stalekick")) {
+		struct vdrv_vring_state st = { .index = 1 };
+		uint32_t r, fl, sz = sizeof(st);
+
+		if (vdrv_msg_send(fd, VDRV_REQ_GET_VRING_BASE, 0x1, &st, sizeof(st), NULL, 0) ||
+		    vdrv_msg_recv(fd, &r, &fl, &st, &sz, 3000) ||
+		    eventfd_write(d.vq[1].kick_fd, 1))
+			return "failed";
+	} else if (!strcmp(mode, "macflood")) {
+		uint8_t f[60] = { 0x02, 0, 0, 0, 0xab, 2, 0x02, 0, 0, 1, 0, 0, 0x08, 0x00 };
+		int i;
+
+		for (i = 0; i < 300; i++) {
+			f[10] = (uint8_t)(i >> 8);
+			f[11] = (uint8_t)i;
+			int tries = 0;
+
+			/* the ring may be full until the backend has taken some */
+			while (vdrv_net_tx(&d, 0, f, sizeof(f), 1, false))
+				if (++tries > 2000 || usleep(1000))
+					return "failed";
+		}
+	} else if (!strcmp(mode, "shrink")) {
+		/* header and frame were written; the file goes before the backend reads */
+		b.gpa = SHRINK_GPA;
+		b.len = 12 + 60;
+		memset(d.mem.r[1].va, 0, b.len);
+		if (ftruncate(d.mem.r[1].fd, 0) || vdrv_vq_add(&d.vq[1], &b, 1, 0, false, NULL) < 0)
+			return "failed";
+		vdrv_vq_publish(&d.vq[1]);
+		if (vdrv_vq_kick(&d.vq[1]))
+			return "failed";
+	}
+	return "ready";
+}
+
+/* GET_FEATURES a byte at a time: "reply" once the whole message was read. */
+static const char *trickle(int fd, char *buf, size_t len)
+{
+	uint32_t h[3] = { VDRV_REQ_GET_FEATURES, 0x1, 0 };
+	const uint8_t *p = (const uint8_t *)h;
+	size_t i;
+
+	for (i = 0; i < sizeof(h); i++) {
+		if (write(fd, p + i, 1) != 1)
+			return "closed";
+		usleep(500000);
+	}
+	return outcome(fd, buf, len);
+}
+
 int main(int argc, char **argv)
 {
 	const char *expect = NULL, *mode;
@@ -99,11 +198,33 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vu-peer SOCKET MODE [--expect reply|closed]\n");
 		return 2;
 	}
-	for (i = 3; i + 1 < argc; i++)
+	int hold = 30;
+
+	for (i = 3; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "--expect"))
 			expect = argv[i + 1];
+		if (!strcmp(argv[i], "--hold"))
+			hold = atoi(argv[i + 1]);
+	}
 	mode = argv[2];
 	fd = connect_to(argv[1]);
+	if (!strcmp(mode, "callblock") || !strcmp(mode, "stalekick") || !strcmp(mode, "shrink") ||
+	    !strcmp(mode, "macflood")) {
+		const char *r = hostile(fd, mode);
+
+		printf("%s\n", r);
+		fflush(stdout);
+		if (strcmp(r, "ready"))
+			return 1;
+		sleep((unsigned int)hold);
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(mode, "trickle")) {
+		printf("%s\n", trickle(fd, res, sizeof(res)));
+		close(fd);
+		return 0;
+	}
 	vdrv_msg_send(fd, VDRV_REQ_SET_OWNER, 0x1, NULL, 0, NULL, 0);
 	if (!strcmp(mode, "good")) {
 		vdrv_msg_send(fd, VDRV_REQ_GET_FEATURES, 0x1, NULL, 0, NULL, 0);
@@ -141,6 +262,9 @@ int main(int argc, char **argv)
 			return 2;
 		for (i = 0; i < 6; i++)
 			payload[i] = (uint8_t)b[i];
+		/* as QEMU: only with the RARP protocol feature negotiated */
+		u = 1ull << VDRV_PROTOCOL_F_RARP;
+		vdrv_msg_send(fd, VDRV_REQ_SET_PROTOCOL_FEATURES, 0x1, &u, 8, NULL, 0);
 		vdrv_msg_send(fd, VDRV_REQ_SEND_RARP, 0x1, payload, 8, NULL, 0);
 		vdrv_msg_send(fd, VDRV_REQ_GET_FEATURES, 0x1, NULL, 0, NULL, 0);
 	} else {
