@@ -26,7 +26,7 @@ endif
 # probe before the install, so the top-level make skips the probe for them.
 $(O)/config.mk: scripts/configure.sh
 	$(Q)CC=$(CC) bash scripts/configure.sh $(O)
-SETUP_GOALS := deps test test-unit test-bpf test-integ test-frontend test-guest demo bench clean help
+SETUP_GOALS := deps test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz clean help
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(SETUP_GOALS),$(MAKECMDGOALS)),)
 SKIP_CONFIG := 1
@@ -50,6 +50,7 @@ include loader/build.mk
 include vhost/build.mk
 include user/build.mk
 include tests/build.mk
+include tests/fuzz/build.mk
 
 all: $(BPF_OBJ) $(SKEL) $(UTIL_LIB) $(AFXDP_LIB) $(LOADER_BIN) $(VHU_LIB) $(XVIOD_BIN) $(XVIOCTL_BIN) $(TEST_BINS)
 
@@ -65,7 +66,7 @@ $(O)/san/%.o: %.c $(O)/config.mk
 	$(Q)$(CC) -O1 -g $(SAN_FLAGS) $(XVIO_CFLAGS) -c $< -o $@
 
 # --- tests, demo, bench ---------------------------------------------------
-.PHONY: all deps test test-unit test-bpf test-integ test-frontend test-guest demo bench check install clean help
+.PHONY: all deps test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz check install clean help
 
 deps:
 	$(Q)bash scripts/deps.sh test frontend guest
@@ -74,7 +75,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/run.sh $(O) $(TESTS)
 
-test-bpf test-integ test-unit test-frontend test-guest: deps
+test-bpf test-integ test-unit test-fuzz test-frontend test-guest: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/run.sh $(O) $(patsubst test-%,%,$@)
 
@@ -88,6 +89,11 @@ bench:
 	$(Q)bash scripts/deps.sh frontend bench
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/bench.sh $(O)
+
+# The libFuzzer harnesses (tests/fuzz/), FUZZ_SECS each (default 300).
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)bash scripts/fuzz.sh $(O)
 
 # Formatting report (.clang-format) and the sanitizer unit tests.
 check: all
@@ -114,9 +120,10 @@ help:
 	@echo 'Targets:'
 	@echo '  all         build everything into $(O)/ (default)'
 	@echo '  test        install test dependencies, build, run every test suite'
-	@echo '  test-unit | test-bpf | test-integ | test-frontend | test-guest   one suite'
+	@echo '  test-unit | test-fuzz | test-bpf | test-integ | test-frontend | test-guest   one suite'
 	@echo '  demo        boot a Linux guest on xvio behind a veth "NIC" and show traffic both ways'
 	@echo '  bench       xvio against DPDK testpmd on the same veth, guests and cores'
+	@echo '  fuzz        the libFuzzer harnesses, FUZZ_SECS (default 300) each'
 	@echo '  deps        install what the tests need (scripts/deps.sh test frontend guest)'
 	@echo '  check       build, clang-format dry run, the sanitizer unit tests'
 	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'

@@ -13,7 +13,7 @@
 set -u
 O=${1:-build}
 shift || true
-SUITES=${*:-"unit bpf integ frontend guest"}
+SUITES=${*:-"unit fuzz bpf integ frontend guest"}
 here=$(cd "$(dirname "$0")" && pwd)
 logdir="$O/test-logs"
 mkdir -p "$logdir"
@@ -64,6 +64,7 @@ for suite in $SUITES; do
 			failed_cases+=("FAIL: unit: no unit test binary in $O/tests/unit")
 		fi
 		;;
+	fuzz)  run_suite fuzz bash "$here/fuzz/run.sh" "$O" ;;
 	bpf)   run_suite bpf bash "$here/bpf/run.sh" "$O" ;;
 	integ)
 		for t in "$here"/integ/test-*.sh; do
@@ -80,7 +81,7 @@ for suite in $SUITES; do
 			run_suite "guest:$(basename "$t" .sh)" bash "$t" "$O"
 		done
 		;;
-	*) echo "run.sh: unknown suite '$suite' (unit, bpf, integ, frontend, guest)" >&2; exit 2 ;;
+	*) echo "run.sh: unknown suite '$suite' (unit, fuzz, bpf, integ, frontend, guest)" >&2; exit 2 ;;
 	esac
 done
 

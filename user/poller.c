@@ -421,6 +421,10 @@ static void *poller_main(void *arg)
 			atomic_store(&p->sleeping, true);
 			n = epoll_wait(p->epfd, ev, 64, flags & PORT_NOTIFY_NO_WAKE ? 1 : 1000);
 			atomic_store(&p->sleeping, false);
+			/* Before notify_all() reads any queue's state: a control
+			 * thread that saw us sleeping has stopped those queues
+			 * (its side of the store-load handshake, vhu_dev_pause). */
+			atomic_thread_fence(memory_order_seq_cst);
 			p->sleeps++;
 			if (n > 0) {
 				p->wakeups++;

@@ -36,6 +36,8 @@ static int guard_add(struct vhu_dev *dev, void *base, size_t len, unsigned int r
 {
 	unsigned int i;
 
+	if (!dev)
+		return -1;
 	for (i = 0; i < GUARD_SLOTS; i++) {
 		struct vhu_dev *none = NULL;
 

@@ -2,7 +2,8 @@
 /*
  * Unit tests of user/fwd.c, the switch's lock-free MAC table: learning,
  * moves, static entries, ageing and port flushes, the dump, a full probe
- * window and a full table, tombstones, and lookups racing a learner. No root;
+ * window and a full table, tombstones, lookups racing a learner, and the
+ * per-port limit of learned entries. No root;
  * built with ASan and UBSan.
  */
 #include <errno.h>
@@ -534,6 +535,51 @@ static void test_learn_lookup_race(void)
 		ASSERT_EQ(lookup(r.mac[k]), race_port(k, round - 1));
 }
 
+static int learn_lim(uint64_t v, uint16_t port, uint32_t now, uint32_t limit)
+{
+	uint8_t mac[6];
+
+	mac_from(v, mac);
+	return fwd_learn_limited(&t, mac, port, now, limit);
+}
+
+/* A port's learned entries are counted through learns, moves, statics and
+ * expiry; at its limit it learns nothing new and takes nothing over, and
+ * refreshing what it has still works. */
+static void test_port_limit(void)
+{
+	int i;
+
+	fwd_init(&t);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(learn_lim(MAC_BASE + i, 1, 10, 3), 1);
+	ASSERT_EQ(fwd_learned(&t, 1), 3);
+	ASSERT_EQ(learn_lim(MAC_BASE + 3, 1, 10, 3), -ENOSPC);
+	ASSERT_EQ(lookup(MAC_BASE + 3), FWD_PORT_NONE);
+	ASSERT_EQ(learn_lim(MAC_BASE + 1, 1, 11, 3), 0); /* a refresh */
+	/* a MAC of port 2 cannot move onto the full port 1 */
+	ASSERT_EQ(learn_lim(MAC_BASE + 10, 2, 10, 3), 1);
+	ASSERT_EQ(learn_lim(MAC_BASE + 10, 1, 12, 3), -ENOSPC);
+	ASSERT_EQ(lookup(MAC_BASE + 10), 2);
+	/* ... but one of port 1's can move to port 2, freeing room */
+	ASSERT_EQ(learn_lim(MAC_BASE + 0, 2, 12, 3), 1);
+	ASSERT_EQ(fwd_learned(&t, 1), 2);
+	ASSERT_EQ(fwd_learned(&t, 2), 2);
+	ASSERT_EQ(learn_lim(MAC_BASE + 3, 1, 13, 3), 1);
+	/* a static entry is not a learned one */
+	ASSERT_OK(add_static(MAC_BASE + 2, 1));
+	ASSERT_EQ(fwd_learned(&t, 1), 2);
+	/* ageing and flushing give the room back */
+	ASSERT_EQ(fwd_expire(&t, 13, 0, 1), 2);
+	ASSERT_EQ(fwd_learned(&t, 1), 0);
+	ASSERT_EQ(fwd_expire(&t, 1000, 100, FWD_PORT_NONE), 2);
+	ASSERT_EQ(fwd_learned(&t, 2), 0);
+	/* fwd_learn is unlimited */
+	for (i = 0; i < 100; i++)
+		ASSERT_TRUE(learn(MAC_BASE + 100 + i, 5, 20));
+	ASSERT_EQ(fwd_learned(&t, 5), 100);
+}
+
 int main(void)
 {
 	RUN_TEST(test_learn_lookup);
@@ -549,5 +595,6 @@ int main(void)
 	RUN_TEST(test_tombstones);
 	RUN_TEST(test_no_copy_past_tombstone);
 	RUN_TEST(test_learn_lookup_race);
+	RUN_TEST(test_port_limit);
 	TEST_EXIT();
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "vhost_fixture.h"
+#include "vhu_internal.h"
 
 TEST_GLOBALS("vhost");
 
@@ -382,6 +383,75 @@ static void test_fe_split_size_not_pow2(void)
 	ASSERT_TRUE(log_has("a split ring of 100 entries (not a power of two"));
 }
 
+/*
+ * The pause handshake as a litmus test: a "poller" bumps an epoch (seq_cst)
+ * and then reads tx0's state; the control side pauses (vhu_dev_pause: stop
+ * stores, then quiesce waits for the epoch to move) and then "unmaps". A
+ * poller that read READY after the control side saw it move on would burst
+ * on unmapped memory. Without the fence in vhu_dev_pause the stop stores may
+ * still sit in the store buffer while the epoch is read (x86 reorders
+ * exactly this), and this test catches it within a few hundred thousand
+ * rounds on a 2-CPU VM.
+ */
+static _Atomic unsigned long epoch;
+static _Atomic int unmapped, litmus_stop;
+static _Atomic unsigned long violations;
+
+static void *litmus_poller(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&litmus_stop, memory_order_relaxed)) {
+		atomic_fetch_add(&epoch, 1); /* quiescent point */
+		if (vhu_vq__ready(vq(1))) {
+			/* a burst: it reads guest memory for a while */
+			for (volatile int k = 0; k < 50; k++)
+				;
+			if (atomic_load_explicit(&unmapped, memory_order_relaxed))
+				atomic_fetch_add(&violations, 1);
+		}
+	}
+	return NULL;
+}
+
+static void litmus_quiesce(void)
+{
+	unsigned long e = atomic_load(&epoch);
+
+	while (atomic_load(&epoch) == e)
+		;
+}
+
+static void test_fe_pause_fence(void)
+{
+	pthread_t thr;
+	double t0;
+	unsigned long rounds = 0;
+
+	ASSERT_OK(start(F_V1, 16));
+	fx.on_quiesce = litmus_quiesce;
+	atomic_store(&litmus_stop, 0);
+	atomic_store(&violations, 0);
+	ASSERT_OK(pthread_create(&thr, NULL, litmus_poller, NULL));
+	t0 = now_s();
+	while (now_s() - t0 < 2.0 && !atomic_load(&violations)) {
+		struct vhu_dev *dev = fx.dev;
+
+		for (int i = 0; i < 1000; i++, rounds++) {
+			vhu_dev_pause(dev);
+			atomic_store_explicit(&unmapped, 1, memory_order_relaxed);
+			for (volatile int k = 0; k < 100; k++)
+				;
+			atomic_store_explicit(&unmapped, 0, memory_order_relaxed);
+			vhu_dev_publish(dev);
+		}
+	}
+	atomic_store(&litmus_stop, 1);
+	pthread_join(thr, NULL);
+	fx.on_quiesce = NULL;
+	ASSERT_EQ(atomic_load(&violations), 0);
+	ASSERT_TRUE(rounds > 0);
+}
+
 /* ---- announcements and logs ----------------------------------------------------- */
 
 /* SEND_RARP only with the RARP protocol feature; then at most VHU_RARP_BURST
@@ -433,6 +503,7 @@ int main(void)
 	RUN(test_fe_replies_not_read);
 	RUN(test_fe_memory_truncated);
 	RUN(test_fe_pause_returns_chains);
+	RUN(test_fe_pause_fence);
 	RUN(test_fe_chain_walk_bounded);
 	RUN(test_fe_indirect_unaligned);
 	RUN(test_fe_split_size_not_pow2);
