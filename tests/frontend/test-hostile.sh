@@ -30,14 +30,7 @@ topo_init xh
 trap 'set +u; [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null; tp_cleanup; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
-if ! command -v dpdk-testpmd >/dev/null; then
-	prereq_missing all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
-	exit 0
-fi
-if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
-	prereq_missing all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
-	exit 0
-fi
+tp_prereqs || exit 0
 
 # xviod's CPU time in clock ticks (utime + stime of every thread).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$XPID/stat"; }

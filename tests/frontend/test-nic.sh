@@ -74,14 +74,7 @@ HQ=${TOPO_ID}q NSQ=${TOPO_ID}-mq PQ=${TOPO_ID}Q
 HOST_IP=198.18.70.1 PEER_IP=198.18.70.2 GUEST_IP=198.18.70.50
 trap 'set +u; tp_cleanup; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 
-if ! command -v dpdk-testpmd >/dev/null; then
-	prereq_missing all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
-	exit 0
-fi
-if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
-	prereq_missing all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
-	exit 0
-fi
+tp_prereqs || exit 0
 
 guest_rx() { tp_port_stat "$1" rx; }
 

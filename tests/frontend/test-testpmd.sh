@@ -30,14 +30,7 @@ ROUNDS=${XVIO_TP_ROUNDS:-20}
 topo_init xf
 trap 'set +u; tp_cleanup; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
 
-if ! command -v dpdk-testpmd >/dev/null; then
-	prereq_missing all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
-	exit 0
-fi
-if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
-	prereq_missing all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
-	exit 0
-fi
+tp_prereqs || exit 0
 
 XOPTS=()
 start_xviod() { xviod_start "${XOPTS[@]}" "$@"; }

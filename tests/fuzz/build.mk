@@ -15,7 +15,8 @@ $(O)/fuzz/%.o: %.c $(O)/config.mk
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ_BINS): $(O)/fuzz/fuzz_%: $(O)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_VHU_OBJS)
+$(FUZZ_BINS): $(O)/fuzz/fuzz_%: $(O)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_VHU_OBJS) \
+		$(O)/fuzz/tests/lib/vdrv.o
 	$(call msg,LINK,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 

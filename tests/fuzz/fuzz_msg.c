@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "vhu.h"
+#include "../lib/vdrv.h"
 
 #define GUEST_MEM (256u << 10)
 
@@ -59,14 +60,7 @@ static int lowest_free(void)
 
 static void send_chunk(int fe, const uint8_t *p, size_t len, uint8_t flags)
 {
-	union {
-		char b[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr align;
-	} cb;
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int fds[4], nfds = 0, i;
-	struct cmsghdr *c;
+	int fds[3], nfds = 0, i;
 
 	if (flags & 1)
 		fds[nfds++] = dup(memfd);
@@ -74,18 +68,8 @@ static void send_chunk(int fe, const uint8_t *p, size_t len, uint8_t flags)
 		fds[nfds++] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (flags & 4)
 		fds[nfds++] = eventfd(0, EFD_CLOEXEC | ((flags & 8) ? EFD_SEMAPHORE : 0));
-	if (nfds) {
-		memset(&cb, 0, sizeof(cb));
-		mh.msg_control = cb.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
 	if (len)
-		(void)sendmsg(fe, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)vdrv_send_bytes(fe, p, len, fds, nfds, MSG_DONTWAIT);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]); /* the kernel holds its own references in flight */
 }

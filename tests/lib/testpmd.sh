@@ -9,6 +9,8 @@
 #  - the fifo must be testpmd's stdin directly: `tail -f fifo` buffers until EOF;
 #  - on 2 cores each testpmd gets one CPU for both lcores (0@N,1@N).
 #
+#   tp_prereqs                                     dpdk-testpmd and 256 free hugepages
+#                                                  there, or prereq_missing and false
 #   tp_start NAME CPU VDEV_ARGS TESTPMD_ARGS...   start, wait for the prompt
 #   tp_start_vdevs NAME CPU "VDEV..." ARGS...      the same with any vdevs
 #   tp_cmd NAME "command"                          one interactive command
@@ -24,6 +26,17 @@ declare -A TP_PID TP_FD TP_PREFIX
 _tp_files_rm() { # prefix
 	rm -f /dev/hugepages/"$1"map_* 2>/dev/null
 	rm -rf /var/run/dpdk/"$1" 2>/dev/null
+}
+
+tp_prereqs() {
+	if ! command -v dpdk-testpmd >/dev/null; then
+		prereq_missing all "dpdk-testpmd not installed (scripts/deps.sh frontend installs dpdk-dev)"
+		return 1
+	fi
+	if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt 256 ]; then
+		prereq_missing all "fewer than 256 free 2 MiB hugepages (scripts/deps.sh frontend reserves 512)"
+		return 1
+	fi
 }
 
 tp_start() {

@@ -186,23 +186,22 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return n ? 0 : -ETIMEDOUT;
 }
 
-int vdrv_msg_send_raw(int sock, uint32_t req, uint32_t flags, uint32_t hdr_size,
-		      const void *payload, uint32_t len, const int *fds, int nfds)
+/* @niov buffers as one sendmsg with @nfds fds attached; more fds than a
+ * message may carry are allowed (tests of the backend's limit). */
+#define SEND_MAX_FDS 16
+
+static int send_iov(int sock, struct iovec *iov, int niov, size_t total, const int *fds, int nfds,
+		    int flags)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * VDRV_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * SEND_MAX_FDS)];
 		struct cmsghdr align;
 	} cbuf;
-	uint32_t hdr[3] = { req, flags, hdr_size };
-	struct iovec iov[2] = {
-		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
-		{ .iov_base = (void *)payload, .iov_len = len },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)niov };
 	struct cmsghdr *c;
 	ssize_t n;
 
-	if (nfds < 0 || nfds > VDRV_MAX_FDS || (nfds && !fds) || (len && !payload))
+	if (nfds < 0 || nfds > SEND_MAX_FDS || (nfds && !fds))
 		return -EINVAL;
 	if (nfds) {
 		memset(&cbuf, 0, sizeof(cbuf));
@@ -217,11 +216,32 @@ int vdrv_msg_send_raw(int sock, uint32_t req, uint32_t flags, uint32_t hdr_size,
 	/* One call: a blocking AF_UNIX stream socket takes a whole message of
 	 * this size unless a signal interrupts it. */
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return (size_t)n == sizeof(hdr) + len ? 0 : -EIO;
+	return (size_t)n == total ? 0 : -EIO;
+}
+
+int vdrv_send_bytes(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return send_iov(sock, &iov, 1, len, fds, nfds, flags);
+}
+
+int vdrv_msg_send_raw(int sock, uint32_t req, uint32_t flags, uint32_t hdr_size,
+		      const void *payload, uint32_t len, const int *fds, int nfds)
+{
+	uint32_t hdr[3] = { req, flags, hdr_size };
+	struct iovec iov[2] = {
+		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+
+	if (len && !payload)
+		return -EINVAL;
+	return send_iov(sock, iov, len ? 2 : 1, sizeof(hdr) + len, fds, nfds, 0);
 }
 
 int vdrv_msg_send(int sock, uint32_t req, uint32_t flags, const void *payload, uint32_t size,

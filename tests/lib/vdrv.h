@@ -255,6 +255,9 @@ uint64_t vdrv_uva(struct vdrv_mem *m, uint64_t gpa);
 
 int vdrv_msg_send(int sock, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
 		  const int *fds, int nfds);
+/* Raw bytes (part of a message, or several) with @nfds fds attached, in one
+ * sendmsg with @flags (MSG_DONTWAIT...). 0 or -errno. */
+int vdrv_send_bytes(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
 /* Like vdrv_msg_send, but the header claims @hdr_size whatever @len is sent. */
 int vdrv_msg_send_raw(int sock, uint32_t req, uint32_t flags, uint32_t hdr_size,
 		      const void *payload, uint32_t len, const int *fds, int nfds);

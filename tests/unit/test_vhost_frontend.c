@@ -27,21 +27,6 @@
 
 TEST_GLOBALS("vhost");
 
-static void setd(struct vdrv_desc *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	d->addr = htole64(addr);
-	d->len = htole32(len);
-	d->flags = htole16(flags);
-	d->next = htole16(next);
-}
-
-static void spost(struct vdrv_vq *q, uint16_t head)
-{
-	((struct vdrv_avail *)q->avail)->ring[q->avail_idx & (q->size - 1)] = htole16(head);
-	q->avail_idx++;
-	vdrv_vq_publish(q);
-}
-
 static unsigned int log_count(const char *s)
 {
 	unsigned int n = 0;

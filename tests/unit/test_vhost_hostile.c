@@ -10,14 +10,6 @@
 
 TEST_GLOBALS("vhost");
 
-static void setd(struct vdrv_desc *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	d->addr = htole64(addr);
-	d->len = htole32(len);
-	d->flags = htole16(flags);
-	d->next = htole16(next);
-}
-
 /* An indirect table of @n entries written into guest memory. */
 static uint64_t table(const struct vdrv_desc *t, uint32_t n)
 {
@@ -25,14 +17,6 @@ static uint64_t table(const struct vdrv_desc *t, uint32_t n)
 
 	gcopy(gpa, (void *)t, n * sizeof(*t), true);
 	return gpa;
-}
-
-/* Split: make head @head available (raw, bypassing vdrv's bookkeeping). */
-static void spost(struct vdrv_vq *q, uint16_t head)
-{
-	((struct vdrv_avail *)q->avail)->ring[q->avail_idx & (q->size - 1)] = htole16(head);
-	q->avail_idx++;
-	vdrv_vq_publish(q);
 }
 
 /* Packed: descriptor @d made available in the first lap (wrap counter 1). */

@@ -54,28 +54,8 @@ static int no_new_fds(void)
 /* Raw bytes (a partial message) with @nfds fds attached. */
 static int send_fds(const void *buf, size_t len, const int *fds, int nfds)
 {
-	union {
-		char b[CMSG_SPACE(16 * sizeof(int))];
-		struct cmsghdr align;
-	} cb;
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *c;
-
-	if (nfds) {
-		memset(&cb, 0, sizeof(cb));
-		mh.msg_control = cb.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	return sendmsg(fx.fe, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
+	return vdrv_send_bytes(fx.fe, buf, len, fds, nfds, 0);
 }
-
-/* ---- malformed messages --------------------------------------------------------- */
 
 static void test_msg_truncated_header(void)
 {

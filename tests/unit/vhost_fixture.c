@@ -411,6 +411,21 @@ int gcopy(uint64_t gpa, void *buf, uint32_t len, bool to_guest)
 	return 0;
 }
 
+void setd(struct vdrv_desc *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->flags = htole16(flags);
+	d->next = htole16(next);
+}
+
+void spost(struct vdrv_vq *q, uint16_t head)
+{
+	((struct vdrv_avail *)q->avail)->ring[q->avail_idx & (q->size - 1)] = htole16(head);
+	q->avail_idx++;
+	vdrv_vq_publish(q);
+}
+
 uint64_t galloc(uint32_t len)
 {
 	return vdrv_alloc(&fx.d.mem, len, 64);

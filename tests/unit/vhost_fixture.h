@@ -121,6 +121,10 @@ int rx_indirect_three(void);
 uint16_t used_idx(struct vdrv_vq *q);
 int gcopy(uint64_t gpa, void *buf, uint32_t len, bool to_guest);
 uint64_t galloc(uint32_t len);
+/* A raw split descriptor; head @head made available (bypassing vdrv's
+ * bookkeeping, for chains vdrv would never build). */
+void setd(struct vdrv_desc *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next);
+void spost(struct vdrv_vq *q, uint16_t head);
 
 /* Messages, handled by this thread: req() alone, with REPLY_ACK, a GET_*. */
 int req(uint32_t rq, uint32_t flags, const void *p, uint32_t size, const int *fds, int nfds);
