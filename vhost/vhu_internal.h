@@ -262,6 +262,7 @@ struct vhu_dev {
 	/* set by the SIGBUS guard (signal context), logged by vhu_dev__tick() */
 	_Atomic uint64_t fault_addr;
 	_Atomic int fault_region;	/* region index + 1; 0: none pending */
+	_Atomic bool mem_lost;		/* a region was replaced: broken until a new table */
 	struct vhu_vq vq[VHU_MAX_VQS];
 };
 

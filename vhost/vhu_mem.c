@@ -81,6 +81,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		for (q = 0; q < VHU_MAX_VQS; q++)
 			atomic_store(&dev->vq[q].state, VHU_VQ_STOPPED);
 		__atomic_store_n(&dev->broken, true, __ATOMIC_RELEASE);
+		atomic_store(&dev->mem_lost, true);
 		atomic_store(&dev->fault_addr, (uint64_t)a);
 		atomic_store(&dev->fault_region, (int)guard[i].region + 1);
 		return;

@@ -201,7 +201,8 @@ static void reset_rings(struct vhu_dev *dev)
 		vhu_vq_reset(&dev->vq[i]);
 	apply_features(dev);
 	dev->nvqs = 0;
-	dev->broken = false;
+	/* Memory the SIGBUS guard replaced stays lost: only a new table helps. */
+	dev->broken = atomic_load(&dev->mem_lost);
 }
 
 static int handle_RESET_OWNER(struct vhu_dev *dev, struct vhu_msg *msg)
@@ -246,6 +247,10 @@ static int handle_SET_MEM_TABLE(struct vhu_dev *dev, struct vhu_msg *msg)
 	/* The data path is paused: the old mapping can go. */
 	vhu_mem_unmap(&dev->mem);
 	dev->mem = mem;
+	if (atomic_exchange(&dev->mem_lost, false)) {
+		vhu_log(dev, VHU_LOG_INFO, "new memory table; clearing the broken state");
+		dev->broken = false;
+	}
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		dev->vq[i].mem_hint = 0;
 	for (i = 0; i < mem.n; i++)
@@ -552,7 +557,10 @@ static int handle_SET_STATUS(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->status = (uint8_t)msg->p.u64;
 	/* virtio 1.2 §2.1: writing 0 resets the device; a broken device
 	 * comes back to life when its driver resets it. */
-	if (dev->status == 0 && dev->broken) {
+	if (dev->status == 0 && dev->broken && atomic_load(&dev->mem_lost)) {
+		vhu_log(dev, VHU_LOG_WARN, "guest reset the device, but its memory was lost under "
+			"the mapping; it stays broken until the frontend sends a new memory table");
+	} else if (dev->status == 0 && dev->broken) {
 		vhu_log(dev, VHU_LOG_INFO, "guest reset the device; clearing the broken state");
 		dev->broken = false;
 	}

@@ -91,7 +91,8 @@ void vhu_dev__tick(struct vhu_dev *dev)
 		log_always(dev, VHU_LOG_ERR,
 			   "guest memory region %u shrank under its mapping (access at %#llx "
 			   "raised SIGBUS; the frontend truncated the file behind it); device "
-			   "marked broken until the guest resets it or reconnects",
+			   "marked broken until the frontend sends a new memory table or "
+			   "reconnects",
 			   region - 1, (unsigned long long)atomic_load(&dev->fault_addr));
 	if (mono_s() - start >= VHU_LOG_WINDOW_S) {
 		dropped = __atomic_exchange_n(&dev->log_dropped, 0, __ATOMIC_RELAXED);
@@ -157,6 +158,7 @@ static void reset_connection(struct vhu_dev *dev)
 	dev->protocol = 0;
 	dev->owner = false;
 	dev->broken = false;
+	atomic_store(&dev->mem_lost, false);
 	dev->status = 0;
 	dev->mtu = 0;
 	dev->nvqs = 0;

@@ -220,6 +220,8 @@ static void test_fe_replies_not_read(void)
  * logged, the process lives. */
 static void test_fe_memory_truncated(void)
 {
+	uint64_t status;
+
 	ASSERT_OK(vhu_sigbus_guard());
 	ASSERT_OK(start(F_V1, 16));
 	ASSERT_OK(tx(100, 5, 1, false));	/* a frame waits in the ring */
@@ -232,6 +234,11 @@ static void test_fe_memory_truncated(void)
 	/* bursts on the broken device do nothing, and touch nothing */
 	ASSERT_EQ(run_tx(), 0);
 	ASSERT_EQ(rx(1, 64, 0), 0);
+	/* a reset does not bring back memory that is gone */
+	status = 0;
+	ASSERT_EQ(req_ack(VDRV_REQ_SET_STATUS, &status, sizeof(status), NULL, 0), 0);
+	ASSERT_TRUE(vhu_dev__broken(fx.dev));
+	ASSERT_TRUE(log_has("it stays broken until the frontend sends a new memory table"));
 	/* The guest's own mapping is gone too: forget it without touching it. */
 	vhu_dev__disconnect(fx.dev);
 }
