@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -113,8 +114,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		send_chunk(sv[1], data, len, flags);
 		data += len;
 		size -= len;
-		/* dispatch until nothing is left (each call handles at most one) */
+		/* dispatch while bytes wait (each call handles at most one message) */
 		for (k = 0; k < 64 && vhu_dev__connected(dev); k++) {
+			int pending = 0;
+
+			if (ioctl(sv[0], FIONREAD, &pending) || pending <= 0)
+				break;
 			if (vhu_dev__dispatch(dev) < 0)
 				break;
 			drain(sv[1]);
