@@ -26,7 +26,7 @@ endif
 # probe before the install, so the top-level make skips the probe for them.
 $(O)/config.mk: scripts/configure.sh
 	$(Q)CC=$(CC) bash scripts/configure.sh $(O)
-SETUP_GOALS := deps test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz clean help
+SETUP_GOALS := deps uninstall test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz clean help
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(SETUP_GOALS),$(MAKECMDGOALS)),)
 SKIP_CONFIG := 1
@@ -37,7 +37,7 @@ ifndef SKIP_CONFIG
 endif
 
 XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Ilib -Iafxdp -Iloader -Ivhost -Iuser \
-	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
+	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS) $(SYSTEMD_CFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iheaders -Ibpf $(BPF_SYS_INC)
 
 BPF_OBJ := $(O)/xvio.bpf.o
@@ -66,7 +66,7 @@ $(O)/san/%.o: %.c $(O)/config.mk
 	$(Q)$(CC) -O1 -g $(SAN_FLAGS) $(XVIO_CFLAGS) -c $< -o $@
 
 # --- tests, demo, bench ---------------------------------------------------
-.PHONY: all deps test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz check install clean help
+.PHONY: all deps uninstall test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz check install clean help
 
 deps:
 	$(Q)bash scripts/deps.sh test frontend guest
@@ -102,15 +102,35 @@ check: all
 	done; echo "clang-format: $$n file(s) differ from .clang-format (clang-format -i FILE to fix)"
 	$(Q)bash tests/run.sh $(O) unit
 
+# Installed files, for install and uninstall alike.
+INSTALL_MAN := $(wildcard docs/man/*.8)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/bpf \
-		$(DESTDIR)$(PREFIX)/share/doc/xvio/docs $(DESTDIR)$(PREFIX)/include/xvio
+		$(DESTDIR)$(PREFIX)/share/doc/xvio/docs $(DESTDIR)$(PREFIX)/include/xvio \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/doc/xvio/examples
 	install -m 0755 $(LOADER_BIN) $(XVIOD_BIN) $(XVIOCTL_BIN) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/bpf/
 	install -m 0644 headers/xvio/*.h $(DESTDIR)$(PREFIX)/include/xvio/
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/xvio/
 	install -m 0644 docs/*.md docs/bench-results.json docs/bench-results.png \
 		$(DESTDIR)$(PREFIX)/share/doc/xvio/docs/
+	install -m 0644 $(INSTALL_MAN) $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' dist/xviod.service.in >$(DESTDIR)$(UNITDIR)/xviod.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xviod.service
+	install -m 0644 dist/xviod.default $(DESTDIR)$(PREFIX)/share/doc/xvio/examples/xviod.default
+
+# Every file install put there, and xvio's own directories (standard ones
+# such as sbin/ or man8/ stay).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,xvio-loader xviod xvioctl) \
+		$(DESTDIR)$(PREFIX)/lib/bpf/$(notdir $(BPF_OBJ)) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(INSTALL_MAN))) \
+		$(DESTDIR)$(UNITDIR)/xviod.service
+	rm -rf $(DESTDIR)$(PREFIX)/include/xvio $(DESTDIR)$(PREFIX)/share/doc/xvio
+	-rmdir $(DESTDIR)$(PREFIX)/lib/bpf 2>/dev/null
 
 clean:
 	$(call msg,CLEAN,$(O))
@@ -126,7 +146,8 @@ help:
 	@echo '  fuzz        the libFuzzer harnesses, FUZZ_SECS (default 300) each'
 	@echo '  deps        install what the tests need (scripts/deps.sh test frontend guest)'
 	@echo '  check       build, clang-format dry run, the sanitizer unit tests'
-	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local): programs, man'
+	@echo '              pages, the systemd unit (UNITDIR), docs; uninstall removes them'
 	@echo '  clean       remove $(O)/'
 	@echo 'Variables: O=dir V=1 CC= CLANG= BPFTOOL= PREFIX= DESTDIR= TESTS="bpf integ"'
 

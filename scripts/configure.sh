@@ -27,7 +27,7 @@ command -v "$PKG_CONFIG" >/dev/null || die "pkg-config not found"
 
 "$BPFTOOL" gen help 2>&1 | grep -q 'skeleton' || die "$BPFTOOL cannot generate skeletons"
 
-for lib in libbpf libxdp libelf zlib; do
+for lib in libbpf libxdp libelf zlib libsystemd; do
 	"$PKG_CONFIG" --exists "$lib" || die "$lib development files not found"
 done
 
@@ -48,6 +48,8 @@ LIBXDP_VERSION=$("$PKG_CONFIG" --modversion libxdp)
 	echo "LIBBPF_LIBS := $("$PKG_CONFIG" --libs libbpf)"
 	echo "LIBXDP_CFLAGS := $("$PKG_CONFIG" --cflags libxdp)"
 	echo "LIBXDP_LIBS := $("$PKG_CONFIG" --libs libxdp) $("$PKG_CONFIG" --libs libelf zlib)"
+	echo "SYSTEMD_CFLAGS := $("$PKG_CONFIG" --cflags libsystemd)"
+	echo "SYSTEMD_LIBS := $("$PKG_CONFIG" --libs libsystemd)"
 	echo "LIBBPF_VERSION := $LIBBPF_VERSION"
 	echo "LIBXDP_VERSION := $LIBXDP_VERSION"
 } >"$tmp"

@@ -8,7 +8,7 @@ XVIOCTL_BIN := $(O)/xvioctl
 
 $(XVIOD_BIN): $(XVIOD_OBJS) $(VHU_LIB) $(LOADER_LIB) $(AFXDP_LIB) $(UTIL_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 $(XVIOCTL_BIN): $(O)/user/xvioctl.o $(UTIL_LIB)
 	$(call msg,LINK,$@)

@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include "ctl.h"
 #include "daemon.h"
@@ -73,8 +74,8 @@ static void usage(FILE *f)
 		"  --cores LIST          CPUs for poller threads, one thread each (e.g. 1 or 0,1);\n"
 		"                        default: one unpinned poller\n"
 		"  --poll MODE           busy | adaptive (default) | interrupt\n"
-		"  --ctl PATH            control socket for xvioctl (default %s); it answers\n"
-		"                        root, xviod's user and the --socket-group only\n"
+		"  --ctl PATH            control socket for xvioctl (default %s);\n"
+		"                        it answers root, xviod's user and --socket-group only\n"
 		"  --socket-group GROUP  group of the control socket and of the vhost-user\n"
 		"                        sockets xviod listens on (e.g. the one QEMU runs as)\n"
 		"  --socket-mode MODE    their mode (default 0600, 0660 with --socket-group);\n"
@@ -305,6 +306,7 @@ static int run(struct xviod *x)
 				if (read(sfd, &si, sizeof(si)) == sizeof(si))
 					pr_info("caught %s; shutting down",
 						si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				sd_notify(0, "STOPPING=1");
 				close(sfd);
 				close(tfd);
 				return 0;
@@ -385,6 +387,10 @@ static int setup(struct xviod *x)
 		return x->ctl_fd;
 	pr_info("%u port(s), %u poller(s), %s polling; control socket %s", d->nports, d->npollers,
 		poll_mode_name(d->mode), d->ctl_path);
+	/* systemd Type=notify: ready once xvioctl can reach us (no-op without
+	 * $NOTIFY_SOCKET). */
+	sd_notifyf(0, "READY=1\nSTATUS=%u port(s), %u poller(s), control socket %s", d->nports,
+		   d->npollers, d->ctl_path);
 	return 0;
 }
 
