@@ -7,6 +7,7 @@ void jsonw_init(struct jsonw *w, FILE *out)
 	w->out = out;
 	w->depth = 0;
 	w->first[0] = true;
+	w->visit = NULL;
 }
 
 static void put_string(FILE *f, const char *s)
@@ -56,52 +57,88 @@ static void close_(struct jsonw *w, char c)
 		w->depth--;
 }
 
+void jsonw_init_visitor(struct jsonw *w, const struct jsonw_visitor *v)
+{
+	jsonw_init(w, NULL);
+	w->visit = v;
+}
+
 void jsonw_obj_open(struct jsonw *w, const char *key)
 {
-	open(w, key, '{');
+	if (w->visit)
+		w->visit->open(w->visit->ctx, key, false);
+	else
+		open(w, key, '{');
 }
 
 void jsonw_obj_close(struct jsonw *w)
 {
-	close_(w, '}');
+	if (w->visit)
+		w->visit->close(w->visit->ctx);
+	else
+		close_(w, '}');
 }
 
 void jsonw_arr_open(struct jsonw *w, const char *key)
 {
-	open(w, key, '[');
+	if (w->visit)
+		w->visit->open(w->visit->ctx, key, true);
+	else
+		open(w, key, '[');
 }
 
 void jsonw_arr_close(struct jsonw *w)
 {
-	close_(w, ']');
+	if (w->visit)
+		w->visit->close(w->visit->ctx);
+	else
+		close_(w, ']');
 }
 
 void jsonw_str(struct jsonw *w, const char *key, const char *val)
 {
+	if (w->visit) {
+		w->visit->str(w->visit->ctx, key, val);
+		return;
+	}
 	member(w, key);
 	put_string(w->out, val);
 }
 
 void jsonw_u64(struct jsonw *w, const char *key, uint64_t val)
 {
+	if (w->visit) {
+		w->visit->num(w->visit->ctx, key, (double)val, false);
+		return;
+	}
 	member(w, key);
 	fprintf(w->out, "%llu", (unsigned long long)val);
 }
 
 void jsonw_i64(struct jsonw *w, const char *key, int64_t val)
 {
+	if (w->visit) {
+		w->visit->num(w->visit->ctx, key, (double)val, false);
+		return;
+	}
 	member(w, key);
 	fprintf(w->out, "%lld", (long long)val);
 }
 
 void jsonw_bool(struct jsonw *w, const char *key, bool val)
 {
+	if (w->visit) {
+		w->visit->num(w->visit->ctx, key, val, true);
+		return;
+	}
 	member(w, key);
 	fputs(val ? "true" : "false", w->out);
 }
 
 void jsonw_end(struct jsonw *w)
 {
+	if (w->visit)
+		return;
 	fputc('\n', w->out);
 	fflush(w->out);
 }

@@ -12,13 +12,26 @@
 
 #define JSONW_DEPTH 16
 
+/* Instead of text, every call as an event (another rendering of the same
+ * document, e.g. metrics). Numbers come as doubles: u64 counters up to 2^53
+ * exactly, which is what a metrics scraper keeps anyway. */
+struct jsonw_visitor {
+	void (*open)(void *ctx, const char *key, bool array);
+	void (*close)(void *ctx);
+	void (*str)(void *ctx, const char *key, const char *val);
+	void (*num)(void *ctx, const char *key, double val, bool is_bool);
+	void *ctx;
+};
+
 struct jsonw {
 	FILE *out;
 	int depth;
 	bool first[JSONW_DEPTH];
+	const struct jsonw_visitor *visit;	/* NULL: write JSON to out */
 };
 
 void jsonw_init(struct jsonw *w, FILE *out);
+void jsonw_init_visitor(struct jsonw *w, const struct jsonw_visitor *v);
 void jsonw_obj_open(struct jsonw *w, const char *key);	/* key NULL inside arrays */
 void jsonw_obj_close(struct jsonw *w);
 void jsonw_arr_open(struct jsonw *w, const char *key);

@@ -81,6 +81,33 @@ static void report_pollers(struct daemon *d, FILE *out, struct jsonw *w)
 	jsonw_arr_close(w);
 }
 
+/* The stats document (xvioctl --json stats, and the metrics) into @w. */
+void report_stats_doc(struct daemon *d, struct jsonw *w)
+{
+	unsigned int i;
+
+	jsonw_obj_open(w, NULL);
+	jsonw_arr_open(w, "ports");
+	for (i = 0; i < d->nports; i++) {
+		struct port *p = d->ports[i];
+		struct port_stats s;
+		char kb[32];
+
+		pollers_port_stats(d, p, &s);
+		jsonw_obj_open(w, NULL);
+		jsonw_u64(w, "port", p->id);
+		jsonw_str(w, "name", p->name);
+#define J(f, h) jsonw_u64(w, key(p, #f, kb, sizeof(kb)), s.f);
+		PORT_STATS_FIELDS(J)
+#undef J
+		p->ops->report_stats(p, NULL, w);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+	report_pollers(d, NULL, w);
+	jsonw_obj_close(w);
+}
+
 void report_stats(struct daemon *d, FILE *out, bool json)
 {
 	struct jsonw w;
@@ -88,8 +115,9 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 
 	if (json) {
 		jsonw_init(&w, out);
-		jsonw_obj_open(&w, NULL);
-		jsonw_arr_open(&w, "ports");
+		report_stats_doc(d, &w);
+		jsonw_end(&w);
+		return;
 	}
 	for (i = 0; i < d->nports; i++) {
 		struct port *p = d->ports[i];
@@ -97,17 +125,6 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 		char kb[32];
 
 		pollers_port_stats(d, p, &s);
-		if (json) {
-			jsonw_obj_open(&w, NULL);
-			jsonw_u64(&w, "port", p->id);
-			jsonw_str(&w, "name", p->name);
-#define J(f, h) jsonw_u64(&w, key(p, #f, kb, sizeof(kb)), s.f);
-			PORT_STATS_FIELDS(J)
-#undef J
-			p->ops->report_stats(p, out, &w);
-			jsonw_obj_close(&w);
-			continue;
-		}
 		fprintf(out, "port %u (%s): %s\n", p->id, p->name, p->ops->state(p));
 #define T(f, h)                                                                    \
 	if (s.f || !strncmp(#f, "from_guest", 10) || !strncmp(#f, "to_guest", 8)) \
@@ -117,14 +134,7 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 #undef T
 		p->ops->report_stats(p, out, NULL);
 	}
-	if (json) {
-		jsonw_arr_close(&w);
-		report_pollers(d, out, &w);
-		jsonw_obj_close(&w);
-		jsonw_end(&w);
-	} else {
-		report_pollers(d, out, NULL);
-	}
+	report_pollers(d, out, NULL);
 }
 
 void report_macs(struct daemon *d, FILE *out, bool json)

@@ -13,6 +13,10 @@ struct daemon;
 
 void report_ports(struct daemon *d, FILE *out, bool json);
 void report_stats(struct daemon *d, FILE *out, bool json);
+/* The document `xvioctl --json stats` prints, into any writer (the metrics
+ * endpoint renders it through a jsonw visitor). */
+struct jsonw;
+void report_stats_doc(struct daemon *d, struct jsonw *w);
 void report_macs(struct daemon *d, FILE *out, bool json);
 
 #endif

@@ -24,12 +24,13 @@
 #include "daemon.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "nic.h"
 #include "util.h"
 #include "vport.h"
 
 /* epoll tags: kind in the top byte, vport index below */
-enum { EV_SIGNAL = 1, EV_TIMER, EV_CTL, EV_LISTEN, EV_CONN, EV_LEARN };
+enum { EV_SIGNAL = 1, EV_TIMER, EV_CTL, EV_LISTEN, EV_CONN, EV_LEARN, EV_METRICS };
 #define TAG(kind, idx) ((uint64_t)(kind) << 56 | (uint64_t)(idx))
 
 /* Everything main() builds; no file-scope state (signals arrive on a
@@ -40,6 +41,9 @@ struct xviod {
 	unsigned int nvports;
 	struct nic nic;
 	int ctl_fd;
+	char metrics_addr[64];		/* --metrics; "" when off */
+	unsigned int metrics_port;
+	struct metrics *metrics;
 };
 
 static void usage(FILE *f)
@@ -80,6 +84,8 @@ static void usage(FILE *f)
 		"                        sockets xviod listens on (e.g. the one QEMU runs as)\n"
 		"  --socket-mode MODE    their mode (default 0600, 0660 with --socket-group);\n"
 		"                        a socket directory others can write is refused\n"
+		"  --metrics ADDR:PORT   serve every counter of `xvioctl stats` as Prometheus\n"
+		"                        text on http://ADDR:PORT/metrics (off by default)\n"
 		"  --max-mtu N           refuse a frontend that sets a larger MTU (QEMU host_mtu=;\n"
 		"                        default 65535); guests get their MTU from the frontend\n"
 		"  -v, --verbose         more messages (twice: every vhost-user message)\n"
@@ -130,6 +136,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		{ "ctl", 1, NULL, 'C' },   { "max-mtu", 1, NULL, 'm' }, { "verbose", 0, NULL, 'v' },
 		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },
 		{ "socket-mode", 1, NULL, 'M' }, { "socket-group", 1, NULL, 'G' },
+		{ "metrics", 1, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon *d = &x->d;
@@ -173,6 +180,11 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 			break;
 		case 'G':
 			if (sockperm_parse_group(&d->sock, optarg))
+				return 2;
+			break;
+		case 'P':
+			if (metrics_parse(optarg, x->metrics_addr, sizeof(x->metrics_addr),
+					  &x->metrics_port))
 				return 2;
 			break;
 		case 'N':
@@ -247,6 +259,8 @@ static void on_timer(struct xviod *x)
 	uint32_t now = atomic_fetch_add(&d->now, 1) + 1;
 	unsigned int i, n;
 
+	if (x->metrics)
+		metrics_run(x->metrics); /* its connection timeouts */
 	for (i = 0; i < x->nvports; i++) {
 		vhu_dev__tick(x->vports[i]->dev);
 		if (x->vports[i]->client && !vhu_dev__connected(x->vports[i]->dev))
@@ -281,6 +295,8 @@ static int run(struct xviod *x)
 	watch(d, tfd, TAG(EV_TIMER, 0));
 	watch(d, x->ctl_fd, TAG(EV_CTL, 0));
 	watch(d, d->learn_efd, TAG(EV_LEARN, 0));
+	if (x->metrics)
+		watch(d, metrics_fd(x->metrics), TAG(EV_METRICS, 0));
 	for (i = 0; i < (int)x->nvports; i++) {
 		if (x->vports[i]->client)
 			try_connect(x, (unsigned int)i);
@@ -321,6 +337,9 @@ static int run(struct xviod *x)
 				fd = vport_accept(x->vports[idx]);
 				if (fd >= 0)
 					watch(d, fd, TAG(EV_CONN, idx));
+				break;
+			case EV_METRICS:
+				metrics_run(x->metrics);
 				break;
 			case EV_LEARN:
 				if (read(d->learn_efd, &ticks, sizeof(ticks)) > 0 && d->nic)
@@ -382,6 +401,11 @@ static int setup(struct xviod *x)
 		}
 	}
 	/* Last: a control socket that answers means the daemon is fully up. */
+	if (x->metrics_addr[0]) {
+		x->metrics = metrics_start(d, x->metrics_addr, x->metrics_port);
+		if (!x->metrics)
+			return -EADDRNOTAVAIL;
+	}
 	x->ctl_fd = ctl_listen(d->ctl_path, &d->sock);
 	if (x->ctl_fd < 0)
 		return x->ctl_fd;
@@ -400,6 +424,8 @@ static void teardown(struct xviod *x)
 	unsigned int i;
 
 	atomic_store(&d->stopping, true);
+	metrics_stop(x->metrics);
+	x->metrics = NULL;
 	for (i = 0; i < d->npollers; i++)
 		poller_stop(&d->pollers[i]);
 	if (d->nic)

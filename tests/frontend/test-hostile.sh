@@ -85,8 +85,9 @@ peer_stop() {
 	wait_for 10 port_state_is h.sock waiting
 }
 
-xviod_start --vhost "$TMP/a.sock,mac=$MAC_A" --vhost "$TMP/b.sock,mac=$MAC_B" --vhost "$TMP/h.sock" ||
-	{ fail start xviod; exit 0; }
+MPORT=$(free_port)
+xviod_start --vhost "$TMP/a.sock,mac=$MAC_A" --vhost "$TMP/b.sock,mac=$MAC_B" --vhost "$TMP/h.sock" \
+	--metrics "127.0.0.1:$MPORT" || { fail start xviod; exit 0; }
 if ! tp_start b 1 "path=$TMP/b.sock,queue_size=256,mac=$MAC_B" --forward-mode=rxonly ||
 	! tp_start a 0 "path=$TMP/a.sock,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
 		--eth-peer=0,$MAC_B; then
@@ -99,6 +100,8 @@ if ! wait_for 20 port_running a.sock || ! wait_for 20 port_running b.sock; then
 fi
 tp_go b
 others_served baseline
+# The metrics endpoint: every counter of xvioctl --json stats, after traffic.
+metrics_ok metrics_match_stats "http://127.0.0.1:$MPORT/metrics"
 
 for mode in callblock stalekick shrink; do
 	l0=$(wc -l <"$XVIOD_LOG")

@@ -105,8 +105,10 @@ setup() {
 
 # ---- one guest ---------------------------------------------------------------------
 one_guest() {
-	local s1="$TMP/g1.sock" before got rx cnt
-	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail one_guest "xviod"; return; }
+	local s1="$TMP/g1.sock" before got rx cnt mport
+	mport=$(free_port)
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" --metrics "127.0.0.1:$mport" ||
+		{ fail one_guest "xviod"; return; }
 	start_guest g1 1 "$s1" "$G1" rxonly || { fail one_guest "guest not running"; tp_cleanup; xviod_stop; return; }
 	tp_go g1
 
@@ -129,6 +131,8 @@ one_guest() {
 	else
 		fail guest_to_wire "guest sent $cnt: $(tail -1 "$TMP/wire.out"); $("$XC" --ctl "$CTL" stats | grep -E 'to_wire |tx')"
 	fi
+	# --metrics: the NIC's counters too (queues, UMEM levels, the XDP program's)
+	metrics_ok nic_metrics_match_stats "http://127.0.0.1:$mport/metrics"
 
 	# macswap: every frame comes back to the peer, payload untouched
 	tp_cmd g1 "set fwd macswap"

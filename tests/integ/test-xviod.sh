@@ -34,6 +34,8 @@ expect bad_socket_mode 2 "--socket-mode 0666: the owner must read and write, and
 	"$X" --ctl "$CTL" --socket-mode 0666 --vhost "$TMP/a.sock"
 expect bad_socket_group 2 "--socket-group no-such-group-xv: no such group" \
 	"$X" --ctl "$CTL" --socket-group no-such-group-xv --vhost "$TMP/a.sock"
+expect bad_metrics 2 "--metrics 9500: expected ADDR:PORT, e.g. 127.0.0.1:9500" "$X" --ctl "$CTL" --metrics 9500 --vhost "$TMP/a.sock"
+expect bad_metrics_addr 1 "--metrics: 'localhost' is not an IPv4 or IPv6 address" "$X" --ctl "$CTL" --metrics localhost:9500 --vhost "$TMP/a.sock"
 expect bad_max_macs 2 "max_macs=x \\(0..8192; 0: no limit\\)" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,max_macs=x"
 # A socket directory every user can write (they could swap the socket): refused.
 mkdir -p "$TMP/ww" && chmod 1777 "$TMP/ww"

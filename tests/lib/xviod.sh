@@ -14,6 +14,8 @@
 #   xdrops NAME             the sum of the port's drop_* counters
 #   port_running NAME       true when the port's state is "running"
 #   port_state_is NAME STATE
+#   metrics_ok TEST URL     the --metrics scrape matches xvioctl --json stats
+#   free_port               a free TCP port on 127.0.0.1
 X="$O/xviod" XC="$O/xvioctl"
 CTL="$TMP/ctl.sock"
 XVIOD_LOG="$TMP/xviod.log"
@@ -69,4 +71,20 @@ port_state_is() {
 }
 port_running() {
 	port_state_is "$1" running
+}
+
+# metrics_ok TEST URL: the scrape matches `xvioctl --json stats` read just
+# before and after it (tests/lib/metrics_check.py); passes or fails TEST.
+metrics_ok() {
+	local out
+	if out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/metrics_check.py" "$2" "$XC" "$CTL" 2>&1); then
+		pass "$1"
+	else
+		fail "$1" "$(echo "$out" | tr '\n' ';')"
+	fi
+}
+
+# A TCP port nothing listens on, for --metrics.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
