@@ -48,6 +48,25 @@ grp=$(getent group nogroup >/dev/null && echo nogroup || id -gn)
 xviod_start --socket-group "$grp" --vhost "$TMP/g.sock" || fail socket_group "xviod did not start"
 expect socket_group 0 "^660 $grp 660 $grp$" bash -c 'echo $(stat -c "%a %G" "$@")' - "$CTL" "$TMP/g.sock"
 xviod_stop
+# QEMU as an unprivileged user: with --socket-group, a frontend running as
+# nobody in that group connects to the server socket and is served; one
+# outside the group is refused by the socket's mode.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && getent group nogroup >/dev/null; then
+	ngid=$(getent group nogroup | cut -d: -f3)
+	mkdir -p "$TMP/qs" && chgrp nogroup "$TMP/qs" && chmod 0750 "$TMP/qs" && chmod 711 "$TMP"
+	if xviod_start --socket-group nogroup --vhost "$TMP/qs/vm.sock"; then
+		expect unprivileged_frontend 0 "^reply$" setpriv --reuid=65534 --regid="$ngid" \
+			--clear-groups "$PEER" "$TMP/qs/vm.sock" good --expect reply
+		expect unprivileged_other_group_refused 2 "Permission denied" setpriv --reuid=65534 \
+			--regid=65533 --clear-groups "$PEER" "$TMP/qs/vm.sock" good --expect reply
+		xviod_stop
+	else
+		fail unprivileged_frontend "xviod did not start"
+	fi
+	chmod 700 "$TMP"
+else
+	prereq_missing unprivileged_frontend "needs root, setpriv and the nogroup group"
+fi
 # As client, a frontend whose listen backlog is full and that never accepts
 # holds nothing up: xvioctl is answered, the port keeps "connecting".
 python3 -c '
