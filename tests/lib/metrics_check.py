@@ -57,10 +57,10 @@ def scraped(text):
         if m:
             types[m.group(1)] = m.group(2)
             continue
-        m = re.match(r'([a-z_]+)\{(.*)\} (\S+)$', line)
+        m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$', line)
         if not m:
             raise SystemExit("unparsable line: " + line)
-        labels = tuple(sorted(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m.group(2))))
+        labels = tuple(sorted(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2))))
         samples[(m.group(1), labels)] = float(m.group(3))
     return samples, types
 
