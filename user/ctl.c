@@ -41,6 +41,7 @@ bool ctl_in_use(const char *path)
 
 int ctl_listen(const char *path, const struct sockperm *sp)
 {
+	mode_t old_mask;
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
@@ -52,11 +53,10 @@ int ctl_listen(const char *path, const struct sockperm *sp)
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	if (!mkdir(dirname(dir), 0755)) {
-		/* Ours: the socket group may enter it, nobody else needs to. */
-		if (sp->have_group && (chown(dir, (uid_t)-1, sp->gid) || chmod(dir, 0750)))
-			pr_warn("cannot give %s to group %s: %s", dir, sp->group, strerror(errno));
-		else if (!sp->have_group)
-			chmod(dir, 0755); /* umask 077 made it 0700 */
+		/* umask 077 made it 0700. Anyone may enter (QEMU to reach its
+		 * socket there): each socket's own mode says who may use it. */
+		if (chmod(dir, 0755))
+			pr_warn("cannot make %s 0755: %s", dir, strerror(errno));
 	} else if (errno != EEXIST) {
 		err = -errno;
 		pr_err("cannot create %s for the control socket: %s", dir, strerror(-err));
@@ -82,8 +82,11 @@ int ctl_listen(const char *path, const struct sockperm *sp)
 			close(probe);
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8)) {
-		err = -errno;
+	old_mask = sockperm_umask(sp);
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old_mask);
+	if (err || listen(fd, 8)) {
+		err = err ?: -errno;
 		pr_err("cannot listen on control socket %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
@@ -165,7 +168,7 @@ static void log_refused(uid_t uid)
 		return;
 	}
 	pr_warn("control socket: refused a request from uid %u (allowed: root, our user and "
-		"the --socket-group)%s", (unsigned int)uid, quiet ? "; more were refused since" : "");
+		"the --ctl-group)%s", (unsigned int)uid, quiet ? "; more were refused since" : "");
 	last = now;
 	quiet = 0;
 }
@@ -186,9 +189,9 @@ void ctl_serve(struct daemon *d, int listen_fd)
 	/* The request first, refused or not: a client told "no" before it
 	 * wrote would get EPIPE instead of the reason. */
 	read_line(fd, line, sizeof(line));
-	if (!sockperm_peer_ok(&d->sock, fd, &uid)) {
+	if (!sockperm_peer_ok(&d->ctl_sock, fd, &uid)) {
 		static const char msg[] = "error: permission denied (xviod serves root, its own "
-					  "user and members of its --socket-group)\n";
+					  "user and members of its --ctl-group)\n";
 
 		log_refused(uid);
 		write_all(fd, msg, sizeof(msg) - 1);

@@ -33,7 +33,8 @@ struct daemon {
 	_Atomic uint32_t now;		/* seconds since start, for MAC ages */
 	_Atomic bool stopping;
 	const char *ctl_path;
-	struct sockperm sock;		/* --socket-mode/--socket-group */
+	struct sockperm sock;		/* --socket-mode/--socket-group: vhost-user sockets */
+	struct sockperm ctl_sock;	/* --ctl-group: the control socket */
 	uint16_t max_mtu;		/* --max-mtu, for every vhost-user port */
 	struct nic *nic;		/* at most one NIC port */
 	int learn_efd;			/* pollers: "a MAC was learned or moved" */

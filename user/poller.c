@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
@@ -335,15 +336,24 @@ static unsigned int poll_queue(struct poller *p, struct poller_queue *pq)
 	return work + rx.work;
 }
 
+/* Kick eventfds are read with RWF_NOWAIT: the frontend shares their open
+ * file and may clear the O_NONBLOCK we set. (A kernel without it for
+ * eventfd says EOPNOTSUPP: then a plain read, which the watchdog would
+ * interrupt.) EAGAIN: someone else read it; nothing to do. */
 static void drain_kicks(struct epoll_event *ev, int n)
 {
 	uint64_t v;
+	struct iovec iov = { .iov_base = &v, .iov_len = sizeof(v) };
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (ev[i].data.fd >= 0 && read(ev[i].data.fd, &v, sizeof(v)) < 0) {
-			/* EAGAIN: someone else read it; nothing to do */
+	for (i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
+
+		if (fd >= 0 && preadv2(fd, &iov, 1, -1, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP &&
+		    read(fd, &v, sizeof(v)) < 0) {
+			/* EAGAIN or EINTR: nothing to do */
 		}
+	}
 }
 
 /* Arm (or disarm) what wakes us for every queue; PORT_NOTIFY_* of them all. */
@@ -505,6 +515,49 @@ void poller_stop(struct poller *p)
 	p->dest = NULL;
 }
 
+static void on_watchdog(int sig)
+{
+	(void)sig; /* only to end the system call with EINTR */
+}
+
+int pollers_watchdog_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_watchdog }; /* no SA_RESTART */
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(POLLER_WATCHDOG_SIG, &sa, NULL) ? -errno : 0;
+}
+
+void pollers_watchdog(struct daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->npollers; i++) {
+		struct poller *p = &d->pollers[i];
+		uint64_t e = atomic_load(&p->epoch);
+
+		if (p->running && e == p->wd_epoch && !atomic_load(&p->sleeping))
+			pthread_kill(p->thread, POLLER_WATCHDOG_SIG);
+		p->wd_epoch = e;
+	}
+}
+
+/* Until @p passes a quiescent point after @seen (or, with @sleep_ok, sleeps).
+ * A burst takes microseconds; one stuck in a system call for 20 ms is
+ * interrupted (see POLLER_WATCHDOG_SIG), so this never waits for good. */
+static void wait_pass(struct poller *p, uint64_t seen, bool sleep_ok)
+{
+	uint64_t t0 = util_coarse_ns();
+
+	while (atomic_load(&p->epoch) == seen && !(sleep_ok && atomic_load(&p->sleeping))) {
+		if (util_coarse_ns() - t0 > 20000000ull) {
+			pthread_kill(p->thread, POLLER_WATCHDOG_SIG);
+			t0 = util_coarse_ns();
+		}
+		sched_yield();
+	}
+}
+
 void pollers_quiesce(struct daemon *d)
 {
 	uint64_t seen[XVIOD_MAX_THREADS];
@@ -517,8 +570,7 @@ void pollers_quiesce(struct daemon *d)
 
 		if (!p->running || p->thread == pthread_self())
 			continue;
-		while (atomic_load(&p->epoch) == seen[i] && !atomic_load(&p->sleeping))
-			sched_yield();
+		wait_pass(p, seen[i], true);
 	}
 }
 
@@ -534,11 +586,22 @@ void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int f
 			if (p->q[j].port != port || p->q[j].q != q || p->epfd < 0)
 				continue;
 			if (!add) {
+				uint64_t seen;
+
 				/* The frontend keeps the file open: closing our fd
 				 * would leave it in the set, woken by a stale ring. */
 				if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != ENOENT)
 					pr_warn("%s: cannot stop watching the kick fd of queue %u: %s",
 						port->name, q, strerror(errno));
+				/* An epoll_wait that returned before the DEL may still
+				 * hold the fd number: the caller closes it (and the
+				 * number may be reused) only once the poller has
+				 * passed a quiescent point, which follows its reads. */
+				if (p->running && p->thread != pthread_self()) {
+					seen = atomic_load(&p->epoch);
+					eventfd_write(p->wake_fd, 1);
+					wait_pass(p, seen, false);
+				}
 				continue;
 			}
 			if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) && errno != EEXIST)

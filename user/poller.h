@@ -9,6 +9,7 @@
 #define XVIO_POLLER_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ struct poller {
 	unsigned int nq;
 	_Atomic uint64_t epoch;		/* +1 at every quiescent point */
 	_Atomic bool sleeping;		/* in epoll_wait: holds no queue */
+	uint64_t wd_epoch;		/* the watchdog's last look (control thread) */
 	struct port_stats stats[XVIOD_MAX_PORTS];
 	uint64_t loops;
 	uint64_t sleeps;
@@ -64,6 +66,14 @@ const char *poll_mode_name(enum poll_mode m);
 int poller_add_queue(struct poller *p, struct port *port, unsigned int q);
 int poller_start(struct daemon *d, struct poller *p);
 void poller_stop(struct poller *p);
+/* The signal that interrupts a poller stuck in a system call (a frontend
+ * made a call eventfd blocking again and filled it): a no-op handler
+ * without SA_RESTART, so the call returns EINTR. */
+#define POLLER_WATCHDOG_SIG SIGUSR1
+int pollers_watchdog_init(void);
+/* Once a second: a poller that neither slept nor passed a quiescent point
+ * since the last look is interrupted. */
+void pollers_watchdog(struct daemon *d);
 /* Return once no poller is inside a burst that could touch any device. */
 void pollers_quiesce(struct daemon *d);
 /* Kick fd @fd of receive queue @q of @port comes (@add: into the epoll set

@@ -28,9 +28,11 @@ int sockperm_parse_mode(struct sockperm *sp, const char *arg)
 		       arg);
 		return -EINVAL;
 	}
-	if (!(m & 0600) || (m & 0007)) {
-		pr_err("--socket-mode %s: the owner must read and write, and other users may not "
-		       "(use --socket-group to share the sockets)", arg);
+	/* A unix socket is used by writing it: the owner needs rw, a group
+	 * either rw or nothing, other users nothing. */
+	if ((m & 0600) != 0600 || ((m & 0060) && (m & 0060) != 0060) || (m & 0007)) {
+		pr_err("--socket-mode %s: the owner must read and write, the group both or "
+		       "neither, other users nothing (0600 or 0660)", arg);
 		return -EINVAL;
 	}
 	sp->mode = (mode_t)m;
@@ -70,6 +72,12 @@ int sockperm_dir_ok(const struct sockperm *sp, const char *path)
 	dir = dirname(buf);
 	if (stat(dir, &st))
 		return 0; /* missing: the caller's bind/mkdir says so */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		pr_err("%s: its directory %s belongs to uid %u, who could replace the socket; "
+		       "use a directory of root's (or of xviod's user), e.g. /run/xvio", path, dir,
+		       (unsigned int)st.st_uid);
+		return -EPERM;
+	}
 	if (st.st_mode & S_IWOTH) {
 		pr_err("%s: its directory %s is writable by every user, who could replace the "
 		       "socket with their own; use a directory only root (and the socket group) "
@@ -86,15 +94,17 @@ int sockperm_dir_ok(const struct sockperm *sp, const char *path)
 	return 0;
 }
 
+mode_t sockperm_umask(const struct sockperm *sp)
+{
+	return umask(~sp->mode & 0777);
+}
+
 int sockperm_apply(const struct sockperm *sp, const char *path)
 {
-	if (sp->have_group && chown(path, (uid_t)-1, sp->gid)) {
+	/* The mode came from the umask at bind(). lchown: a path someone
+	 * swapped for a symlink since gets nothing but the link changed. */
+	if (sp->have_group && lchown(path, (uid_t)-1, sp->gid)) {
 		pr_err("%s: cannot give the socket to group %s: %s", path, sp->group,
-		       strerror(errno));
-		return -errno;
-	}
-	if (chmod(path, sp->mode)) {
-		pr_err("%s: cannot set the socket's mode to %04o: %s", path, (unsigned int)sp->mode,
 		       strerror(errno));
 		return -errno;
 	}

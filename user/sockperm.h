@@ -8,6 +8,7 @@
 #define XVIO_SOCKPERM_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct sockperm {
@@ -22,11 +23,16 @@ int sockperm_parse_mode(struct sockperm *sp, const char *arg);
 int sockperm_parse_group(struct sockperm *sp, const char *arg);
 /* Defaults once the options are read. */
 void sockperm_finish(struct sockperm *sp);
-/* A socket at @path may be created: its directory exists and no other user
- * (nor a group other than ours or the socket group) can write it, or they
- * could replace the socket with their own. 0 or -errno (logged). */
+/* A socket at @path may be created: its directory belongs to root or to
+ * us, and no other user (nor a group other than ours or the socket group)
+ * can write it, or they could replace the socket with their own. 0 or
+ * -errno (logged). */
 int sockperm_dir_ok(const struct sockperm *sp, const char *path);
-/* Give the socket file at @path its mode and group; 0 or -errno (logged). */
+/* Set the umask that gives a socket bind() creates @sp's mode; returns the
+ * old one (restore it with umask() after the bind). */
+mode_t sockperm_umask(const struct sockperm *sp);
+/* Give the socket file at @path its group (without following a symlink);
+ * 0 or -errno (logged). */
 int sockperm_apply(const struct sockperm *sp, const char *path);
 /* The peer of connected unix socket @fd may talk to us: root, our own user,
  * or a member of the socket group. false (and *uid) otherwise. */

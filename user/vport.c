@@ -232,7 +232,10 @@ int vport_open(struct vport *vp, struct daemon *d, uint16_t id)
 		err = sockperm_dir_ok(&d->sock, vp->path);
 		if (err)
 			return err;
+		mode_t old_mask = sockperm_umask(&d->sock);
+
 		err = vhu_dev__listen(vp->dev);
+		umask(old_mask);
 		if (err < 0)
 			return err; /* the library said why */
 		err = sockperm_apply(&d->sock, vp->path);

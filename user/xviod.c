@@ -79,9 +79,10 @@ static void usage(FILE *f)
 		"                        default: one unpinned poller\n"
 		"  --poll MODE           busy | adaptive (default) | interrupt\n"
 		"  --ctl PATH            control socket for xvioctl (default %s);\n"
-		"                        it answers root, xviod's user and --socket-group only\n"
-		"  --socket-group GROUP  group of the control socket and of the vhost-user\n"
-		"                        sockets xviod listens on (e.g. the one QEMU runs as)\n"
+		"                        it answers root, xviod's user and --ctl-group only\n"
+		"  --ctl-group GROUP     let this group use xvioctl (the socket becomes 0660)\n"
+		"  --socket-group GROUP  group of the vhost-user sockets xviod listens on (e.g.\n"
+		"                        the one QEMU runs as); not the control socket's\n"
 		"  --socket-mode MODE    their mode (default 0600, 0660 with --socket-group);\n"
 		"                        a socket directory others can write is refused\n"
 		"  --metrics ADDR:PORT   serve every counter of `xvioctl stats` as Prometheus\n"
@@ -136,7 +137,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		{ "ctl", 1, NULL, 'C' },   { "max-mtu", 1, NULL, 'm' }, { "verbose", 0, NULL, 'v' },
 		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },
 		{ "socket-mode", 1, NULL, 'M' }, { "socket-group", 1, NULL, 'G' },
-		{ "metrics", 1, NULL, 'P' },
+		{ "metrics", 1, NULL, 'P' }, { "ctl-group", 1, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon *d = &x->d;
@@ -182,6 +183,10 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 			if (sockperm_parse_group(&d->sock, optarg))
 				return 2;
 			break;
+		case 'g':
+			if (sockperm_parse_group(&d->ctl_sock, optarg))
+				return 2;
+			break;
 		case 'P':
 			if (metrics_parse(optarg, x->metrics_addr, sizeof(x->metrics_addr),
 					  &x->metrics_port))
@@ -221,6 +226,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		return 2;
 	}
 	sockperm_finish(&d->sock);
+	sockperm_finish(&d->ctl_sock);
 	if (!x->nvports) {
 		pr_err("no ports: give at least one --vhost PATH");
 		usage(stderr);
@@ -259,6 +265,7 @@ static void on_timer(struct xviod *x)
 	uint32_t now = atomic_fetch_add(&d->now, 1) + 1;
 	unsigned int i, n;
 
+	pollers_watchdog(d);
 	if (x->metrics)
 		metrics_run(x->metrics); /* its connection timeouts */
 	for (i = 0; i < x->nvports; i++) {
@@ -406,7 +413,7 @@ static int setup(struct xviod *x)
 		if (!x->metrics)
 			return -EADDRNOTAVAIL;
 	}
-	x->ctl_fd = ctl_listen(d->ctl_path, &d->sock);
+	x->ctl_fd = ctl_listen(d->ctl_path, &d->ctl_sock);
 	if (x->ctl_fd < 0)
 		return x->ctl_fd;
 	pr_info("%u port(s), %u poller(s), %s polling; control socket %s", d->nports, d->npollers,
@@ -469,6 +476,8 @@ int main(int argc, char **argv)
 	if (vhu_sigbus_guard())
 		pr_warn("cannot install the SIGBUS handler: a frontend that shrinks guest "
 			"memory under the mapping would stop xviod");
+	if (pollers_watchdog_init())
+		pr_warn("cannot install the pollers' watchdog signal handler");
 
 	x->ctl_fd = -1;
 	x->d.epfd = x->d.learn_efd = -1;

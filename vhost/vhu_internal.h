@@ -266,7 +266,7 @@ struct vhu_dev {
 	struct vhu_vq vq[VHU_MAX_VQS];
 };
 
-#define VHU_LOG_BURST 20	/* error/warning lines per window, per device */
+#define VHU_LOG_BURST 40	/* log lines (not debug) per window, per device */
 #define VHU_LOG_WINDOW_S 10
 #define VHU_RARP_BURST 8	/* QEMU's announce sends 5 rounds after a migration */
 #define VHU_RARP_EVERY_NS 1000000000ull /* one token a second */

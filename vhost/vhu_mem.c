@@ -9,6 +9,7 @@
  * either address space. All of that is refused before anything is mapped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,16 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 				snprintf(err, errlen, "regions %u and %u overlap", j, i);
 				return -EINVAL;
 			}
+		}
+		/* Shared memory only (memfd, tmpfs, hugetlbfs: they know seals).
+		 * A file on any other filesystem could be served by the frontend
+		 * itself (FUSE) and never answer: fstat(), mmap() or a page fault
+		 * would then hang the thread that touches it. F_GET_SEALS asks
+		 * no filesystem. */
+		if (fcntl(fds[i], F_GET_SEALS) < 0) {
+			snprintf(err, errlen, "region %u: the fd is not shared memory (memfd, tmpfs or "
+				 "hugetlbfs): %s", i, strerror(errno));
+			return -EINVAL;
 		}
 		/* The fd must really hold the bytes we are told to map. */
 		if (fstat(fds[i], &st)) {

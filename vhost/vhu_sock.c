@@ -26,16 +26,17 @@ static uint64_t mono_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-/* Errors and warnings are what a hostile peer can make us print: at most
- * VHU_LOG_BURST of them per device per window; the rest are counted and
+/* Every line but debug is something a hostile peer can make us print (a
+ * refused message, a feature change, a reconnect): at most VHU_LOG_BURST
+ * of them per device per window; the rest are counted and
  * the count is logged when the window ends (vhu_dev__tick). May run on a
  * data-path thread (a broken ring), hence the atomics. */
 static bool log_allowed(struct vhu_dev *dev, enum vhu_log_level level)
 {
 	uint64_t now, start;
 
-	if (level > VHU_LOG_WARN)
-		return true;
+	if (level > VHU_LOG_INFO)
+		return true; /* debug lines are off unless asked for */
 	now = mono_s();
 	start = __atomic_load_n(&dev->log_window, __ATOMIC_RELAXED);
 	if (now - start >= VHU_LOG_WINDOW_S &&
@@ -98,9 +99,8 @@ void vhu_dev__tick(struct vhu_dev *dev)
 		dropped = __atomic_exchange_n(&dev->log_dropped, 0, __ATOMIC_RELAXED);
 		if (dropped)
 			log_always(dev, VHU_LOG_WARN,
-				   "%u more error line(s) in %d s not logged (rate limit: %d "
-				   "per %d s); the frontend keeps sending what it was told is "
-				   "wrong", dropped, VHU_LOG_WINDOW_S, VHU_LOG_BURST,
+				   "%u more line(s) in %d s not logged (rate limit: %d per %d s); "
+				   "the frontend keeps sending messages, see the lines before", dropped, VHU_LOG_WINDOW_S, VHU_LOG_BURST,
 				   VHU_LOG_WINDOW_S);
 	}
 	if (dev->rarp_dropped) {

@@ -163,7 +163,8 @@ int vhu_vq_update_ready(struct vhu_vq *vq)
 	int state = VHU_VQ_STOPPED, err = 0;
 	bool ready;
 
-	if (vq->started && vq->have_addr && vq->size && dev->mem.n && !dev->broken) {
+	if (vq->started && vq->have_addr && vq->size && dev->mem.n &&
+	    !__atomic_load_n(&dev->broken, __ATOMIC_ACQUIRE)) {
 		/* SET_VRING_NUM checked the size against the layout of the
 		 * time; SET_FEATURES may have switched packed -> split since. */
 		if (!vq->packed && (vq->size & (vq->size - 1))) {
@@ -186,6 +187,11 @@ int vhu_vq_update_ready(struct vhu_vq *vq)
 		}
 	}
 	atomic_store_explicit(&vq->state, state, memory_order_release);
+	/* A SIGBUS or a broken ring on another thread while we published. */
+	if (state != VHU_VQ_STOPPED && __atomic_load_n(&dev->broken, __ATOMIC_ACQUIRE)) {
+		state = VHU_VQ_STOPPED;
+		atomic_store_explicit(&vq->state, state, memory_order_release);
+	}
 	ready = state == VHU_VQ_READY;
 	if (ready != vq->announced) {
 		vq->announced = ready;
@@ -366,7 +372,13 @@ void vhu_vq_signal(struct vhu_vq *vq)
 			 VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	if (kick && vq->call_fd >= 0) {
-		eventfd_write(vq->call_fd, 1);
+		/* Non-blocking since SET_VRING_CALL, but the frontend shares the
+		 * open file and can clear O_NONBLOCK again: a write into a full
+		 * counter then blocks until the embedder's watchdog interrupts
+		 * it with a signal (EINTR). That guest loses its port. */
+		if (eventfd_write(vq->call_fd, 1) && errno == EINTR)
+			vhu_vq_broken(vq, "its call eventfd blocked (the frontend cleared "
+					  "O_NONBLOCK and filled the counter)");
 		vq->stats.calls++;
 	} else {
 		vq->stats.calls_suppressed++;

@@ -3,7 +3,9 @@
 # Hostile frontends against a running xviod (issue 14): while two testpmd
 # guests (a -> b) are served, a third socket gets a frontend that does what
 # a compromised QEMU could (tests/tools/vu-peer): a blocking call eventfd
-# one short of its maximum (callblock), a kick eventfd written after its
+# one short of its maximum (callblock), the same made blocking again by the
+# frontend through the shared open file (callunblock: the watchdog signal
+# ends the write, the port breaks), a kick eventfd written after its
 # ring was stopped (stalekick), guest memory truncated under the mapping
 # (shrink), a message trickled a byte every 0.5 s (trickle). After each,
 # the other guests' frames all arrive, xvioctl answers within 3 s, and
@@ -103,7 +105,7 @@ others_served baseline
 # The metrics endpoint: every counter of xvioctl --json stats, after traffic.
 metrics_ok metrics_match_stats "http://127.0.0.1:$MPORT/metrics"
 
-for mode in callblock stalekick shrink; do
+for mode in callblock callunblock stalekick shrink; do
 	l0=$(wc -l <"$XVIOD_LOG")
 	if ! peer_start "$mode"; then
 		fail "$mode" "the hostile frontend did not get going: $(cat "$TMP/peer.out")"
@@ -114,6 +116,14 @@ for mode in callblock stalekick shrink; do
 	ctl_answers "$mode"
 	cpu_low "$mode"
 	case $mode in
+	callunblock)
+		if wait_for 5 bash -c "tail -n +$((l0 + 1)) '$XVIOD_LOG' | grep -q 'h.sock: vq1: guest broke the virtio rules: its call eventfd blocked'" &&
+			[ "$(xport h.sock state)" = broken ]; then
+			pass callunblock/port_broken
+		else
+			fail callunblock/port_broken "state $(xport h.sock state); log: $(tail -n +$((l0 + 1)) "$XVIOD_LOG" | tail -5)"
+		fi
+		;;
 	shrink)
 		if wait_for 5 bash -c "tail -n +$((l0 + 1)) '$XVIOD_LOG' | grep -q 'h.sock: guest memory region 1 shrank under its mapping'" &&
 			[ "$(xport h.sock state)" = broken ]; then

@@ -30,7 +30,7 @@ expect bad_max_mtu 2 "--max-mtu 67: expected 68..65535" "$X" --ctl "$CTL" --max-
 expect listen_fails 1 "a.sock: cannot listen on .*/nodir/a.sock: No such file or directory" \
 	"$X" --ctl "$CTL" --vhost "$TMP/nodir/a.sock"
 expect ctl_no_daemon 1 "cannot reach xviod at $CTL" "$XC" --ctl "$CTL" ports
-expect bad_socket_mode 2 "--socket-mode 0666: the owner must read and write, and other users may not" \
+expect bad_socket_mode 2 "--socket-mode 0666: the owner must read and write, the group both or neither, other users nothing" \
 	"$X" --ctl "$CTL" --socket-mode 0666 --vhost "$TMP/a.sock"
 expect bad_socket_group 2 "--socket-group no-such-group-xv: no such group" \
 	"$X" --ctl "$CTL" --socket-group no-such-group-xv --vhost "$TMP/a.sock"
@@ -43,10 +43,20 @@ expect world_writable_dir 1 "its directory $TMP/ww is writable by every user" \
 	timeout 10 "$X" --ctl "$CTL" --vhost "$TMP/ww/a.sock"
 expect world_writable_ctl_dir 1 "its directory $TMP/ww is writable by every user" \
 	timeout 10 "$X" --ctl "$TMP/ww/ctl.sock" --vhost "$TMP/a.sock"
-# --socket-group and --socket-mode reach the sockets (and the control socket).
+# ... and one another user owns
+mkdir -p "$TMP/nb" && chown 65534 "$TMP/nb"
+expect foreign_owned_dir 1 "its directory $TMP/nb belongs to uid 65534" \
+	timeout 10 "$X" --ctl "$CTL" --vhost "$TMP/nb/a.sock"
+# --socket-group and --socket-mode reach the vhost-user sockets, --ctl-group
+# the control socket.
 grp=$(getent group nogroup >/dev/null && echo nogroup || id -gn)
 xviod_start --socket-group "$grp" --vhost "$TMP/g.sock" || fail socket_group "xviod did not start"
-expect socket_group 0 "^660 $grp 660 $grp$" bash -c 'echo $(stat -c "%a %G" "$@")' - "$CTL" "$TMP/g.sock"
+expect socket_group 0 "^600 root 660 $grp$" bash -c 'echo $(stat -c "%a %G" "$@")' - "$CTL" "$TMP/g.sock"
+xviod_stop
+# the control socket gets a group only with --ctl-group (QEMU's group would
+# otherwise get xvioctl, flows included)
+xviod_start --ctl-group "$grp" --vhost "$TMP/g.sock" || fail ctl_group "xviod did not start"
+expect ctl_group 0 "^660 $grp 600 root$" bash -c 'echo $(stat -c "%a %G" "$@")' - "$CTL" "$TMP/g.sock"
 xviod_stop
 # QEMU as an unprivileged user: with --socket-group, a frontend running as
 # nobody in that group connects to the server socket and is served; one

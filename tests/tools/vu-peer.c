@@ -16,6 +16,9 @@
  *           callblock  tx0's call fd becomes a blocking eventfd one short of
  *                      its maximum, and a frame is sent (its interrupt
  *                      would block the writer for good)
+ *           callunblock  tx0's call fd (made non-blocking by the backend) is
+ *                      made blocking again through the shared open file and
+ *                      filled, then a frame is sent
  *           stalekick  GET_VRING_BASE stops tx0, then its old kick eventfd
  *                      is written (it must wake nobody)
  *           shrink     a frame is posted from a second memory region whose
@@ -28,6 +31,7 @@
  *           seconds (default 30) or until killed
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <stdio.h>
@@ -135,6 +139,12 @@ static const char *hostile(int fd, const char *mode)
 		    vdrv_msg_send(fd, VDRV_REQ_SET_VRING_CALL, 0x1, &v, 8, &efd, 1) ||
 		    vdrv_sync(fd) || send_frame(&d))
 			return "failed";
+	} else if (!strcmp(mode, "callunblock")) {
+		int cfd = d.vq[1].call_fd;
+
+		if (fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) & ~O_NONBLOCK) ||
+		    eventfd_write(cfd, 0xfffffffffffffffeull) || send_frame(&d))
+			return "failed";
 	} else if (!strcmp(mode, "stalekick")) {
 		struct vdrv_vring_state st = { .index = 1 };
 		uint32_t r, fl, sz = sizeof(st);
@@ -208,7 +218,8 @@ int main(int argc, char **argv)
 	}
 	mode = argv[2];
 	fd = connect_to(argv[1]);
-	if (!strcmp(mode, "callblock") || !strcmp(mode, "stalekick") || !strcmp(mode, "shrink") ||
+	if (!strcmp(mode, "callblock") || !strcmp(mode, "callunblock") ||
+	    !strcmp(mode, "stalekick") || !strcmp(mode, "shrink") ||
 	    !strcmp(mode, "macflood")) {
 		const char *r = hostile(fd, mode);
 
