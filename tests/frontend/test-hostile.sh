@@ -72,6 +72,16 @@ cpu_low() { # test
 	fi
 }
 
+# The hostile port is broken, with its log line after line L0 of the log.
+port_broken() { # test l0 log-pattern
+	if wait_for 5 bash -c "tail -n +$(($2 + 1)) '$XVIOD_LOG' | grep -q '$3'" &&
+		[ "$(xport h.sock state)" = broken ]; then
+		pass "$1/port_broken"
+	else
+		fail "$1/port_broken" "state $(xport h.sock state); log: $(tail -n +$(($2 + 1)) "$XVIOD_LOG" | tail -5)"
+	fi
+}
+
 peer_start() { # mode
 	"$PEER" "$TMP/h.sock" "$1" --hold 60 >"$TMP/peer.out" 2>&1 &
 	PEER_PID=$!
@@ -116,22 +126,8 @@ for mode in callblock callunblock stalekick shrink; do
 	ctl_answers "$mode"
 	cpu_low "$mode"
 	case $mode in
-	callunblock)
-		if wait_for 5 bash -c "tail -n +$((l0 + 1)) '$XVIOD_LOG' | grep -q 'h.sock: vq1: guest broke the virtio rules: its call eventfd blocked'" &&
-			[ "$(xport h.sock state)" = broken ]; then
-			pass callunblock/port_broken
-		else
-			fail callunblock/port_broken "state $(xport h.sock state); log: $(tail -n +$((l0 + 1)) "$XVIOD_LOG" | tail -5)"
-		fi
-		;;
-	shrink)
-		if wait_for 5 bash -c "tail -n +$((l0 + 1)) '$XVIOD_LOG' | grep -q 'h.sock: guest memory region 1 shrank under its mapping'" &&
-			[ "$(xport h.sock state)" = broken ]; then
-			pass shrink/port_broken
-		else
-			fail shrink/port_broken "state $(xport h.sock state); log: $(tail -n +$((l0 + 1)) "$XVIOD_LOG" | tail -5)"
-		fi
-		;;
+	callunblock) port_broken "$mode" "$l0" 'h.sock: vq1: guest broke the virtio rules: its call eventfd blocked' ;;
+	shrink) port_broken "$mode" "$l0" 'h.sock: guest memory region 1 shrank under its mapping' ;;
 	esac
 	peer_stop
 	kill -0 "$XPID" 2>/dev/null || { fail "$mode" "xviod died: $(tail -5 "$XVIOD_LOG")"; exit 0; }
