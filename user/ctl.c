@@ -100,6 +100,64 @@ int ctl_listen(const char *path, const struct sockperm *sp)
 	return fd;
 }
 
+/* The port a user names: its id, or its name (vm0.sock, the NIC's ifname). */
+static struct port *find_port(struct daemon *d, const char *arg)
+{
+	uint32_t id;
+	unsigned int i;
+
+	if (!util_parse_u32(arg, d->nports, &id))
+		return id ? d->ports[id - 1] : NULL;
+	for (i = 0; i < d->nports; i++)
+		if (!strcmp(d->ports[i]->name, arg))
+			return d->ports[i];
+	return NULL;
+}
+
+/* mac add MAC PORT | mac del MAC: static entries of the switch's table. */
+static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
+{
+	char ms[UTIL_MAC_STR_LEN];
+	uint8_t mac[6];
+	struct port *p;
+	int err;
+
+	if (n < 2 || (strcmp(w[0], "add") && strcmp(w[0], "del")) ||
+	    (!strcmp(w[0], "add") ? n != 3 : n != 2)) {
+		fprintf(out, "error: usage: mac add MAC PORT | mac del MAC\n");
+		return;
+	}
+	if (util_parse_mac(w[1], mac) || (mac[0] & 1) || !memcmp(mac, "\0\0\0\0\0\0", 6)) {
+		fprintf(out, "error: '%s' is not a unicast MAC address\n", w[1]);
+		return;
+	}
+	util_format_mac(mac, ms);
+	if (!strcmp(w[0], "del")) {
+		if (fwd_del_static(d->fwd, mac)) {
+			fprintf(out, "error: %s has no static entry (xvioctl macs lists them)\n", ms);
+			return;
+		}
+		pr_info("static MAC %s removed", ms);
+		fprintf(out, "removed %s\n", ms);
+	} else {
+		p = find_port(d, w[2]);
+		if (!p) {
+			fprintf(out, "error: no port '%s' (a number or a name from xvioctl ports)\n",
+				w[2]);
+			return;
+		}
+		err = fwd_add_static(d->fwd, mac, (uint16_t)p->id);
+		if (err) {
+			fprintf(out, "error: cannot add %s: the MAC table is full around it\n", ms);
+			return;
+		}
+		pr_info("static MAC %s on port %u (%s)", ms, p->id, p->name);
+		fprintf(out, "added %s on port %u (%s)\n", ms, p->id, p->name);
+	}
+	if (d->nic)
+		nic_l2_sync(d->nic); /* the NIC's table follows the switch's */
+}
+
 /* Milliseconds left until @deadline (CLOCK_MONOTONIC ns); 0 when past. */
 static int ms_left(uint64_t deadline)
 {
@@ -220,12 +278,14 @@ void ctl_serve(struct daemon *d, int listen_fd)
 		report_stats(d, out, json);
 	else if (!strcmp(cmd, "macs"))
 		report_macs(d, out, json);
+	else if (!strcmp(cmd, "mac"))
+		mac_cmd(d, nwords, words, out);
 	else if (!strcmp(cmd, "flow") && d->nic)
 		nic_flow_cmd(d->nic, nwords, words, out, json);
 	else if (!strcmp(cmd, "flow"))
 		fprintf(out, "error: xviod has no NIC (--nic): there is no flow table\n");
 	else
-		fprintf(out, "error: unknown request '%s' (ports, stats, macs, flow)\n", cmd);
+		fprintf(out, "error: unknown request '%s' (ports, stats, macs, mac, flow)\n", cmd);
 	if (!fclose(out))
 		write_all(fd, resp, resp_len);
 	free(resp);

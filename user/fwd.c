@@ -175,6 +175,31 @@ int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port)
 	return install(t, m, port, 0, true, UINT32_MAX, &changed) ? 0 : -ENOSPC;
 }
 
+int fwd_del_static(struct fwd_table *t, const uint8_t mac[6])
+{
+	uint64_t m = fwd_mac64(mac);
+	uint32_t h = hash_mac(m), i;
+
+	for (i = 0; i < FWD_PROBE; i++) {
+		uint32_t s = (h + i) & (FWD_SLOTS - 1);
+		uint64_t e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
+
+		if (e == 0)
+			break;
+		if (e == FWD_TOMB || e >> 16 != m)
+			continue;
+		if (!__atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED))
+			return -ENOENT;
+		/* Not static first: a static add that takes the slot after our
+		 * tombstone must not have its flag cleared by us. */
+		__atomic_store_n(&t->is_static[s], false, __ATOMIC_RELAXED);
+		__atomic_compare_exchange_n(&t->entry[s], &e, FWD_TOMB, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 unsigned int fwd_expire(struct fwd_table *t, uint32_t now, uint32_t max_age, uint16_t port)
 {
 	unsigned int s, n = 0;

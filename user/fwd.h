@@ -51,6 +51,9 @@ int fwd_learn_limited(struct fwd_table *t, const uint8_t mac[6], uint16_t port, 
 /* Learned entries @port has now. */
 uint32_t fwd_learned(const struct fwd_table *t, uint16_t port);
 int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port);
+/* Remove the static entry of @mac: 0, or -ENOENT when @mac has none (absent,
+ * or only learned). A learner racing the removal may keep the MAC, learned. */
+int fwd_del_static(struct fwd_table *t, const uint8_t mac[6]);
 /* Remove learned entries older than @max_age, or of @port (any age) when
  * @port != FWD_PORT_NONE. Returns how many went. */
 unsigned int fwd_expire(struct fwd_table *t, uint32_t now, uint32_t max_age, uint16_t port);

@@ -24,6 +24,8 @@ static void usage(FILE *f)
 		   "  ports   ports, their state, negotiated virtio features and queues\n"
 		   "  stats   per-port and per-queue packets, bytes and drops by reason\n"
 		   "  macs    the MAC table: configured and learned addresses\n"
+		   "  mac add MAC PORT | mac del MAC\n"
+		   "          a static entry: MAC is behind PORT (its number or name)\n"
 		   "  flow add MATCH ACTION | flow del MATCH | flow list\n"
 		   "          the NIC's flow table; MATCH: [vlan V [inner-vlan V]] proto P\n"
 		   "          src IP [sport N] dst IP [dport N];\n"
@@ -56,13 +58,15 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc || (strcmp(argv[optind], "flow") && optind != argc - 1)) {
+	if (optind >= argc ||
+	    (strcmp(argv[optind], "flow") && strcmp(argv[optind], "mac") && optind != argc - 1)) {
 		usage(stderr);
 		return 2;
 	}
 	if (strcmp(argv[optind], "ports") && strcmp(argv[optind], "stats") &&
-	    strcmp(argv[optind], "macs") && strcmp(argv[optind], "flow")) {
-		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs, flow)\n",
+	    strcmp(argv[optind], "macs") && strcmp(argv[optind], "flow") &&
+	    strcmp(argv[optind], "mac")) {
+		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs, mac, flow)\n",
 			argv[optind]);
 		return 2;
 	}

@@ -133,6 +133,15 @@ one_guest() {
 	fi
 	# --metrics: the NIC's counters too (queues, UMEM levels, the XDP program's)
 	metrics_ok nic_metrics_match_stats "http://127.0.0.1:$mport/metrics"
+	# a static MAC added at runtime reaches the NIC's L2 table, and leaves it
+	"$XC" --ctl "$CTL" mac add 02:00:00:00:77:01 g1.sock >/dev/null
+	if wait_for 5 bash -c "'$O/xvio-loader' l2 list '$H' | grep -qi '02:00:00:00:77:01'" &&
+		"$XC" --ctl "$CTL" mac del 02:00:00:00:77:01 >/dev/null &&
+		wait_for 5 bash -c "! '$O/xvio-loader' l2 list '$H' | grep -qi '02:00:00:00:77:01'"; then
+		pass nic_static_mac_runtime
+	else
+		fail nic_static_mac_runtime "l2 table: $("$O/xvio-loader" l2 list "$H" 2>&1 | tr '\n' ';')"
+	fi
 
 	# macswap: every frame comes back to the peer, payload untouched
 	tp_cmd g1 "set fwd macswap"

@@ -112,6 +112,16 @@ expect offered_features 0 '"features_offered_names":"MTU MRG_RXBUF STATUS CTRL_V
 # No frontend has set an MTU yet; the limit is --max-mtu's.
 expect ports_mtu 0 '"name":"vm0.sock".*"mtu":0,"max_mtu":4000' "$XC" --ctl "$CTL" --json ports
 expect macs_static 0 "02:00:00:00:00:01 +1 +vm0.sock +static" "$XC" --ctl "$CTL" macs
+# Static MACs at runtime: added, listed, removed, with clear errors.
+expect mac_add 0 "added 02:00:00:00:00:09 on port 2 \\(vm1.sock\\)" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:09 vm1.sock
+expect mac_add_listed 0 "02:00:00:00:00:09 +2 +vm1.sock +static" "$XC" --ctl "$CTL" macs
+expect mac_add_by_id 0 "added 02:00:00:00:00:0a on port 1 \\(vm0.sock\\)" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:0a 1
+expect mac_del 0 "removed 02:00:00:00:00:09" "$XC" --ctl "$CTL" mac del 02:00:00:00:00:09
+expect mac_del_again 1 "error: 02:00:00:00:00:09 has no static entry" "$XC" --ctl "$CTL" mac del 02:00:00:00:00:09
+expect mac_add_bad_port 1 "error: no port 'nope'" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:09 nope
+expect mac_add_group 1 "error: '01:00:5e:00:00:01' is not a unicast MAC address" "$XC" --ctl "$CTL" mac add 01:00:5e:00:00:01 1
+expect mac_usage 1 "error: usage: mac add MAC PORT \\| mac del MAC" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:09
+"$XC" --ctl "$CTL" mac del 02:00:00:00:00:0a >/dev/null
 expect stats_json 0 '"ports":\[\{"port":1,"name":"vm0.sock","from_guest":0' "$XC" --ctl "$CTL" --json stats
 expect client_waiting_logged 0 "gone.sock: waiting for the frontend at" cat "$TMP/xviod.log"
 

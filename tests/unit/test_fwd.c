@@ -580,6 +580,34 @@ static void test_port_limit(void)
 	ASSERT_EQ(fwd_learned(&t, 5), 100);
 }
 
+static int del_static(uint64_t v)
+{
+	uint8_t mac[6];
+
+	mac_from(v, mac);
+	return fwd_del_static(&t, mac);
+}
+
+/* Static entries come and go at runtime (xvioctl mac add|del); a learned
+ * entry is not a static one to remove. */
+static void test_del_static(void)
+{
+	fwd_init(&t);
+	ASSERT_OK(add_static(MAC_BASE + 1, 3));
+	ASSERT_EQ(lookup(MAC_BASE + 1), 3);
+	ASSERT_TRUE(!learn(MAC_BASE + 1, 4, 10)); /* a static entry does not move */
+	ASSERT_OK(del_static(MAC_BASE + 1));
+	ASSERT_EQ(lookup(MAC_BASE + 1), FWD_PORT_NONE);
+	ASSERT_EQ(del_static(MAC_BASE + 1), -ENOENT);
+	ASSERT_TRUE(learn(MAC_BASE + 2, 4, 10));
+	ASSERT_EQ(del_static(MAC_BASE + 2), -ENOENT);
+	ASSERT_EQ(lookup(MAC_BASE + 2), 4);
+	/* the freed slot takes a new static entry, and it stays static */
+	ASSERT_OK(add_static(MAC_BASE + 1, 5));
+	ASSERT_EQ(fwd_expire(&t, 1000, 10, FWD_PORT_NONE), 1); /* only the learned one */
+	ASSERT_EQ(lookup(MAC_BASE + 1), 5);
+}
+
 int main(void)
 {
 	RUN_TEST(test_learn_lookup);
@@ -596,5 +624,6 @@ int main(void)
 	RUN_TEST(test_no_copy_past_tombstone);
 	RUN_TEST(test_learn_lookup_race);
 	RUN_TEST(test_port_limit);
+	RUN_TEST(test_del_static);
 	TEST_EXIT();
 }
