@@ -37,7 +37,7 @@ ifndef SKIP_CONFIG
 endif
 
 XVIO_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -MMD -MP -Iheaders -I$(O) -Ilib -Iafxdp -Iloader -Ivhost -Iuser \
-	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS)
+	-D_GNU_SOURCE $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS) $(INIH_CFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iheaders -Ibpf $(BPF_SYS_INC)
 
 BPF_OBJ := $(O)/xvio.bpf.o

@@ -27,7 +27,7 @@ command -v "$PKG_CONFIG" >/dev/null || die "pkg-config not found"
 
 "$BPFTOOL" gen help 2>&1 | grep -q 'skeleton' || die "$BPFTOOL cannot generate skeletons"
 
-for lib in libbpf libxdp libelf zlib libsystemd libmicrohttpd; do
+for lib in libbpf libxdp libelf zlib libsystemd libmicrohttpd inih; do
 	"$PKG_CONFIG" --exists "$lib" || die "$lib development files not found"
 done
 
@@ -52,6 +52,8 @@ LIBXDP_VERSION=$("$PKG_CONFIG" --modversion libxdp)
 	echo "SYSTEMD_LIBS := $("$PKG_CONFIG" --libs libsystemd)"
 	echo "MHD_CFLAGS := $("$PKG_CONFIG" --cflags libmicrohttpd)"
 	echo "MHD_LIBS := $("$PKG_CONFIG" --libs libmicrohttpd)"
+	echo "INIH_CFLAGS := $("$PKG_CONFIG" --cflags inih)"
+	echo "INIH_LIBS := $("$PKG_CONFIG" --libs inih)"
 	echo "LIBBPF_VERSION := $LIBBPF_VERSION"
 	echo "LIBXDP_VERSION := $LIBXDP_VERSION"
 } >"$tmp"

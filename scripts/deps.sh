@@ -12,7 +12,7 @@
 #   bench     + everything the benchmark needs
 set -euo pipefail
 
-PKGS_BUILD="make gcc clang llvm libclang-rt-dev pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool libsystemd-dev libmicrohttpd-dev"
+PKGS_BUILD="make gcc clang llvm libclang-rt-dev pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool libsystemd-dev libmicrohttpd-dev libinih-dev"
 PKGS_TEST="xdp-tools iproute2 iputils-ping procps python3 mandoc systemd"
 PKGS_FRONTEND="dpdk-dev librte-net-af-xdp23"
 # The guest kernel is not installed on the host: scripts/guest-build.sh

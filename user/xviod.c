@@ -20,6 +20,7 @@
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+#include "config.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "loader.h"
@@ -89,6 +90,9 @@ static void usage(FILE *f)
 		"                        text on http://ADDR:PORT/metrics (off by default)\n"
 		"  --max-mtu N           refuse a frontend that sets a larger MTU (QEMU host_mtu=;\n"
 		"                        default 65535); guests get their MTU from the frontend\n"
+		"  --config FILE         read options from an INI file first ([xviod], [nic],\n"
+		"                        [vhost NAME] sections; see xviod(8)); the command\n"
+		"                        line adds to it\n"
 		"  -v, --verbose         more messages (twice: every vhost-user message)\n"
 		"  -h, --help            this text\n",
 		XVIOD_MAX_PORTS, XVIOD_PORT_MACS, VHU_MAX_QUEUE_PAIRS, XVIOD_DEFAULT_CTL);
@@ -450,6 +454,44 @@ static void teardown(struct xviod *x)
 	free(d->fwd);
 }
 
+/* --config FILE: the file's options, then the command line's (without
+ * --config), through the one option parser. */
+static int with_config(struct xviod *x, int argc, char **argv)
+{
+	static struct config_args cfg;
+	char *all[CONFIG_MAX_ARGS * 2];
+	const char *path = NULL;
+	int i, n = 0, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (!path)
+		return parse_options(x, argc, argv);
+	if (config_load(path, &cfg))
+		return 2;
+	all[n++] = argv[0];
+	for (i = 0; i < cfg.argc; i++)
+		all[n++] = cfg.argv[i];
+	for (i = 1; i < argc && n < CONFIG_MAX_ARGS * 2 - 1; i++) {
+		if (!strcmp(argv[i], "--config")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--config=", 9))
+			continue;
+		all[n++] = argv[i];
+	}
+	all[n] = NULL;
+	err = parse_options(x, n, all);
+	if (err > 1 && optind - 1 <= cfg.argc)
+		pr_err("(that option came from %s)", path);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct xviod *x = calloc(1, sizeof(*x));
@@ -488,7 +530,7 @@ int main(int argc, char **argv)
 	x->d.pollers[0].cpu = -1;
 	for (i = 0; i < XVIOD_MAX_THREADS; i++)
 		x->d.pollers[i].epfd = x->d.pollers[i].wake_fd = -1;
-	err = parse_options(x, argc, argv);
+	err = with_config(x, argc, argv);
 	if (err) {
 		for (i = 0; i < x->nvports; i++)
 			vport_free(x->vports[i]);

@@ -37,6 +37,39 @@ expect bad_socket_group 2 "--socket-group no-such-group-xv: no such group" \
 expect bad_metrics 2 "--metrics 9500: expected ADDR:PORT, e.g. 127.0.0.1:9500" "$X" --ctl "$CTL" --metrics 9500 --vhost "$TMP/a.sock"
 expect bad_metrics_addr 1 "--metrics: 'localhost' is not an IPv4 or IPv6 address" "$X" --ctl "$CTL" --metrics localhost:9500 --vhost "$TMP/a.sock"
 expect bad_max_macs 2 "max_macs=x \\(0..8192; 0: no limit\\)" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,max_macs=x"
+# --config: an INI file gives what the command line gives; the command line
+# adds to it; errors name the file and line.
+cat >"$TMP/x.conf" <<CONF
+# xviod.conf for the test
+[xviod]
+poll = interrupt
+max-mtu = 9000
+[vhost vm0]
+path = $TMP/c0.sock
+mac = 02:00:00:00:00:31
+[vhost vm1]
+path = $TMP/c1.sock
+queues = 2
+CONF
+printf '[vhost a]\npath = %s\ncolour = red\n' "$TMP/a.sock" >"$TMP/bad-key.conf"
+printf '[vhost a]\nmac = 02:00:00:00:00:01\n' >"$TMP/no-path.conf"
+printf '[vhost a]\npath = %s\nmac = 02:zz:00:00:00:01\n' "$TMP/a.sock" >"$TMP/bad-mac.conf"
+printf 'poll = busy\n' >"$TMP/no-section.conf"
+expect config_bad_key 2 "bad-key.conf:3: unknown key 'colour' in this section \\(path, mac, client, queues, src_check, max_macs\\)" \
+	"$X" --ctl "$CTL" --config "$TMP/bad-key.conf"
+expect config_no_path 2 "no-path.conf: \\[vhost a\\] needs path = SOCKET" "$X" --ctl "$CTL" --config "$TMP/no-path.conf"
+expect config_bad_value 2 "bad MAC '02:zz:00:00:00:01'.*that option came from $TMP/bad-mac.conf" \
+	bash -c '"$@" 2>&1 | tr "\n" " "; exit ${PIPESTATUS[0]}' - "$X" --ctl "$CTL" --config "$TMP/bad-mac.conf"
+expect config_no_section 2 "no-section.conf:1: poll = busy: outside any section" "$X" --ctl "$CTL" --config "$TMP/no-section.conf"
+expect config_missing 2 "--config $TMP/nope.conf: cannot read it" "$X" --ctl "$CTL" --config "$TMP/nope.conf"
+if xviod_start --config "$TMP/x.conf" --vhost "$TMP/c2.sock"; then
+	expect config_ports 0 " 1 +c0.sock +server +waiting +02:00:00:00:00:31 +0/1 .* 2 +c1.sock +server +waiting +- +0/2 .* 3 +c2.sock" \
+		bash -c '"$@" | tr "\n" " "' - "$XC" --ctl "$CTL" ports
+	expect config_options 0 '"poll_mode":"interrupt".*"max_mtu":9000' "$XC" --ctl "$CTL" --json ports
+	xviod_stop
+else
+	fail config_ports "xviod did not start from $TMP/x.conf"
+fi
 # A socket directory every user can write (they could swap the socket): refused.
 mkdir -p "$TMP/ww" && chmod 1777 "$TMP/ww"
 expect world_writable_dir 1 "its directory $TMP/ww is writable by every user" \
