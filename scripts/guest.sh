@@ -12,6 +12,9 @@
 #       "server": xviod listens, QEMU connects with reconnect=1 (re-dials a
 #       restarted xviod). "client": QEMU listens (server=on), xviod --vhost
 #       PATH,client connects. Waits until the guest's init says it is ready.
+#       GUEST_RUNAS (e.g. "setpriv --reuid=65534 --regid=65534 --clear-groups")
+#       runs QEMU as another user: the serial fifos are then opened to it, and
+#       the vhost-user socket must be (xviod --socket-group)
 #   guest_run NAME "command" [TIMEOUT]   run in the guest's shell; returns its
 #       exit status; its output is in $GUEST_OUT
 #   guest_kill NAME                      SIGKILL QEMU (a crash)
@@ -51,13 +54,15 @@ guest_start() {
 	fi
 	rm -f "$pipe.in" "$pipe.out"
 	mkfifo "$pipe.in" "$pipe.out"
+	[ -n "${GUEST_RUNAS:-}" ] && chmod 0666 "$pipe.in" "$pipe.out"
 	: >"$con"
 	if [ "$mode" = client ]; then
 		chr="socket,id=vu,path=$sock,server=on,wait=off"
 	else
 		chr="socket,id=vu,path=$sock,reconnect=1"
 	fi
-	qemu-system-x86_64 -accel "$GUEST_ACCEL" -m "$mem" -smp 1 -nodefaults -nographic -no-reboot \
+	# shellcheck disable=SC2086 # GUEST_RUNAS is a command with its arguments
+	${GUEST_RUNAS:-} qemu-system-x86_64 -accel "$GUEST_ACCEL" -m "$mem" -smp 1 -nodefaults -nographic -no-reboot \
 		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -numa node,memdev=mem \
 		-kernel "$GUEST_BUILD/guest/vmlinuz" -initrd "$GUEST_BUILD/guest/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet panic=-1 xvio.ip=$ip xvio.name=$name" \

@@ -8,7 +8,9 @@
 #   guest_to_guest       two guests reach each other (no NIC) and the peer
 #   features_match       the guest driver's data-path feature bits equal what
 #                        xvioctl says was negotiated
-#   qemu_restart         QEMU killed and started again on the same socket
+#   qemu_restart         QEMU killed and started again on the same socket, the
+#                        second time as the unprivileged user nobody in
+#                        xviod's --socket-group (qemu_unprivileged)
 #   xviod_restart        xviod restarted under a running guest (QEMU
 #                        reconnect=1): traffic resumes without a reboot
 # Timings (boot, each case) are printed as "TIME: ..." lines.
@@ -46,7 +48,18 @@ NO_TCP=""
 ip netns exec "$NS" ethtool -K "$PEER" tx off >/dev/null 2>&1 ||
 	{ NO_TCP=1; prereq_missing tcp "cannot turn off tx checksum offload on the veth (ethtool)"; }
 VHOST0="$TMP/vm0.sock" VHOST1="$TMP/vm1.sock"
-xviod_start --nic "$H" --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1" || { fail setup xviod; exit 1; }
+# QEMU as an unprivileged user (qemu_restart's second boot): the vhost-user
+# sockets go to group nogroup, which that QEMU runs in.
+XGRP=() RUNAS=""
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && getent group nogroup >/dev/null; then
+	XGRP=(--socket-group nogroup)
+	RUNAS="setpriv --reuid=65534 --regid=$(getent group nogroup | cut -d: -f3) --clear-groups"
+	chmod 711 "$TMP" # QEMU must reach the socket and its serial fifos
+else
+	prereq_missing qemu_unprivileged "needs root, setpriv and the nogroup group"
+fi
+xviod_start "${XGRP[@]}" --nic "$H" --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1" ||
+	{ fail setup xviod; exit 1; }
 
 guest_accel || { fail accel "$GUEST_ACCEL_WHY"; exit 0; }
 note "accel: $GUEST_ACCEL_WHY"
@@ -147,10 +160,19 @@ guest_kill vm1
 GUEST_OUT=""
 if ! wait_for 10 port_state_is vm1.sock waiting; then
 	fail qemu_restart "vm1's port is $(xport vm1.sock state) after QEMU was killed (want waiting)"
-elif ! guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server >"$TMP/boot1.out"; then
+elif ! GUEST_RUNAS=$RUNAS guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server >"$TMP/boot1.out"; then
 	fail qemu_restart "$(cat "$TMP/boot1.out")"
 elif wait_for 20 port_running vm1.sock && guest_run vm1 "ping -c 3 -W 3 $PEER_IP" 30; then
 	pass qemu_restart
+	if [ -n "$RUNAS" ]; then
+		quid=$(ps -o uid= -C qemu-system-x86_64 | tr -d ' ' | sort -u | tr '\n' ' ')
+		if [ "$(ps -o uid= -p "${GUEST_PID[vm1]}" 2>/dev/null | tr -d ' ')" = 65534 ] ||
+			pgrep -u 65534 -f "xvio.name=vm1" >/dev/null; then
+			pass qemu_unprivileged
+		else
+			fail qemu_unprivileged "vm1's QEMU is not uid 65534 (QEMU uids: $quid)"
+		fi
+	fi
 else
 	fail qemu_restart "$GUEST_OUT"
 fi
@@ -160,7 +182,7 @@ timing qemu_restart $((SECONDS - t0))
 t0=$SECONDS
 xviod_stop
 GUEST_OUT=""
-if ! xviod_start --nic "$H" --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1"; then
+if ! xviod_start "${XGRP[@]}" --nic "$H" --vhost "$VHOST0,mac=$MAC0" --vhost "$VHOST1,mac=$MAC1"; then
 	fail xviod_restart "xviod did not start again"
 elif wait_for 30 port_running vm0.sock && guest_run vm0 "ping -c 3 -W 3 $PEER_IP" 40 &&
 	ip netns exec "$NS" ping -c 2 -W 3 "$VM0_IP" >/dev/null; then
