@@ -31,7 +31,8 @@ struct loader {
 };
 
 static const char *const main_keys[] = { "cores", "poll", "ctl", "ctl-group", "socket-group",
-					 "socket-mode", "max-mtu", "metrics", "verbose", NULL };
+					 "socket-mode", "max-mtu", "metrics", "state", "verbose",
+					 NULL };
 static const char *const nic_keys[] = { "name", "queues", "mode", "host", "busy_poll", NULL };
 static const char *const vhost_keys[] = { "path", "mac", "client", "queues", "src_check",
 					  "max_macs", NULL };

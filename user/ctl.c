@@ -21,6 +21,7 @@
 #include "nic.h"
 #include "report.h"
 #include "sockperm.h"
+#include "state.h"
 #include "util.h"
 
 bool ctl_in_use(const char *path)
@@ -138,7 +139,8 @@ static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 			return;
 		}
 		pr_info("static MAC %s removed", ms);
-		fprintf(out, "removed %s\n", ms);
+		state_mac_del(d->state, mac);
+		fprintf(out, "removed %s%s\n", ms, state_save(d, d->state) ? " (not saved: see the log)" : "");
 	} else {
 		p = find_port(d, w[2]);
 		if (!p) {
@@ -152,7 +154,9 @@ static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 			return;
 		}
 		pr_info("static MAC %s on port %u (%s)", ms, p->id, p->name);
-		fprintf(out, "added %s on port %u (%s)\n", ms, p->id, p->name);
+		err = state_mac_add(d->state, mac, p->name) ?: state_save(d, d->state);
+		fprintf(out, "added %s on port %u (%s)%s\n", ms, p->id, p->name,
+			err ? " (not saved: see the log)" : "");
 	}
 	if (d->nic)
 		nic_l2_sync(d->nic); /* the NIC's table follows the switch's */
@@ -280,8 +284,12 @@ void ctl_serve(struct daemon *d, int listen_fd)
 		report_macs(d, out, json);
 	else if (!strcmp(cmd, "mac"))
 		mac_cmd(d, nwords, words, out);
-	else if (!strcmp(cmd, "flow") && d->nic)
+	else if (!strcmp(cmd, "flow") && d->nic) {
 		nic_flow_cmd(d->nic, nwords, words, out, json);
+		if (nwords && (!strcmp(words[0], "add") || !strcmp(words[0], "del")) &&
+		    state_save(d, d->state))
+			fprintf(out, "(not saved: see the log)\n");
+	}
 	else if (!strcmp(cmd, "flow"))
 		fprintf(out, "error: xviod has no NIC (--nic): there is no flow table\n");
 	else

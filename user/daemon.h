@@ -22,6 +22,7 @@
 #define XVIOD_PORT_MACS 256	/* learned MACs per guest port unless max_macs= says */
 
 struct nic;
+struct state;
 
 struct daemon {
 	struct port *ports[XVIOD_MAX_PORTS];	/* ports[id - 1] */
@@ -37,6 +38,7 @@ struct daemon {
 	struct sockperm ctl_sock;	/* --ctl-group: the control socket */
 	uint16_t max_mtu;		/* --max-mtu, for every vhost-user port */
 	struct nic *nic;		/* at most one NIC port */
+	struct state *state;		/* --state: runtime changes kept across restarts */
 	int learn_efd;			/* pollers: "a MAC was learned or moved" */
 	int epfd;			/* the control thread's epoll set */
 };

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "nic.h"
+#include "state.h"
 #include "util.h"
 #include "vport.h"
 
@@ -45,6 +46,7 @@ struct xviod {
 	char metrics_addr[64];		/* --metrics; "" when off */
 	unsigned int metrics_port;
 	struct metrics *metrics;
+	struct state state;
 };
 
 static void usage(FILE *f)
@@ -90,6 +92,8 @@ static void usage(FILE *f)
 		"                        text on http://ADDR:PORT/metrics (off by default)\n"
 		"  --max-mtu N           refuse a frontend that sets a larger MTU (QEMU host_mtu=;\n"
 		"                        default 65535); guests get their MTU from the frontend\n"
+		"  --state FILE          keep runtime changes (xvioctl mac add/del, flow add/del)\n"
+		"                        in FILE and restore them at start\n"
 		"  --config FILE         read options from an INI file first ([xviod], [nic],\n"
 		"                        [vhost NAME] sections; see xviod(8)); the command\n"
 		"                        line adds to it\n"
@@ -142,6 +146,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		{ "help", 0, NULL, 'h' },  { "nic", 1, NULL, 'N' },
 		{ "socket-mode", 1, NULL, 'M' }, { "socket-group", 1, NULL, 'G' },
 		{ "metrics", 1, NULL, 'P' }, { "ctl-group", 1, NULL, 'g' },
+		{ "state", 1, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon *d = &x->d;
@@ -186,6 +191,13 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		case 'G':
 			if (sockperm_parse_group(&d->sock, optarg))
 				return 2;
+			break;
+		case 'S':
+			if (strlen(optarg) >= sizeof(x->state.path)) {
+				pr_err("--state %s: path too long", optarg);
+				return 2;
+			}
+			snprintf(x->state.path, sizeof(x->state.path), "%s", optarg);
 			break;
 		case 'g':
 			if (sockperm_parse_group(&d->ctl_sock, optarg))
@@ -403,6 +415,11 @@ static int setup(struct xviod *x)
 	for (i = 0; i < x->nvports; i++)
 		for (q = 0; q < x->vports[i]->queues; q++)
 			poller_add_queue(&d->pollers[k++ % d->npollers], &x->vports[i]->port, q);
+	/* Runtime changes of the last run, once every port exists. */
+	d->state = &x->state;
+	err = state_load(d, &x->state);
+	if (err)
+		return err;
 	for (i = 0; i < d->npollers; i++) {
 		d->pollers[i].id = i;
 		err = poller_start(d, &d->pollers[i]);

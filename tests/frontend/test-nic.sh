@@ -36,6 +36,8 @@
 #                      and leaves no program on the host end
 #   busy_wire          a wire end that drains slowly refuses frames for a while:
 #                      xviod sends them once it can, none left in its ring
+#   state_flows        --state: flows and static MACs added with xvioctl are
+#                      back after xviod restarts
 #   rarp_to_wire       a guest's SEND_RARP announcement goes out of the NIC
 #   bcast_once_MODE_MTU  for MODE native (auto), skb and xdp-loader (xviod
 #                      mode=existing), MTU 1500 and 9000: a burst of broadcasts
@@ -735,8 +737,30 @@ broadcast_modes() {
 	done
 }
 
+# --state keeps the NIC's flows (and static MACs) across a restart of xviod.
+state_flows() {
+	local s1="$TMP/st1.sock" st="$TMP/nic-state.ini"
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" --state "$st" || { fail state_flows xviod; return; }
+	"$XC" --ctl "$CTL" flow add proto udp src "$PEER_IP" dst 198.18.70.77 dport 4789 port 1 >/dev/null
+	"$XC" --ctl "$CTL" mac add 02:00:00:00:77:02 st1.sock >/dev/null
+	xviod_stop
+	if ! grep -q "^flow = .*198.18.70.77.*dport 4789 port 1" "$st"; then
+		fail state_flows "not in the state file: $(cat "$st")"
+	elif ! xviod_start --nic "$H" --vhost "$s1,mac=$G1" --state "$st"; then
+		fail state_flows "xviod did not start again"
+	elif ! "$XC" --ctl "$CTL" flow list | grep -q "198.18.70.77.*4789.*port 1"; then
+		fail state_flows "flow not restored: $("$XC" --ctl "$CTL" flow list)"
+	elif ! "$XC" --ctl "$CTL" macs | grep -q "02:00:00:00:77:02 .*st1.sock .*static"; then
+		fail state_flows "static MAC not restored: $("$XC" --ctl "$CTL" macs)"
+	else
+		pass state_flows
+	fi
+	xviod_stop
+}
+
 setup || { fail setup topology; exit 1; }
 one_guest
+state_flows
 two_guests
 two_queues
 busy_poll

@@ -70,6 +70,30 @@ if xviod_start --config "$TMP/x.conf" --vhost "$TMP/c2.sock"; then
 else
 	fail config_ports "xviod did not start from $TMP/x.conf"
 fi
+# --state: static MACs added at runtime survive a restart; a corrupt file,
+# an unknown version or a port that is gone stops xviod, nothing applied.
+if xviod_start --state "$TMP/state.ini" --vhost "$TMP/s0.sock" --vhost "$TMP/s1.sock"; then
+	"$XC" --ctl "$CTL" mac add 02:00:00:00:00:0b s1.sock >/dev/null
+	expect state_written 0 "^mac = 02:00:00:00:00:0b s1.sock$" cat "$TMP/state.ini"
+	xviod_stop
+	xviod_start --state "$TMP/state.ini" --vhost "$TMP/s0.sock" --vhost "$TMP/s1.sock" ||
+		fail state_restored "xviod did not start again"
+	expect state_restored 0 "02:00:00:00:00:0b +2 +s1.sock +static" "$XC" --ctl "$CTL" macs
+	"$XC" --ctl "$CTL" mac del 02:00:00:00:00:0b >/dev/null
+	expect state_del_written 1 "" grep -q "02:00:00:00:00:0b" "$TMP/state.ini"
+	xviod_stop
+else
+	fail state_written "xviod did not start with --state"
+fi
+printf 'garbage line\n' >"$TMP/st-corrupt.ini"
+printf '[xvio-state]\nversion = 9\n' >"$TMP/st-version.ini"
+printf '[xvio-state]\nversion = 1\n[macs]\nmac = 02:00:00:00:00:0c gone.sock\n' >"$TMP/st-gone.ini"
+expect state_corrupt 1 "st-corrupt.ini:1: .*nothing was applied" \
+	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-corrupt.ini" --vhost "$TMP/s0.sock"
+expect state_version 1 "st-version.ini: version 9, this xviod reads version 1; nothing was applied" \
+	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-version.ini" --vhost "$TMP/s0.sock"
+expect state_port_gone 1 "st-gone.ini:4: no port named 'gone.sock'; nothing was applied" \
+	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-gone.ini" --vhost "$TMP/s0.sock"
 # A socket directory every user can write (they could swap the socket): refused.
 mkdir -p "$TMP/ww" && chmod 1777 "$TMP/ww"
 expect world_writable_dir 1 "its directory $TMP/ww is writable by every user" \

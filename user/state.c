@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The state file; see state.h. Parsed with libinih into a staging copy,
+ * checked whole, then applied; written to FILE.tmp, fsynced, renamed over
+ * FILE and the directory fsynced, so a crash leaves the old file or the new
+ * one, never half of either.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "fwd.h"
+#include "loader.h"
+#include "log.h"
+#include "nic.h"
+#include "state.h"
+#include "util.h"
+
+#define MAX_FLOWS 4096
+
+struct staging {
+	struct state st;
+	int version;
+	char (*flows)[256];
+	unsigned int nflows;
+	char err[200];
+	struct daemon *d;
+};
+
+static struct port *port_named(struct daemon *d, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nports; i++)
+		if (!strcmp(d->ports[i]->name, name))
+			return d->ports[i];
+	return NULL;
+}
+
+static int bad(struct staging *g, const char *what, const char *v)
+{
+	if (!g->err[0])
+		snprintf(g->err, sizeof(g->err), "%.80s '%.100s'", what, v);
+	return 0;
+}
+
+static int on_pair(void *user, const char *sec, const char *k, const char *v)
+{
+	struct staging *g = user;
+	struct xvio_flow_key key;
+	struct xvio_action act;
+	char buf[256], *words[32], *save = NULL, *w, err[160];
+	int n = 0;
+
+	if (!strcmp(sec, "xvio-state") && !strcmp(k, "version")) {
+		g->version = atoi(v);
+		return 1;
+	}
+	if (!strcmp(sec, "macs") && !strcmp(k, "mac")) {
+		/* "MAC PORT": INI takes ':' for '=', so the MAC is not a key */
+		struct state_mac *m = &g->st.macs[g->st.nmacs];
+		char mac[32], port[64];
+
+		if (g->st.nmacs == STATE_MAX_MACS)
+			return bad(g, "too many static MACs at", v);
+		if (sscanf(v, "%31s %63s", mac, port) != 2)
+			return bad(g, "expected 'mac = MAC PORT', got", v);
+		if (util_parse_mac(mac, m->mac) || (m->mac[0] & 1))
+			return bad(g, "not a unicast MAC:", mac);
+		if (!port_named(g->d, port))
+			return bad(g, "no port named", port);
+		snprintf(m->port, sizeof(m->port), "%s", port);
+		g->st.nmacs++;
+		return 1;
+	}
+	if (!strcmp(sec, "flows") && !strcmp(k, "flow")) {
+		if (!g->d->nic)
+			return bad(g, "a flow, but xviod has no --nic:", v);
+		if (g->nflows == MAX_FLOWS)
+			return bad(g, "too many flows at", v);
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (w = strtok_r(buf, " \t", &save); w && n < 32; w = strtok_r(NULL, " \t", &save))
+			words[n++] = w;
+		if (loader_parse_flow(n, words, &key, &act, err, sizeof(err)))
+			return bad(g, err, v);
+		snprintf(g->flows[g->nflows++], sizeof(g->flows[0]), "%s", v);
+		return 1;
+	}
+	snprintf(buf, sizeof(buf), "[%s] %s", sec, k);
+	return bad(g, "unknown entry", buf);
+}
+
+int state_load(struct daemon *d, struct state *s)
+{
+	struct staging *g;
+	unsigned int i;
+	int rc, err = 0;
+
+	if (!s->path[0] || access(s->path, F_OK))
+		return 0; /* nothing saved yet */
+	g = calloc(1, sizeof(*g));
+	if (!g || !(g->flows = calloc(MAX_FLOWS, sizeof(*g->flows)))) {
+		free(g);
+		return -ENOMEM;
+	}
+	g->d = d;
+	rc = ini_parse(s->path, on_pair, g);
+	if (rc < 0) {
+		pr_err("--state %s: cannot read it", s->path);
+		err = -EIO;
+	} else if (rc > 0) {
+		pr_err("--state %s:%d: %s; nothing was applied: fix the file, or move it away to "
+		       "start without it", s->path, rc, g->err[0] ? g->err : "not an INI line");
+		err = -EINVAL;
+	} else if (g->version != STATE_VERSION) {
+		pr_err("--state %s: version %d, this xviod reads version %d; nothing was applied: "
+		       "move the file away to start without it", s->path, g->version,
+		       STATE_VERSION);
+		err = -EINVAL;
+	}
+	/* Everything checked: apply. */
+	for (i = 0; !err && i < g->st.nmacs; i++) {
+		struct port *p = port_named(d, g->st.macs[i].port);
+
+		if (fwd_add_static(d->fwd, g->st.macs[i].mac, (uint16_t)p->id))
+			pr_warn("--state: the MAC table has no room for a static MAC of %s",
+				p->name);
+	}
+	for (i = 0; !err && i < g->nflows; i++) {
+		char buf[256], *words[34], *save = NULL, *w, *resp = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&resp, &len);
+		int n = 0;
+
+		snprintf(buf, sizeof(buf), "add %s", g->flows[i]);
+		for (w = strtok_r(buf, " \t", &save); w && n < 34; w = strtok_r(NULL, " \t", &save))
+			words[n++] = w;
+		if (out) {
+			nic_flow_cmd(d->nic, n, words, out, false);
+			fclose(out);
+			if (resp && !strncmp(resp, "error", 5))
+				pr_warn("--state: flow '%s' not restored: %s", g->flows[i], resp);
+			free(resp);
+		}
+	}
+	if (!err) {
+		memcpy(s->macs, g->st.macs, sizeof(s->macs));
+		s->nmacs = g->st.nmacs;
+		pr_info("restored %u static MAC(s) and %u flow(s) from %s", s->nmacs, g->nflows,
+			s->path);
+		if (d->nic)
+			nic_l2_sync(d->nic);
+	}
+	free(g->flows);
+	free(g);
+	return err;
+}
+
+static int write_flow(const struct xvio_flow_key *k, const struct xvio_action *a, void *arg)
+{
+	char match[256], act[64];
+
+	if (!loader_format_flow(k, match, sizeof(match)) &&
+	    !loader_format_action(a, act, sizeof(act)))
+		fprintf(arg, "flow = %s %s\n", match, act);
+	return 0;
+}
+
+int state_save(struct daemon *d, struct state *s)
+{
+	char tmp[300], dir[256], ms[UTIL_MAC_STR_LEN];
+	unsigned int i;
+	FILE *f;
+	int fd, dfd, err = 0;
+
+	if (!s->path[0])
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		err = -errno;
+		pr_warn("--state %s: cannot write %s: %s; the change is not saved", s->path, tmp,
+			strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	fprintf(f, "; written by xviod at every change; edit only while it is stopped\n"
+		   "[xvio-state]\nversion = %d\n[macs]\n", STATE_VERSION);
+	for (i = 0; i < s->nmacs; i++) {
+		util_format_mac(s->macs[i].mac, ms);
+		fprintf(f, "mac = %s %s\n", ms, s->macs[i].port);
+	}
+	fprintf(f, "[flows]\n");
+	if (d->nic && d->nic->maps)
+		loader_maps__flow_foreach(d->nic->maps, write_flow, f);
+	if (fflush(f) || fsync(fd))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, s->path))
+		err = -errno;
+	if (err) {
+		pr_warn("--state %s: cannot save: %s; the change is not saved", s->path,
+			strerror(-err));
+		unlink(tmp);
+		return err;
+	}
+	snprintf(dir, sizeof(dir), "%s", s->path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd); /* the rename itself */
+		close(dfd);
+	}
+	return 0;
+}
+
+int state_mac_add(struct state *s, const uint8_t mac[6], const char *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nmacs; i++)
+		if (!memcmp(s->macs[i].mac, mac, 6))
+			break;
+	if (i == s->nmacs) {
+		if (s->nmacs == STATE_MAX_MACS)
+			return -ENOSPC;
+		s->nmacs++;
+	}
+	memcpy(s->macs[i].mac, mac, 6);
+	snprintf(s->macs[i].port, sizeof(s->macs[i].port), "%s", port);
+	return 0;
+}
+
+void state_mac_del(struct state *s, const uint8_t mac[6])
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nmacs; i++)
+		if (!memcmp(s->macs[i].mac, mac, 6)) {
+			s->macs[i] = s->macs[--s->nmacs];
+			return;
+		}
+}
