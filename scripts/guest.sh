@@ -13,8 +13,9 @@
 #       restarted xviod). "client": QEMU listens (server=on), xviod --vhost
 #       PATH,client connects. Waits until the guest's init says it is ready.
 #       GUEST_RUNAS (e.g. "setpriv --reuid=65534 --regid=65534 --clear-groups")
-#       runs QEMU as another user: the serial fifos are then opened to it, and
-#       the vhost-user socket must be (xviod --socket-group)
+#       runs QEMU as another user, GUEST_RUNAS_GROUP its group: the serial
+#       fifos are then given to that group, and the vhost-user socket must be
+#       (xviod --socket-group)
 #   guest_run NAME "command" [TIMEOUT]   run in the guest's shell; returns its
 #       exit status; its output is in $GUEST_OUT
 #   guest_kill NAME                      SIGKILL QEMU (a crash)
@@ -54,7 +55,10 @@ guest_start() {
 	fi
 	rm -f "$pipe.in" "$pipe.out"
 	mkfifo "$pipe.in" "$pipe.out"
-	[ -n "${GUEST_RUNAS:-}" ] && chmod 0666 "$pipe.in" "$pipe.out"
+	if [ -n "${GUEST_RUNAS:-}" ]; then
+		chgrp "${GUEST_RUNAS_GROUP:?set with GUEST_RUNAS}" "$pipe.in" "$pipe.out" &&
+			chmod 0660 "$pipe.in" "$pipe.out"
+	fi
 	: >"$con"
 	if [ "$mode" = client ]; then
 		chr="socket,id=vu,path=$sock,server=on,wait=off"

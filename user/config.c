@@ -12,6 +12,7 @@
 #include <string.h>
 #include "config.h"
 #include "log.h"
+#include "util.h"
 
 #define MAX_SECTIONS 80
 
@@ -155,7 +156,11 @@ static int handler(void *user, const char *sec, const char *k, const char *v)
 			return fail(l, "unknown key '%s' in [xviod] (%s)", k, keys);
 		}
 		if (!strcmp(k, "verbose")) {
-			for (n = atoi(v); n > 0 && n < 4; n--)
+			uint32_t c;
+
+			if (util_parse_u32(v, 3, &c))
+				return fail(l, "verbose = %s: expected 0..3%s", v, "");
+			for (n = (int)c; n > 0; n--)
 				if (push(l->out, "-v"))
 					return fail(l, "too many options%s%s", "", "");
 			return 1;

@@ -134,12 +134,16 @@ static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 	}
 	util_format_mac(mac, ms);
 	if (!strcmp(w[0], "del")) {
+		if (state_mac_del(d->state, mac)) {
+			fprintf(out, "error: %s was not added with mac add (a --vhost mac= is "
+				"configuration: change it there)\n", ms);
+			return;
+		}
 		if (fwd_del_static(d->fwd, mac)) {
 			fprintf(out, "error: %s has no static entry (xvioctl macs lists them)\n", ms);
 			return;
 		}
 		pr_info("static MAC %s removed", ms);
-		state_mac_del(d->state, mac);
 		fprintf(out, "removed %s%s\n", ms, state_save(d, d->state) ? " (not saved: see the log)" : "");
 	} else {
 		p = find_port(d, w[2]);

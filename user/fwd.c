@@ -27,10 +27,23 @@ static uint64_t make(uint64_t mac, uint16_t port)
 	return mac << 16 | port;
 }
 
+/* +1 or -1; never below 0 (a race that takes one more than was given,
+ * e.g. a learner moving an entry the control thread just made static, must
+ * not wrap the count and stop the port from learning for good). */
 static void count(struct fwd_table *t, uint16_t port, int d)
 {
-	if (port < FWD_COUNTED_PORTS)
-		__atomic_fetch_add(&t->learned[port], (uint32_t)d, __ATOMIC_RELAXED);
+	uint32_t v;
+
+	if (port >= FWD_COUNTED_PORTS)
+		return;
+	if (d > 0) {
+		__atomic_fetch_add(&t->learned[port], 1, __ATOMIC_RELAXED);
+		return;
+	}
+	v = __atomic_load_n(&t->learned[port], __ATOMIC_RELAXED);
+	while (v && !__atomic_compare_exchange_n(&t->learned[port], &v, v - 1, true,
+						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 uint32_t fwd_learned(const struct fwd_table *t, uint16_t port)
@@ -40,7 +53,7 @@ uint32_t fwd_learned(const struct fwd_table *t, uint16_t port)
 
 static bool at_limit(const struct fwd_table *t, uint16_t port, uint32_t limit)
 {
-	return fwd_learned(t, port) >= limit;
+	return limit != UINT32_MAX && fwd_learned(t, port) >= limit;
 }
 
 void fwd_init(struct fwd_table *t)
@@ -108,9 +121,16 @@ static bool install(struct fwd_table *t, uint64_t m, uint16_t port, uint32_t now
 			if ((uint16_t)e != port) {
 				if (!is_static && at_limit(t, port, limit))
 					return false;
+				/* Static first: a learner that sees the flag leaves
+				 * the entry alone while we move it. */
+				if (is_static)
+					__atomic_store_n(&t->is_static[s], true, __ATOMIC_SEQ_CST);
 				if (!__atomic_compare_exchange_n(&t->entry[s], &e, make(m, port),
 								 false, __ATOMIC_ACQ_REL,
 								 __ATOMIC_ACQUIRE)) {
+					if (is_static)
+						__atomic_store_n(&t->is_static[s], was_static,
+								 __ATOMIC_RELAXED);
 					raced = true; /* moved or expired meanwhile */
 					break;
 				}
@@ -190,11 +210,12 @@ int fwd_del_static(struct fwd_table *t, const uint8_t mac[6])
 			continue;
 		if (!__atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED))
 			return -ENOENT;
-		/* Not static first: a static add that takes the slot after our
-		 * tombstone must not have its flag cleared by us. */
-		__atomic_store_n(&t->is_static[s], false, __ATOMIC_RELAXED);
+		/* The entry goes first, still static (no learner moves it
+		 * meanwhile); then the flag, on a free slot. Static entries are
+		 * only ever added by this (the control) thread. */
 		__atomic_compare_exchange_n(&t->entry[s], &e, FWD_TOMB, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
+		__atomic_store_n(&t->is_static[s], false, __ATOMIC_RELAXED);
 		return 0;
 	}
 	return -ENOENT;

@@ -204,8 +204,10 @@ char *metrics_render(struct daemon *d, size_t *len)
 	qsort(r.s, r.n, sizeof(*r.s), by_family);
 	out = r.oom ? NULL : open_memstream(&text, len);
 	for (i = 0; out && i < r.n; i++) {
+		/* The text format (0.0.4) types the name the samples carry. */
 		if (!i || strcmp(r.s[i].family, r.s[i - 1].family))
-			fprintf(out, "# TYPE %s %s\n", r.s[i].family, r.s[i].gauge ? "gauge" : "counter");
+			fprintf(out, "# TYPE %s%s %s\n", r.s[i].family, r.s[i].gauge ? "" : "_total",
+				r.s[i].gauge ? "gauge" : "counter");
 		fputs(r.s[i].line, out);
 	}
 	for (i = 0; i < r.n; i++)

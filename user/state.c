@@ -20,14 +20,14 @@
 #include "nic.h"
 #include "state.h"
 #include "util.h"
+#include "xvio/abi.h"
 
-#define MAX_FLOWS 4096
 
 struct staging {
 	struct state st;
 	int version;
 	char (*flows)[256];
-	unsigned int nflows;
+	unsigned int nflows, cap;
 	char err[200];
 	struct daemon *d;
 };
@@ -55,6 +55,7 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 	struct xvio_flow_key key;
 	struct xvio_action act;
 	char buf[256], *words[32], *save = NULL, *w, err[160];
+	unsigned int i;
 	int n = 0;
 
 	if (!strcmp(sec, "xvio-state") && !strcmp(k, "version")) {
@@ -70,10 +71,14 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 			return bad(g, "too many static MACs at", v);
 		if (sscanf(v, "%31s %63s", mac, port) != 2)
 			return bad(g, "expected 'mac = MAC PORT', got", v);
-		if (util_parse_mac(mac, m->mac) || (m->mac[0] & 1))
+		if (util_parse_mac(mac, m->mac) || (m->mac[0] & 1) ||
+		    !memcmp(m->mac, "\0\0\0\0\0\0", 6))
 			return bad(g, "not a unicast MAC:", mac);
 		if (!port_named(g->d, port))
 			return bad(g, "no port named", port);
+		for (i = 0; i < g->st.nmacs; i++)
+			if (!memcmp(g->st.macs[i].mac, m->mac, 6))
+				return bad(g, "a MAC given twice:", mac);
 		snprintf(m->port, sizeof(m->port), "%s", port);
 		g->st.nmacs++;
 		return 1;
@@ -81,13 +86,32 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 	if (!strcmp(sec, "flows") && !strcmp(k, "flow")) {
 		if (!g->d->nic)
 			return bad(g, "a flow, but xviod has no --nic:", v);
-		if (g->nflows == MAX_FLOWS)
-			return bad(g, "too many flows at", v);
+		if (g->nflows == g->cap) {
+			unsigned int cap = g->cap ? 2 * g->cap : 256;
+			char (*nf)[256] = cap <= XVIO_FLOW_ENTRIES ?
+						  realloc(g->flows, cap * sizeof(*nf)) : NULL;
+
+			if (!nf)
+				return bad(g, "too many flows at", v);
+			g->flows = nf;
+			g->cap = cap;
+		}
 		snprintf(buf, sizeof(buf), "%s", v);
 		for (w = strtok_r(buf, " \t", &save); w && n < 32; w = strtok_r(NULL, " \t", &save))
 			words[n++] = w;
-		if (loader_parse_flow(n, words, &key, &act, err, sizeof(err)))
+		if (loader_parse_flow(n, words, &key, &act, err, sizeof(err))) {
+			/* An interface a redirect names may be gone (or not there
+			 * yet): that flow alone is left out, said once. */
+			if (strstr(v, " redirect ")) {
+				pr_warn("--state: flow '%s' left out: %s", v, err);
+				return 1;
+			}
 			return bad(g, err, v);
+		}
+		if (act.kind == XVIO_ACT_XSK &&
+		    (act.port < 1 || act.port > g->d->nports || !g->d->ports[act.port - 1] ||
+		     g->d->ports[act.port - 1] == &g->d->nic->port))
+			return bad(g, "a flow to a port that is not a guest port:", v);
 		snprintf(g->flows[g->nflows++], sizeof(g->flows[0]), "%s", v);
 		return 1;
 	}
@@ -104,10 +128,8 @@ int state_load(struct daemon *d, struct state *s)
 	if (!s->path[0] || access(s->path, F_OK))
 		return 0; /* nothing saved yet */
 	g = calloc(1, sizeof(*g));
-	if (!g || !(g->flows = calloc(MAX_FLOWS, sizeof(*g->flows)))) {
-		free(g);
+	if (!g)
 		return -ENOMEM;
-	}
 	g->d = d;
 	rc = ini_parse(s->path, on_pair, g);
 	if (rc < 0) {
@@ -165,9 +187,16 @@ static int write_flow(const struct xvio_flow_key *k, const struct xvio_action *a
 {
 	char match[256], act[64];
 
-	if (!loader_format_flow(k, match, sizeof(match)) &&
-	    !loader_format_action(a, act, sizeof(act)))
-		fprintf(arg, "flow = %s %s\n", match, act);
+	if (loader_format_flow(k, match, sizeof(match)) || loader_format_action(a, act, sizeof(act)))
+		return 0;
+	/* A redirect to an interface that is gone reads back as nothing
+	 * xvioctl would take: leave it out rather than write a file that
+	 * stops the next start. */
+	if (strstr(act, "(gone)")) {
+		pr_warn("--state: flow '%s %s' not saved: its interface is gone", match, act);
+		return 0;
+	}
+	fprintf(arg, "flow = %s %s\n", match, act);
 	return 0;
 }
 
@@ -181,7 +210,8 @@ int state_save(struct daemon *d, struct state *s)
 	if (!s->path[0])
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	unlink(tmp); /* a leftover of a crash; never follow what is there */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
 		err = -errno;
@@ -238,13 +268,14 @@ int state_mac_add(struct state *s, const uint8_t mac[6], const char *port)
 	return 0;
 }
 
-void state_mac_del(struct state *s, const uint8_t mac[6])
+int state_mac_del(struct state *s, const uint8_t mac[6])
 {
 	unsigned int i;
 
 	for (i = 0; i < s->nmacs; i++)
 		if (!memcmp(s->macs[i].mac, mac, 6)) {
 			s->macs[i] = s->macs[--s->nmacs];
-			return;
+			return 0;
 		}
+	return -ENOENT;
 }

@@ -44,6 +44,7 @@ int state_load(struct daemon *d, struct state *s);
 int state_save(struct daemon *d, struct state *s);
 /* Runtime static MAC bookkeeping (the caller changed the switch's table). */
 int state_mac_add(struct state *s, const uint8_t mac[6], const char *port);
-void state_mac_del(struct state *s, const uint8_t mac[6]);
+/* -ENOENT when @mac was not added at runtime (a --vhost mac= is config). */
+int state_mac_del(struct state *s, const uint8_t mac[6]);
 
 #endif

@@ -87,6 +87,12 @@ int vport_parse(const char *arg, struct vport **out)
 		vp->port.src_mac = vp->mac;
 	snprintf(tmp, sizeof(tmp), "%s", vp->path);
 	base = basename(tmp);
+	/* The name is how xvioctl and the state file name the port. */
+	if (strpbrk(base, " \t;#=") || !*base) {
+		pr_err("--vhost %s: the socket's name '%s' may not hold spaces, ';', '#' or '='",
+		       path, base);
+		goto err;
+	}
 	snprintf(vp->port.name, sizeof(vp->port.name), "%s", base);
 	vp->port.ops = &vport_ops;
 	for (q = 0; q < VHU_MAX_QUEUE_PAIRS; q++)

@@ -243,6 +243,14 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 	}
 	sockperm_finish(&d->sock);
 	sockperm_finish(&d->ctl_sock);
+	for (unsigned int i = 0; i < x->nvports; i++)
+		for (unsigned int j = 0; j < i; j++)
+			if (!strcmp(x->vports[i]->port.name, x->vports[j]->port.name)) {
+				pr_err("--vhost %s and %s: two ports named %s (the socket's name "
+				       "names the port; use different ones)", x->vports[j]->path,
+				       x->vports[i]->path, x->vports[i]->port.name);
+				return 2;
+			}
 	if (!x->nvports) {
 		pr_err("no ports: give at least one --vhost PATH");
 		usage(stderr);

@@ -160,7 +160,7 @@ guest_kill vm1
 GUEST_OUT=""
 if ! wait_for 10 port_state_is vm1.sock waiting; then
 	fail qemu_restart "vm1's port is $(xport vm1.sock state) after QEMU was killed (want waiting)"
-elif ! GUEST_RUNAS=$RUNAS guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server >"$TMP/boot1.out"; then
+elif ! GUEST_RUNAS=$RUNAS GUEST_RUNAS_GROUP=nogroup guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server >"$TMP/boot1.out"; then
 	fail qemu_restart "$(cat "$TMP/boot1.out")"
 elif wait_for 20 port_running vm1.sock && guest_run vm1 "ping -c 3 -W 3 $PEER_IP" 30; then
 	pass qemu_restart

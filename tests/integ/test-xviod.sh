@@ -36,6 +36,8 @@ expect bad_socket_group 2 "--socket-group no-such-group-xv: no such group" \
 	"$X" --ctl "$CTL" --socket-group no-such-group-xv --vhost "$TMP/a.sock"
 expect bad_metrics 2 "--metrics 9500: expected ADDR:PORT, e.g. 127.0.0.1:9500" "$X" --ctl "$CTL" --metrics 9500 --vhost "$TMP/a.sock"
 expect bad_metrics_addr 1 "--metrics: 'localhost' is not an IPv4 or IPv6 address" "$X" --ctl "$CTL" --metrics localhost:9500 --vhost "$TMP/a.sock"
+expect dup_port_names 2 "two ports named x.sock" "$X" --ctl "$CTL" --vhost "$TMP/d1/x.sock" --vhost "$TMP/d2/x.sock"
+expect bad_port_name 2 "the socket's name 'a b.sock' may not hold spaces" "$X" --ctl "$CTL" --vhost "$TMP/a b.sock"
 expect bad_max_macs 2 "max_macs=x \\(0..8192; 0: no limit\\)" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,max_macs=x"
 # --config: an INI file gives what the command line gives; the command line
 # adds to it; errors name the file and line.
@@ -55,6 +57,8 @@ printf '[vhost a]\npath = %s\ncolour = red\n' "$TMP/a.sock" >"$TMP/bad-key.conf"
 printf '[vhost a]\nmac = 02:00:00:00:00:01\n' >"$TMP/no-path.conf"
 printf '[vhost a]\npath = %s\nmac = 02:zz:00:00:00:01\n' "$TMP/a.sock" >"$TMP/bad-mac.conf"
 printf 'poll = busy\n' >"$TMP/no-section.conf"
+printf '[xviod]\nverbose = yes\n' >"$TMP/bad-verbose.conf"
+expect config_bad_verbose 2 "bad-verbose.conf:2: verbose = yes: expected 0..3" "$X" --ctl "$CTL" --config "$TMP/bad-verbose.conf"
 expect config_bad_key 2 "bad-key.conf:3: unknown key 'colour' in this section \\(path, mac, client, queues, src_check, max_macs\\)" \
 	"$X" --ctl "$CTL" --config "$TMP/bad-key.conf"
 expect config_no_path 2 "no-path.conf: \\[vhost a\\] needs path = SOCKET" "$X" --ctl "$CTL" --config "$TMP/no-path.conf"
@@ -174,7 +178,8 @@ expect mac_add 0 "added 02:00:00:00:00:09 on port 2 \\(vm1.sock\\)" "$XC" --ctl 
 expect mac_add_listed 0 "02:00:00:00:00:09 +2 +vm1.sock +static" "$XC" --ctl "$CTL" macs
 expect mac_add_by_id 0 "added 02:00:00:00:00:0a on port 1 \\(vm0.sock\\)" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:0a 1
 expect mac_del 0 "removed 02:00:00:00:00:09" "$XC" --ctl "$CTL" mac del 02:00:00:00:00:09
-expect mac_del_again 1 "error: 02:00:00:00:00:09 has no static entry" "$XC" --ctl "$CTL" mac del 02:00:00:00:00:09
+expect mac_del_again 1 "error: 02:00:00:00:00:09 was not added with mac add" "$XC" --ctl "$CTL" mac del 02:00:00:00:00:09
+expect mac_del_configured 1 "a --vhost mac= is configuration" "$XC" --ctl "$CTL" mac del 02:00:00:00:00:01
 expect mac_add_bad_port 1 "error: no port 'nope'" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:09 nope
 expect mac_add_group 1 "error: '01:00:5e:00:00:01' is not a unicast MAC address" "$XC" --ctl "$CTL" mac add 01:00:5e:00:00:01 1
 expect mac_usage 1 "error: usage: mac add MAC PORT \\| mac del MAC" "$XC" --ctl "$CTL" mac add 02:00:00:00:00:09

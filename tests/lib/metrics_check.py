@@ -83,7 +83,8 @@ def main():
         if key not in got:
             bad.append("missing %s%s" % key)
             continue
-        fam = key[0][:-6] if key[0].endswith("_total") and typ == "counter" else key[0]
+        # 0.0.4: the TYPE line names what the samples are called
+        fam = key[0]
         if types.get(fam) != typ:
             bad.append("%s: TYPE %s, want %s" % (fam, types.get(fam), typ))
         hi = want_after.get(key, (val,))[0]
