@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,6 @@ struct loader {
 	unsigned int n;
 	char err[256];		/* the first error */
 	int err_line;
-	int line;		/* lines are counted by ini_parse's return only */
 };
 
 static const char *const main_keys[] = { "cores", "poll", "ctl", "ctl-group", "socket-group",
@@ -55,10 +55,15 @@ static void list(const char *const *keys, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", *keys);
 }
 
-static int fail(struct loader *l, const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 2, 3))) static int fail(struct loader *l, const char *fmt, ...)
 {
-	if (!l->err[0])
-		snprintf(l->err, sizeof(l->err), fmt, a, b);
+	va_list ap;
+
+	if (!l->err[0]) {
+		va_start(ap, fmt);
+		vsnprintf(l->err, sizeof(l->err), fmt, ap);
+		va_end(ap);
+	}
 	return 0; /* ini_parse records the line */
 }
 
@@ -103,12 +108,12 @@ static int add_spec(struct loader *l, struct section *s, const char *k, const ch
 	size_t len = strlen(s->spec);
 
 	if (!*v)
-		return fail(l, "%s: empty value%s", k, "");
+		return fail(l, "%s: empty value", k);
 	if (strchr(v, ','))
 		return fail(l, "%s = %s: a value may not hold a comma", k, v);
 	if (!strcmp(k, nic ? "name" : "path")) {
 		if (s->have_main)
-			return fail(l, "%s given twice in one section%s", k, "");
+			return fail(l, "%s given twice in one section", k);
 		/* the main value leads the spec: shift what is there */
 		snprintf(piece, sizeof(piece), "%s", v);
 		if (strlen(piece) + len + 1 >= sizeof(s->spec))
@@ -124,19 +129,19 @@ static int add_spec(struct loader *l, struct section *s, const char *k, const ch
 		else if (no(v))
 			snprintf(piece, sizeof(piece), ",server");
 		else
-			return fail(l, "client = %s: expected yes or no%s", v, "");
+			return fail(l, "client = %s: expected yes or no", v);
 	} else if (!strcmp(k, "host") && nic) {
 		if (no(v))
 			snprintf(piece, sizeof(piece), ",host=off");
 		else if (yes(v))
 			piece[0] = 0;
 		else
-			return fail(l, "host = %s: expected on or off%s", v, "");
+			return fail(l, "host = %s: expected on or off", v);
 	} else {
 		snprintf(piece, sizeof(piece), ",%s=%s", k, v);
 	}
 	if (len + strlen(piece) >= sizeof(s->spec))
-		return fail(l, "section too long%s%s", "", "");
+		return fail(l, "section too long");
 	strcat(s->spec, piece);
 	return 1;
 }
@@ -159,15 +164,15 @@ static int handler(void *user, const char *sec, const char *k, const char *v)
 			uint32_t c;
 
 			if (util_parse_u32(v, 3, &c))
-				return fail(l, "verbose = %s: expected 0..3%s", v, "");
+				return fail(l, "verbose = %s: expected 0..3", v);
 			for (n = (int)c; n > 0; n--)
 				if (push(l->out, "-v"))
-					return fail(l, "too many options%s%s", "", "");
+					return fail(l, "too many options");
 			return 1;
 		}
 		snprintf(opt, sizeof(opt), "--%s", k);
 		if (push(l->out, opt) || push(l->out, v))
-			return fail(l, "too many options%s%s", "", "");
+			return fail(l, "too many options");
 		return 1;
 	}
 	if (!strcmp(sec, "nic") || !strncmp(sec, "vhost ", 6)) {
@@ -175,17 +180,17 @@ static int handler(void *user, const char *sec, const char *k, const char *v)
 		const char *const *ks = nic ? nic_keys : vhost_keys;
 
 		if (!nic && !sec[6])
-			return fail(l, "[vhost NAME] needs a name%s%s", "", "");
+			return fail(l, "[vhost NAME] needs a name");
 		if (!known(ks, k)) {
 			list(ks, keys, sizeof(keys));
 			return fail(l, "unknown key '%s' in this section (%s)", k, keys);
 		}
 		s = section(l, sec);
 		if (!s)
-			return fail(l, "more than %s sections%s", "80", "");
+			return fail(l, "more than %d sections", MAX_SECTIONS);
 		return add_spec(l, s, k, v, nic);
 	}
-	return fail(l, "unknown section [%s] (xviod, nic, vhost NAME)%s", sec, "");
+	return fail(l, "unknown section [%s] (xviod, nic, vhost NAME)", sec);
 }
 
 void config_free(struct config_args *a)

@@ -101,13 +101,12 @@ int ctl_listen(const char *path, const struct sockperm *sp)
 	return fd;
 }
 
-/* The port a user names: its id, or its name (vm0.sock, the NIC's ifname). */
-static struct port *find_port(struct daemon *d, const char *arg)
+struct port *ctl_find_port(struct daemon *d, const char *arg, bool by_id)
 {
 	uint32_t id;
 	unsigned int i;
 
-	if (!util_parse_u32(arg, d->nports, &id))
+	if (by_id && !util_parse_u32(arg, d->nports, &id))
 		return id ? d->ports[id - 1] : NULL;
 	for (i = 0; i < d->nports; i++)
 		if (!strcmp(d->ports[i]->name, arg))
@@ -146,7 +145,7 @@ static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 		pr_info("static MAC %s removed", ms);
 		fprintf(out, "removed %s%s\n", ms, state_save(d, d->state) ? " (not saved: see the log)" : "");
 	} else {
-		p = find_port(d, w[2]);
+		p = ctl_find_port(d, w[2], true);
 		if (!p) {
 			fprintf(out, "error: no port '%s' (a number or a name from xvioctl ports)\n",
 				w[2]);

@@ -16,6 +16,10 @@ struct sockperm;
 /* Listen on @path (its directory is created) with @sp's mode and group;
  * the fd or -errno (logged). */
 int ctl_listen(const char *path, const struct sockperm *sp);
+/* The port a user names: its name (vm0.sock, the NIC's ifname) or, with
+ * @by_id, its number. NULL when there is none. */
+struct port;
+struct port *ctl_find_port(struct daemon *d, const char *arg, bool by_id);
 /* Another daemon answers on @path. */
 bool ctl_in_use(const char *path);
 /* Answer one client of @listen_fd: root, our user or the socket group

@@ -408,16 +408,17 @@ static int scan_l2(const struct xvio_l2_key *k, const struct xvio_action *a, voi
 static void prune_l2(struct nic *n, bool all)
 {
 	static struct l2_scan sc;
-	unsigned int i;
+	unsigned int i, gone;
 
 	sc.d = n->d;
 	sc.all = all;
 	do { /* a full batch: scan again, the table holds up to 4096 */
 		sc.ndel = 0;
+		gone = 0;
 		loader_maps__l2_foreach(n->maps, scan_l2, &sc);
 		for (i = 0; i < sc.ndel; i++)
-			loader_maps__l2_del(n->maps, &sc.del[i]);
-	} while (sc.ndel == L2_DEL_BATCH);
+			gone += !loader_maps__l2_del(n->maps, &sc.del[i]);
+	} while (sc.ndel == L2_DEL_BATCH && gone); /* a batch that deletes nothing ends it */
 }
 
 int nic_l2_sync(struct nic *n)

@@ -176,7 +176,9 @@ static void check_napi(struct nic *n, unsigned int qi, const struct afxdp_sock *
  * full ring. That copy is most of the receive work; without it the CPU that
  * receives keeps its time for the poller. Called after each burst is
  * released (what a full guest kept still counts) and at each empty look;
- * an empty look after an empty one reads the counter but writes nothing.
+ * an empty look after an empty one skips it, except every
+ * NIC_ROOM_REFRESH-th, which writes a new limit (frames the kernel dropped
+ * after the program counted them would otherwise hold it down).
  */
 static void room_update(struct nic *n, struct nic_queue *nq, unsigned int qi, unsigned int si,
 			bool got)
@@ -249,6 +251,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 			if (!got) {
 				afxdp_sock__rx_release(nq->q, sk, nq->f, nq->looped);
 				nq->looped = 0;
+				room_update(n, nq, qi, si, true); /* room came back */
 				continue;
 			}
 		}

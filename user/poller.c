@@ -138,9 +138,9 @@ static unsigned int classify(struct poller *p, struct port *src, unsigned int n,
 {
 	struct port_stats *ss = &p->stats[src->id - 1];
 	uint32_t now = atomic_load_explicit(&p->d->now, memory_order_relaxed);
-	uint8_t last_src[6] = { 0 }, last_dmac[6], buf[12];
+	uint8_t last_src[6], last_dmac[6], buf[12];
 	uint16_t last_dport = FWD_PORT_NONE;
-	bool have_dmac = false;
+	bool have_dmac = false, have_src = false, src_ok = true;
 	unsigned int i, nflood = 0;
 
 	for (i = 0; i < n; i++) {
@@ -158,22 +158,27 @@ static unsigned int classify(struct poller *p, struct port *src, unsigned int n,
 			continue;
 		}
 		eth = eth_addrs(pk, buf);
-		if (lookup && src->src_mac && memcmp(eth + 6, src->src_mac, 6)) {
-			/* A guest that sends as another takes its traffic: the
-			 * port's mac= is the only source it may use. */
+		/* Once per run of frames from one source: is it allowed (a
+		 * guest that sends as another takes its traffic: the port's
+		 * mac= is the only source it may use), then learn it. */
+		if (!have_src || memcmp(eth + 6, last_src, 6)) {
+			memcpy(last_src, eth + 6, 6);
+			have_src = true;
+			src_ok = !lookup || !src->src_mac || !memcmp(eth + 6, src->src_mac, 6);
+			if (src_ok) {
+				int r = fwd_learn_limited(p->d->fwd, eth + 6, (uint16_t)src->id,
+							  now, src->max_macs ?: UINT32_MAX);
+
+				if (r > 0)
+					eventfd_write(p->d->learn_efd, 1); /* rare: new or moved */
+				else if (r < 0)
+					ss->macs_refused++;
+			}
+		}
+		if (!src_ok) {
 			ss->drop_src_mac++;
 			p->dest[i] = DEST_DROP;
 			continue;
-		}
-		if (memcmp(eth + 6, last_src, 6)) {
-			int r = fwd_learn_limited(p->d->fwd, eth + 6, (uint16_t)src->id, now,
-						  src->max_macs ? src->max_macs : UINT32_MAX);
-
-			memcpy(last_src, eth + 6, 6);
-			if (r > 0)
-				eventfd_write(p->d->learn_efd, 1); /* rare: new or moved MAC */
-			else if (r < 0)
-				ss->macs_refused++;
 		}
 		if (!lookup)
 			continue;

@@ -39,7 +39,7 @@ int sockperm_parse_mode(struct sockperm *sp, const char *arg)
 	return 0;
 }
 
-int sockperm_parse_group(struct sockperm *sp, const char *arg)
+int sockperm_parse_group(struct sockperm *sp, const char *opt, const char *arg)
 {
 	struct group *g = getgrnam(arg);
 	uint32_t v;
@@ -49,7 +49,7 @@ int sockperm_parse_group(struct sockperm *sp, const char *arg)
 	} else if (!util_parse_u32(arg, UINT32_MAX - 1, &v)) {
 		sp->gid = (gid_t)v;
 	} else {
-		pr_err("--socket-group %s: no such group", arg);
+		pr_err("%s %s: no such group", opt, arg);
 		return -EINVAL;
 	}
 	sp->have_group = true;

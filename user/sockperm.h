@@ -18,9 +18,10 @@ struct sockperm {
 	char group[64];
 };
 
-/* --socket-mode OCTAL / --socket-group NAME|GID; 0 or -EINVAL (logged). */
+/* --socket-mode OCTAL / @opt (--socket-group, --ctl-group) NAME|GID; 0 or
+ * -EINVAL (logged). */
 int sockperm_parse_mode(struct sockperm *sp, const char *arg);
-int sockperm_parse_group(struct sockperm *sp, const char *arg);
+int sockperm_parse_group(struct sockperm *sp, const char *opt, const char *arg);
 /* Defaults once the options are read. */
 void sockperm_finish(struct sockperm *sp);
 /* A socket at @path may be created: its directory belongs to root or to

@@ -19,14 +19,21 @@
 #include "log.h"
 #include "nic.h"
 #include "state.h"
+#include "ctl.h"
 #include "util.h"
 #include "xvio/abi.h"
 
 
+/* A flow as parsed when the file was checked, applied as it is. */
+struct staged_flow {
+	struct xvio_flow_key key;
+	struct xvio_action act;
+};
+
 struct staging {
 	struct state st;
 	int version;
-	char (*flows)[256];
+	struct staged_flow *flows;
 	unsigned int nflows, cap;
 	char err[200];
 	struct daemon *d;
@@ -34,12 +41,7 @@ struct staging {
 
 static struct port *port_named(struct daemon *d, const char *name)
 {
-	unsigned int i;
-
-	for (i = 0; i < d->nports; i++)
-		if (!strcmp(d->ports[i]->name, name))
-			return d->ports[i];
-	return NULL;
+	return ctl_find_port(d, name, false);
 }
 
 static int bad(struct staging *g, const char *what, const char *v)
@@ -88,8 +90,8 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 			return bad(g, "a flow, but xviod has no --nic:", v);
 		if (g->nflows == g->cap) {
 			unsigned int cap = g->cap ? 2 * g->cap : 256;
-			char (*nf)[256] = cap <= XVIO_FLOW_ENTRIES ?
-						  realloc(g->flows, cap * sizeof(*nf)) : NULL;
+			struct staged_flow *nf = cap <= XVIO_FLOW_ENTRIES ?
+							 realloc(g->flows, cap * sizeof(*nf)) : NULL;
 
 			if (!nf)
 				return bad(g, "too many flows at", v);
@@ -112,7 +114,7 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 		    (act.port < 1 || act.port > g->d->nports || !g->d->ports[act.port - 1] ||
 		     g->d->ports[act.port - 1] == &g->d->nic->port))
 			return bad(g, "a flow to a port that is not a guest port:", v);
-		snprintf(g->flows[g->nflows++], sizeof(g->flows[0]), "%s", v);
+		g->flows[g->nflows++] = (struct staged_flow){ .key = key, .act = act };
 		return 1;
 	}
 	snprintf(buf, sizeof(buf), "[%s] %s", sec, k);
@@ -154,21 +156,12 @@ int state_load(struct daemon *d, struct state *s)
 				p->name);
 	}
 	for (i = 0; !err && i < g->nflows; i++) {
-		char buf[256], *words[34], *save = NULL, *w, *resp = NULL;
-		size_t len = 0;
-		FILE *out = open_memstream(&resp, &len);
-		int n = 0;
+		int rc2 = loader_maps__flow_add(d->nic->maps, &g->flows[i].key, &g->flows[i].act,
+						true);
 
-		snprintf(buf, sizeof(buf), "add %s", g->flows[i]);
-		for (w = strtok_r(buf, " \t", &save); w && n < 34; w = strtok_r(NULL, " \t", &save))
-			words[n++] = w;
-		if (out) {
-			nic_flow_cmd(d->nic, n, words, out, false);
-			fclose(out);
-			if (resp && !strncmp(resp, "error", 5))
-				pr_warn("--state: flow '%s' not restored: %s", g->flows[i], resp);
-			free(resp);
-		}
+		if (rc2)
+			pr_warn("--state: a flow was not restored: %s (the flow table is full?)",
+				strerror(-rc2));
 	}
 	if (!err) {
 		memcpy(s->macs, g->st.macs, sizeof(s->macs));

@@ -189,7 +189,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 				return 2;
 			break;
 		case 'G':
-			if (sockperm_parse_group(&d->sock, optarg))
+			if (sockperm_parse_group(&d->sock, "--socket-group", optarg))
 				return 2;
 			break;
 		case 'S':
@@ -200,7 +200,7 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 			snprintf(x->state.path, sizeof(x->state.path), "%s", optarg);
 			break;
 		case 'g':
-			if (sockperm_parse_group(&d->ctl_sock, optarg))
+			if (sockperm_parse_group(&d->ctl_sock, "--ctl-group", optarg))
 				return 2;
 			break;
 		case 'P':

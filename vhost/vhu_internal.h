@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include "vhu.h"
 
+#include <time.h>
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define VHU_COLD __attribute__((cold, noinline))
@@ -219,7 +221,6 @@ struct vhu_vq {
 	bool started;		/* kick fd received (or polling), not stopped */
 	bool enabled;
 	bool have_addr;
-	bool kick_nofd;
 	bool announced;		/* ops->queue_state last said "ready" */
 	bool need_init;		/* started: take indices from base at next publish */
 	uint16_t base;		/* SET_VRING_BASE num (packed: bit 15 = wrap) */
@@ -270,6 +271,15 @@ struct vhu_dev {
 #define VHU_LOG_WINDOW_S 10
 #define VHU_RARP_BURST 8	/* QEMU's announce sends 5 rounds after a migration */
 #define VHU_RARP_EVERY_NS 1000000000ull /* one token a second */
+
+/* Coarse monotonic time for the control path's rate limits. */
+static inline uint64_t vhu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 __attribute__((format(printf, 3, 4))) void vhu_log(struct vhu_dev *dev, enum vhu_log_level level,
 						   const char *fmt, ...);

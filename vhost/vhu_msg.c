@@ -412,7 +412,6 @@ static int handle_SET_VRING_KICK(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (err)
 		return err;
 	vhu_vq_set_kick(vq, fd);
-	vq->kick_nofd = fd < 0;
 	if (!vq->started) {
 		/* The ring starts now, at the base the frontend gave. */
 		vq->started = true;
@@ -481,11 +480,8 @@ static int handle_SET_VRING_ENABLE(struct vhu_dev *dev, struct vhu_msg *msg)
 /* A token bucket: VHU_RARP_BURST announcements, then one a second. */
 static bool rarp_allowed(struct vhu_dev *dev)
 {
-	struct timespec ts;
-	uint64_t now, add;
+	uint64_t now = vhu_now_ns(), add;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (!dev->rarp_ns) {
 		dev->rarp_ns = now;
 		dev->rarp_tokens = VHU_RARP_BURST;

@@ -61,7 +61,7 @@ fi
 expect man_renders 0 "xvioctl - show and change what a running xviod does" \
 	env MANWIDTH=100 man -l "$P/share/man/man8/xvioctl.8"
 
-# Every --option and sub-option (word=, and the bare client) --help prints is
+# Every --option and word= sub-option --help prints is
 # in the man page; every --option its OPTIONS section documents is in --help.
 man_in_step() { # prog manpage
 	local prog=$1 page=$2 help text o missing="" extra=""
@@ -87,14 +87,21 @@ man_in_step xvio-loader "$P/share/man/man8/xvio-loader.8"
 
 # ---- sd_notify -----------------------------------------------------------------
 # A datagram socket stands in for systemd; each message xviod sends is
-# printed with the time the control socket was (or was not) there.
+# printed with whether the control socket answered a request at that moment.
 python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
 print("listening", flush=True)
 while True:
     m = s.recv(4096).decode()
-    print(("ctl-up " if os.path.exists(sys.argv[2]) else "ctl-down ") + m.replace("\n", " "), flush=True)
+    up = "ctl-down "
+    try:  # "ready" must mean xvioctl is answered, not just that a file exists
+        c = socket.socket(socket.AF_UNIX); c.settimeout(2); c.connect(sys.argv[2])
+        c.sendall(b"ports\n")
+        up = "ctl-up " if c.recv(64) else "ctl-silent "
+    except OSError:
+        pass
+    print(up + m.replace("\n", " "), flush=True)
 ' "$TMP/notify" "$CTL" >"$TMP/notify.out" 2>&1 &
 NPID=$!
 wait_for 5 grep -q listening "$TMP/notify.out"
