@@ -682,7 +682,7 @@ bcast_run() { # name mode mtu want_mode
 	if [ "$got_mode" != "$want" ]; then
 		fail "$name" "XDP runs in ${got_mode:-?} mode, want $want"
 	elif [ $((b1 - a1)) -ne "$k" ] || [ $((b2 - a2)) -ne "$k" ] || [ "$host" -ne 0 ]; then
-		fail "$name" "sent $k broadcasts: guests got $((b1 - a1)) and $((b2 - a2)); host stack: $(tail -1 "$TMP/host.out")"
+		fail "$name" "sent $k broadcasts: guests got $((b1 - a1)) and $((b2 - a2)); host stack: $(tail -1 "$TMP/host.out"); from_wire moved by $((fw - fw0)), host_injected by $((hi - hi0)), host_inject_errors $(xstat "$H" host_inject_errors), host_reinjected by $((ri - ri0)), host_loop_drops $drops"
 	elif [ $((fw - fw0)) -ne "$k" ] || [ $((hi - hi0)) -ne "$k" ]; then
 		fail "$name" "sent $k: from_wire moved by $((fw - fw0)), host_injected by $((hi - hi0))"
 	elif [ $((ri - ri0)) -ne "$want_ri" ] || [ "${drops:-x}" != 0 ]; then

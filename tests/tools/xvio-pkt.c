@@ -215,6 +215,17 @@ static int report(struct tally *t, int nq)
 	       (unsigned long long)t->extra);
 	for (q = 0; q < nq; q++)
 		printf(" q%d=%llu", q, (unsigned long long)t->per_q[q]);
+	if (!o.have_from_mac && t->valid < o.count) {
+		/* which ones, to tell a lost first frame from a lost middle one */
+		uint64_t i, shown = 0;
+
+		printf(" missing=");
+		for (i = 0; i < o.count && shown < 8; i++)
+			if (!t->seen[i])
+				printf("%s%llu", shown++ ? "," : "", (unsigned long long)i);
+		if (o.count - t->valid > shown)
+			printf(",...");
+	}
 	printf("\n");
 	if (o.have_from_mac)
 		return t->valid == o.count ? 0 : 1;
