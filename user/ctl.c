@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "nic.h"
+#include "hotplug.h"
 #include "report.h"
 #include "sockperm.h"
 #include "state.h"
@@ -106,11 +107,15 @@ struct port *ctl_find_port(struct daemon *d, const char *arg, bool by_id)
 	uint32_t id;
 	unsigned int i;
 
-	if (by_id && !util_parse_u32(arg, d->nports, &id))
-		return id ? d->ports[id - 1] : NULL;
-	for (i = 0; i < d->nports; i++)
-		if (!strcmp(d->ports[i]->name, arg))
-			return d->ports[i];
+	if (by_id && !util_parse_u32(arg, XVIOD_MAX_PORTS, &id))
+		return daemon_port(d, id);
+	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
+		struct port *p = daemon_port(d, i);
+
+		if (p && (!strcmp(p->name, arg) ||
+			  (p->ops == &vport_ops && !strcmp(vport_of(p)->path, arg))))
+			return p;
+	}
 	return NULL;
 }
 
@@ -163,6 +168,57 @@ static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 	}
 	if (d->nic)
 		nic_l2_sync(d->nic); /* the NIC's table follows the switch's */
+}
+
+/* port add SPEC | port del PORT: guest ports at runtime, kept in --state. */
+static void port_cmd(struct daemon *d, int n, char **w, FILE *out)
+{
+	char e[512] = "", name[64];
+	struct vport *vp;
+	struct port *p;
+	bool configured;
+	int id;
+
+	if (n != 2 || (strcmp(w[0], "add") && strcmp(w[0], "del"))) {
+		fprintf(out, "error: usage: port add PATH[,mac=MAC][,client][,queues=N][,...] | "
+			"port del PORT\n");
+		return;
+	}
+	if (!strcmp(w[0], "add")) {
+		if (vport_parse(w[1], "port add", &vp, e, sizeof(e))) {
+			fprintf(out, "error: %s\n", e);
+			return;
+		}
+		vp->runtime = true;
+		id = ports_add(d, vp, 0, e, sizeof(e));
+		if (id < 0) {
+			pr_warn("port add refused: %s", e);
+			fprintf(out, "error: %s\n", e);
+			return;
+		}
+		p = daemon_port(d, (unsigned int)id);
+		pr_info("%s: port %d added (%s)", p->name, id, w[1]);
+		fprintf(out, "added port %d (%s)%s\n", id, p->name,
+			state_save(d, d->state) ? " (not saved: see the log)" : "");
+		return;
+	}
+	p = ctl_find_port(d, w[1], true);
+	if (!p) {
+		fprintf(out, "error: no port '%s' (a number, name or socket path from xvioctl "
+			"ports)\n", w[1]);
+		return;
+	}
+	id = (int)p->id;
+	snprintf(name, sizeof(name), "%s", p->name);
+	configured = p->ops == &vport_ops && !vport_of(p)->runtime;
+	if (ports_del(d, p, e, sizeof(e))) {
+		fprintf(out, "error: %s\n", e);
+		return;
+	}
+	fprintf(out, "removed port %d (%s)%s%s\n", id, name,
+		configured ? "; it is a --vhost port: it comes back at the next start unless "
+			     "removed from the configuration" : "",
+		state_save(d, d->state) ? " (not saved: see the log)" : "");
 }
 
 /* Milliseconds left until @deadline (CLOCK_MONOTONIC ns); 0 when past. */
@@ -287,6 +343,8 @@ void ctl_serve(struct daemon *d, int listen_fd)
 		report_macs(d, out, json);
 	else if (!strcmp(cmd, "mac"))
 		mac_cmd(d, nwords, words, out);
+	else if (!strcmp(cmd, "port"))
+		port_cmd(d, nwords, words, out);
 	else if (!strcmp(cmd, "flow") && d->nic) {
 		nic_flow_cmd(d->nic, nwords, words, out, json);
 		if (nwords && (!strcmp(words[0], "add") || !strcmp(words[0], "del")) &&
@@ -296,7 +354,8 @@ void ctl_serve(struct daemon *d, int listen_fd)
 	else if (!strcmp(cmd, "flow"))
 		fprintf(out, "error: xviod has no NIC (--nic): there is no flow table\n");
 	else
-		fprintf(out, "error: unknown request '%s' (ports, stats, macs, mac, flow)\n", cmd);
+		fprintf(out, "error: unknown request '%s' (ports, stats, macs, mac, flow, port)\n",
+			cmd);
 	if (!fclose(out))
 		write_all(fd, resp, resp_len);
 	free(resp);

@@ -24,11 +24,27 @@
 struct nic;
 struct state;
 
+/* The control loop's epoll tags: the kind in the top byte; for a port's
+ * sockets, its id and the generation of that id (an event already taken
+ * for a port removed since is recognized and skipped). */
+enum { EV_SIGNAL = 1, EV_TIMER, EV_CTL, EV_LISTEN, EV_CONN, EV_LEARN, EV_METRICS };
+#define DAEMON_TAG(kind, gen, id) \
+	((uint64_t)(kind) << 56 | (uint64_t)(uint32_t)(gen) << 8 | (uint64_t)(id))
+
+/* The NIC's port id: fixed, so guest ports keep their ids (flows and the
+ * state file name them) whether or not there is a NIC. */
+#define XVIOD_NIC_ID XVIOD_MAX_PORTS
+
 struct daemon {
-	struct port *ports[XVIOD_MAX_PORTS];	/* ports[id - 1] */
-	unsigned int nports;
+	/* ports[id - 1]; NULL: a free id. Written by the control thread only
+	 * (a port added or removed at runtime), read by pollers: a removed
+	 * port is freed only after every poller passed a quiescent point. */
+	struct port *_Atomic ports[XVIOD_MAX_PORTS];
+	unsigned int nports;		/* how many are in use */
+	uint32_t port_gen[XVIOD_MAX_PORTS];	/* +1 each time an id is freed */
 	struct poller pollers[XVIOD_MAX_THREADS];
 	unsigned int npollers;
+	unsigned int next_poller;	/* the next guest queue's poller (round robin) */
 	enum poll_mode mode;
 	struct fwd_table *fwd;
 	_Atomic uint32_t now;		/* seconds since start, for MAC ages */
@@ -42,5 +58,13 @@ struct daemon {
 	int learn_efd;			/* pollers: "a MAC was learned or moved" */
 	int epfd;			/* the control thread's epoll set */
 };
+
+/* The port with id @id, or NULL. */
+static inline struct port *daemon_port(struct daemon *d, unsigned int id)
+{
+	return id >= 1 && id <= XVIOD_MAX_PORTS ?
+		       atomic_load_explicit(&d->ports[id - 1], memory_order_acquire) :
+		       NULL;
+}
 
 #endif

@@ -134,14 +134,48 @@ static void close_queues(struct nic *n)
 	}
 }
 
-/* Queue @q's UMEM, its flood socket and one socket per other port. */
+/* The socket of @port on queue @q: made the first time (a port's id keeps
+ * its sockets after the port is removed: closing one would lose the UMEM
+ * frames in its ring, and what still arrives there is drained and dropped
+ * by the data path), and put into the XSKMAP. The caller holds the queue's
+ * lock once pollers run. */
+static int port_sock(struct nic *n, unsigned int q, uint32_t port)
+{
+	struct nic_queue *nq = &n->queues[q];
+	struct afxdp_sock *s = NULL;
+	char err[160] = "";
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < nq->nsocks; i++)
+		if (nq->sock_port[i] == port)
+			s = nq->socks[i];
+	if (!s) {
+		rc = afxdp_queue__add_socket(nq->q, &s, err, sizeof(err));
+		if (rc) {
+			pr_err("%s", err);
+			return rc;
+		}
+		nq->sock_port[nq->nsocks] = port;
+		nq->stalled[nq->nsocks] = 0;
+		nq->room_set[nq->nsocks] = false;
+		nq->room_idle[nq->nsocks] = 0;
+		nq->socks[nq->nsocks++] = s;
+		if (port == XVIO_PORT_FLOOD)
+			nq->flood = s;
+	}
+	rc = loader_maps__xsk_set(n->maps, port, q, afxdp_sock__fd(s));
+	if (rc)
+		pr_err("%s q%u: cannot put the socket of port %u into the XSKMAP: %s", n->ifname,
+		       q, port, strerror(-rc));
+	return rc;
+}
+
+/* Queue @q's UMEM, its flood socket and one socket per guest port. */
 static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
 {
 	struct nic_queue *nq = &n->queues[q];
-	char err[160] = "";
-	struct afxdp_sock *s;
-	unsigned int i;
-	uint32_t port;
+	unsigned int id;
 	int rc;
 
 	atomic_flag_clear(&nq->lock);
@@ -151,27 +185,84 @@ static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
 		return rc;
 	}
 	/* Flood socket (port 0) first: it also carries the queue's TX. */
-	for (i = 0; i <= d->nports; i++) {
-		port = i == 0 ? XVIO_PORT_FLOOD : d->ports[i - 1]->id;
-		if (i && d->ports[i - 1] == &n->port)
+	rc = port_sock(n, q, XVIO_PORT_FLOOD);
+	for (id = 1; !rc && id <= XVIOD_MAX_PORTS; id++)
+		if (daemon_port(d, id) && id != n->port.id)
+			rc = port_sock(n, q, id);
+	return rc;
+}
+
+int nic_port_add(struct nic *n, unsigned int id)
+{
+	unsigned int q, done;
+	int rc = 0;
+
+	if (id >= XVIO_MAX_PORTS)
+		return -ERANGE;
+	for (q = 0; q < n->nqueues && !rc; q++) {
+		struct nic_queue *nq = &n->queues[q];
+		unsigned int before = nq->nsocks;
+		int epfd;
+
+		qlock(nq);
+		rc = port_sock(n, q, id);
+		qunlock(nq);
+		if (rc || nq->nsocks == before)
 			continue;
-		rc = afxdp_queue__add_socket(nq->q, &s, err, sizeof(err));
-		if (rc) {
-			pr_err("%s", err);
-			return rc;
+		/* a new socket: into its poller's epoll set, busy polled as the others */
+		epfd = pollers_epfd(n->d, &n->port, q);
+		if (epfd >= 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.fd = -1 };
+
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, afxdp_sock__fd(nq->socks[before]), &ev))
+				pr_warn("%s q%u: cannot watch the new socket: %s", n->ifname, q,
+					strerror(errno));
 		}
-		rc = loader_maps__xsk_set(n->maps, port, q, afxdp_sock__fd(s));
-		if (rc) {
-			pr_err("%s q%u: cannot put the socket of port %u into the XSKMAP: %s",
-			       n->ifname, q, port, strerror(-rc));
-			return rc;
-		}
-		if (i == 0)
-			nq->flood = s;
-		nq->sock_port[nq->nsocks] = port;
-		nq->socks[nq->nsocks++] = s;
+		if (nq->busy_poll || n->busy_poll)
+			(void)afxdp_queue__set_busy_poll(nq->q, n->busy_poll, VHU_BURST * 2);
 	}
+	if (rc)
+		for (done = 0; done < q; done++)
+			loader_maps__xsk_set(n->maps, id, done, -1);
+	return rc;
+}
+
+struct flow_gone {
+	struct xvio_flow_key del[256];
+	unsigned int ndel;
+	uint32_t port;
+};
+
+static int pick_flow(const struct xvio_flow_key *k, const struct xvio_action *a, void *arg)
+{
+	struct flow_gone *g = arg;
+
+	if (a->kind == XVIO_ACT_XSK && a->port == g->port && g->ndel < 256)
+		g->del[g->ndel++] = *k;
 	return 0;
+}
+
+unsigned int nic_port_del(struct nic *n, unsigned int id)
+{
+	static struct flow_gone g;
+	unsigned int q, i, gone = 0, batch;
+
+	if (id >= XVIO_MAX_PORTS || !n->maps)
+		return 0;
+	/* No new frame for the port's sockets; what is in them drains. */
+	for (q = 0; q < n->nqueues; q++)
+		loader_maps__xsk_set(n->maps, id, q, -1);
+	/* Flows that steered into it would only drop now. */
+	g.port = id;
+	do { /* a batch that deletes nothing ends it */
+		g.ndel = 0;
+		batch = 0;
+		loader_maps__flow_foreach(n->maps, pick_flow, &g);
+		for (i = 0; i < g.ndel; i++)
+			batch += !loader_maps__flow_del(n->maps, &g.del[i]);
+		gone += batch;
+	} while (g.ndel == 256 && batch);
+	return gone;
 }
 
 /* Attach our program; a program or pins left by a crashed xviod are
@@ -389,7 +480,7 @@ struct l2_scan {
 /* A port with sockets on the NIC: any but the NIC's own. */
 static bool guest_port(struct nic *n, uint32_t port)
 {
-	return port >= 1 && port <= n->d->nports && port != n->port.id;
+	return port != n->port.id && daemon_port(n->d, port);
 }
 
 static int scan_l2(const struct xvio_l2_key *k, const struct xvio_action *a, void *arg)

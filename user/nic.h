@@ -63,6 +63,19 @@ struct nic_queue {
 	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
 };
 
+/* A queue's lock: one burst at a time, and the control thread adding a
+ * port's socket. */
+static inline void qlock(struct nic_queue *nq)
+{
+	while (atomic_flag_test_and_set_explicit(&nq->lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static inline void qunlock(struct nic_queue *nq)
+{
+	atomic_flag_clear_explicit(&nq->lock, memory_order_release);
+}
+
 struct nic {
 	struct port port;		/* first: nic_of() */
 	struct daemon *d;
@@ -94,9 +107,15 @@ static inline struct nic *nic_of(struct port *p)
 /* --nic IFNAME[,queues=N][,mode=auto|native|skb|existing][,host=on|off][,busy_poll=USEC] */
 int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen);
 /* Attach the program, open the sockets of every port but the NIC's own
- * (ports 1..d->nports), fill the L2 table. 0 or -errno (logged). */
+ * (every port in d->ports), fill the L2 table. 0 or -errno (logged). */
 int nic_setup(struct daemon *d, struct nic *n, uint16_t id);
 void nic_teardown(struct nic *n);
+/* Guest port @id at runtime: its socket on every queue (made once per id,
+ * kept when the port goes) and in the XSKMAP; 0 or -errno (logged). */
+int nic_port_add(struct nic *n, unsigned int id);
+/* Guest port @id goes: out of the XSKMAP, and the flows that steered into
+ * it deleted (returns how many). */
+unsigned int nic_port_del(struct nic *n, unsigned int id);
 /* Make the BPF L2 table match the guests' MACs in the switch's table. */
 int nic_l2_sync(struct nic *n);
 /* xvioctl flow add|del|list ... */

@@ -31,17 +31,6 @@
 
 #define BURST VHU_BURST
 
-static void qlock(struct nic_queue *nq)
-{
-	while (atomic_flag_test_and_set_explicit(&nq->lock, memory_order_acquire))
-		__builtin_ia32_pause();
-}
-
-static void qunlock(struct nic_queue *nq)
-{
-	atomic_flag_clear_explicit(&nq->lock, memory_order_release);
-}
-
 static uint64_t fingerprint(const void *frame, uint32_t len)
 {
 	return util_hash64(frame, len < NIC_LOOP_HASHED ? len : NIC_LOOP_HASHED) ^ len;

@@ -83,10 +83,6 @@ static const uint8_t *eth_addrs(const struct vhu_pkt *p, uint8_t buf[12])
 	return buf;
 }
 
-static struct port *port_by_id(struct daemon *d, unsigned int id)
-{
-	return id >= 1 && id <= d->nports ? d->ports[id - 1] : NULL;
-}
 
 /* Hand @n frames to @dst's queue @q; counts what it sent on @dst. */
 static unsigned int deliver(struct poller *p, struct port *dst, unsigned int q,
@@ -109,13 +105,14 @@ static unsigned int deliver(struct poller *p, struct port *dst, unsigned int q,
  * Mixed traffic is capped by the main destination's room: a heuristic that
  * never drops more than without it. Returns how many frames to take this
  * round (0: hold back). */
-static unsigned int sender_budget(struct poller_queue *pq)
+static unsigned int sender_budget(struct poller *p, struct poller_queue *pq)
 {
+	struct port *dst = daemon_port(p->d, pq->last_dst);
 	uint32_t room;
 
-	if (!pq->last_dst)
+	if (!dst)
 		return BURST;
-	room = pq->last_dst->ops->tx_room(pq->last_dst, pq->q);
+	room = dst->ops->tx_room(dst, pq->q);
 	if (room) {
 		pq->blocked_since = 0;
 		return room < BURST ? room : BURST;
@@ -209,7 +206,7 @@ static unsigned int unicast(struct poller *p, struct poller_queue *pq, struct po
 			    unsigned int *delivered)
 {
 	struct port_stats *ss = &p->stats[pq->port->id - 1];
-	struct port *dp = port_by_id(p->d, dst);
+	struct port *dp = daemon_port(p->d, dst);
 	unsigned int got, keep = 0;
 
 	if (!dp || !dp->ops->up(dp)) {
@@ -238,11 +235,11 @@ static void flood(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
 	struct port_stats *ss = &p->stats[pq->port->id - 1];
 	unsigned int best = rx->also_delivered < k ? rx->also_delivered : k, i;
 
-	for (i = 0; i < p->d->nports; i++) {
-		struct port *dp = p->d->ports[i];
+	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
+		struct port *dp = daemon_port(p->d, i);
 		unsigned int got;
 
-		if (dp == pq->port || !dp->ops->up(dp))
+		if (!dp || dp == pq->port || !dp->ops->up(dp))
 			continue;
 		got = deliver(p, dp, pq->q, pkts, k, false);
 		ss->flood_copies += got;
@@ -275,7 +272,7 @@ static void forward_by_mac(struct poller *p, struct poller_queue *pq, struct por
 		unicast(p, pq, rx, dst, p->out, k, delivered);
 		if (k > most) {
 			most = k;
-			pq->last_dst = port_by_id(p->d, dst);
+			pq->last_dst = dst;
 		}
 	}
 	if (nflood) {
@@ -319,7 +316,7 @@ static unsigned int poll_queue(struct poller *p, struct poller_queue *pq)
 	struct port_rx rx;
 	unsigned int n, work = 0;
 
-	rx.max = sender_budget(pq);
+	rx.max = sender_budget(p, pq);
 	if (!rx.max)
 		return 1; /* not idle: the destination drains */
 	/* what the port reads; it sets the rest for each burst */
@@ -362,14 +359,14 @@ static void drain_kicks(struct epoll_event *ev, int n)
 }
 
 /* Arm (or disarm) what wakes us for every queue; PORT_NOTIFY_* of them all. */
-static unsigned int notify_all(struct poller *p, bool enable)
+static unsigned int notify_all(struct poller_qlist *ql, bool enable)
 {
 	unsigned int i, flags = 0;
 
-	for (i = 0; i < p->nq; i++) {
-		struct port *port = p->q[i].port;
+	for (i = 0; i < ql->nq; i++) {
+		struct port *port = ql->q[i].port;
 
-		flags |= port->ops->notify(port, p->q[i].q, enable);
+		flags |= port->ops->notify(port, ql->q[i].q, enable);
 	}
 	return flags;
 }
@@ -393,13 +390,17 @@ static void *poller_main(void *arg)
 			pr_warn("poller %u: cannot pin to CPU %d; running unpinned", p->id, p->cpu);
 	}
 	while (!atomic_load(&d->stopping)) {
+		struct poller_qlist *ql;
 		unsigned int work = 0, flags;
 		int n;
 
 		atomic_fetch_add(&p->epoch, 1); /* quiescent point: no queue held */
+		/* After the epoch: a list swapped before it is the one read
+		 * until the next (see set_list). */
+		ql = atomic_load(&p->ql); /* seq_cst: after the epoch, as set_list's swap is before its look */
 		p->loops++;
-		for (i = 0; i < p->nq; i++)
-			work += poll_queue(p, &p->q[i]);
+		for (i = 0; i < ql->nq; i++)
+			work += poll_queue(p, &ql->q[i]);
 		if (work) {
 			if (spinning) /* the spin paid */
 				p->spin_score += (SPIN_SCORE_MAX - p->spin_score) / 8;
@@ -429,7 +430,7 @@ static void *poller_main(void *arg)
 		/* Ask every port to notify, then look once more before sleeping:
 		 * a frame queued between our last look and the request would
 		 * otherwise wait for the next one. */
-		flags = notify_all(p, true);
+		flags = notify_all(ql, true);
 		if (!(flags & PORT_NOTIFY_PENDING)) {
 			/* A queue that cannot wake us (a frontend that polls, a
 			 * NIC that refused TX frames) is looked at every 1 ms. */
@@ -447,18 +448,115 @@ static void *poller_main(void *arg)
 			}
 		}
 		if (d->mode == POLL_ADAPTIVE)
-			notify_all(p, false);
+			notify_all(ql, false);
 		idle = 0;
 	}
 	return NULL;
 }
 
+static struct poller_qlist *list_alloc(unsigned int nq)
+{
+	struct poller_qlist *l = calloc(1, sizeof(*l) + (size_t)(nq ?: 1) * sizeof(l->q[0]));
+
+	if (l)
+		l->nq = nq;
+	return l;
+}
+
+/* Until @p passes a quiescent point after @seen (or, with @sleep_ok, sleeps). */
+static void wait_pass(struct poller *p, uint64_t seen, bool sleep_ok);
+
+/* Replace @p's queue list by @nl: once the poller passed a quiescent point
+ * it reads only @nl (it loads the pointer right after the epoch, and a
+ * sleeping one uses the list it loaded when it wakes), so the old list is
+ * freed then. */
+static void set_list(struct poller *p, struct poller_qlist *nl)
+{
+	struct poller_qlist *old = atomic_exchange(&p->ql, nl); /* seq_cst: before the epoch load */
+
+	if (p->running && p->thread != pthread_self()) {
+		uint64_t seen = atomic_load(&p->epoch);
+
+		eventfd_write(p->wake_fd, 1);
+		wait_pass(p, seen, false);
+	}
+	free(old);
+}
+
 int poller_add_queue(struct poller *p, struct port *port, unsigned int q)
 {
-	if (p->nq >= POLLER_MAX_QUEUES)
+	struct poller_qlist *old = atomic_load(&p->ql), *nl;
+	unsigned int n = old ? old->nq : 0;
+
+	if (n >= POLLER_MAX_QUEUES)
 		return -E2BIG;
-	p->q[p->nq++] = (struct poller_queue){ .port = port, .q = q };
+	nl = list_alloc(n + 1);
+	if (!nl)
+		return -ENOMEM;
+	if (n)
+		memcpy(nl->q, old->q, n * sizeof(nl->q[0]));
+	nl->q[n] = (struct poller_queue){ .port = port, .q = q };
+	set_list(p, nl);
 	return 0;
+}
+
+int pollers_add_port(struct daemon *d, struct port *port, unsigned int nq)
+{
+	unsigned int q;
+	int err;
+
+	for (q = 0; q < nq; q++) {
+		err = poller_add_queue(&d->pollers[d->next_poller++ % d->npollers], port, q);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void pollers_del_port(struct daemon *d, struct port *port)
+{
+	unsigned int i, j, k;
+
+	for (i = 0; i < d->npollers; i++) {
+		struct poller *p = &d->pollers[i];
+		struct poller_qlist *old = atomic_load(&p->ql), *nl;
+
+		if (!old)
+			continue;
+		nl = list_alloc(old->nq);
+		if (!nl) { /* keep the list; a port that is not up is skipped */
+			pr_err("out of memory removing port %u from poller %u", port->id, i);
+			continue;
+		}
+		for (j = 0, k = 0; j < old->nq; j++) {
+			if (old->q[j].port == port)
+				continue;
+			nl->q[k] = old->q[j];
+			if (nl->q[k].last_dst == port->id)
+				nl->q[k].last_dst = 0;
+			k++;
+		}
+		nl->nq = k;
+		set_list(p, nl); /* waits for this poller to pass */
+	}
+	/* Every poller passed a quiescent point after the port left d->ports
+	 * and their lists: nothing writes its counters any more. */
+	for (i = 0; i < d->npollers; i++)
+		memset(&d->pollers[i].stats[port->id - 1], 0, sizeof(d->pollers[i].stats[0]));
+}
+
+int pollers_epfd(struct daemon *d, const struct port *port, unsigned int q)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < d->npollers; i++) {
+		struct poller_qlist *ql = atomic_load(&d->pollers[i].ql);
+
+		for (j = 0; ql && j < ql->nq; j++)
+			if (ql->q[j].port == port && ql->q[j].q == q)
+				return d->pollers[i].epfd;
+	}
+	return -1;
 }
 
 int poller_start(struct daemon *d, struct poller *p)
@@ -482,10 +580,16 @@ int poller_start(struct daemon *d, struct poller *p)
 	ev.data.fd = p->wake_fd;
 	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wake_fd, &ev))
 		return -errno;
-	for (i = 0; i < p->nq; i++) {
-		struct port *port = p->q[i].port;
+	if (!atomic_load(&p->ql)) {
+		atomic_store(&p->ql, list_alloc(0));
+		if (!atomic_load(&p->ql))
+			return -ENOMEM;
+	}
+	for (i = 0; i < atomic_load(&p->ql)->nq; i++) {
+		struct poller_queue *pq = &atomic_load(&p->ql)->q[i];
+		struct port *port = pq->port;
 
-		err = port->ops->watch ? port->ops->watch(port, p->q[i].q, p->epfd) : 0;
+		err = port->ops->watch ? port->ops->watch(port, pq->q, p->epfd) : 0;
 		if (err)
 			return err;
 	}
@@ -515,6 +619,7 @@ void poller_stop(struct poller *p)
 	free(p->out);
 	free(p->segs);
 	free(p->dest);
+	free(atomic_exchange(&p->ql, NULL));
 	p->pkts = p->out = NULL;
 	p->segs = NULL;
 	p->dest = NULL;
@@ -587,8 +692,10 @@ void pollers_watch_fd(struct daemon *d, struct port *port, unsigned int q, int f
 	for (i = 0; i < d->npollers; i++) {
 		struct poller *p = &d->pollers[i];
 
-		for (j = 0; j < p->nq; j++) {
-			if (p->q[j].port != port || p->q[j].q != q || p->epfd < 0)
+		struct poller_qlist *ql = atomic_load(&p->ql);
+
+		for (j = 0; ql && j < ql->nq; j++) {
+			if (ql->q[j].port != port || ql->q[j].q != q || p->epfd < 0)
 				continue;
 			if (!add) {
 				uint64_t seen;

@@ -31,8 +31,17 @@ enum poll_mode { POLL_BUSY, POLL_ADAPTIVE, POLL_INTERRUPT };
 struct poller_queue {
 	struct port *port;
 	unsigned int q;
-	struct port *last_dst;		/* the port most of its last burst went to */
+	unsigned int last_dst;		/* the port id most of its last burst went to; 0: none */
 	uint64_t blocked_since;		/* CLOCK_MONOTONIC_COARSE ns; 0: not held back */
+};
+
+/* A poller's queues. Never changed in place: the control thread builds a
+ * new list and swaps the pointer (ports added and removed at runtime); the
+ * old one is freed once the poller passed a quiescent point, after which it
+ * reads only the new one. */
+struct poller_qlist {
+	unsigned int nq;
+	struct poller_queue q[];
 };
 
 struct poller {
@@ -43,8 +52,7 @@ struct poller {
 	bool running;
 	int epfd;
 	int wake_fd;			/* eventfd to wake it for shutdown */
-	struct poller_queue q[POLLER_MAX_QUEUES];
-	unsigned int nq;
+	struct poller_qlist *_Atomic ql; /* read once a round, at the quiescent point */
 	_Atomic uint64_t epoch;		/* +1 at every quiescent point */
 	_Atomic bool sleeping;		/* in epoll_wait: holds no queue */
 	uint64_t wd_epoch;		/* the watchdog's last look (control thread) */
@@ -62,8 +70,18 @@ struct poller {
 };
 
 const char *poll_mode_name(enum poll_mode m);
-/* Add receive queue @q of @port to @p's list (before poller_start). */
+/* Add receive queue @q of @port to @p's list (before poller_start, or
+ * running: it serves the queue from its next round on). */
 int poller_add_queue(struct poller *p, struct port *port, unsigned int q);
+/* Receive queues 0..@nq-1 of @port, to the pollers in turn (round robin
+ * over every guest queue ever added). */
+int pollers_add_port(struct daemon *d, struct port *port, unsigned int nq);
+/* No poller serves @port's queues or holds it (its id is already free in
+ * d->ports): returns once every poller passed a quiescent point. Its
+ * counters are zeroed for the id's next port. */
+void pollers_del_port(struct daemon *d, struct port *port);
+/* The epoll set of the poller that serves receive queue @q of @port; -1. */
+int pollers_epfd(struct daemon *d, const struct port *port, unsigned int q);
 int poller_start(struct daemon *d, struct poller *p);
 void poller_stop(struct poller *p);
 /* The signal that interrupts a poller stuck in a system call (a frontend

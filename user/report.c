@@ -27,9 +27,11 @@ void report_ports(struct daemon *d, FILE *out, bool json)
 		fprintf(out, "%-4s %-16s %-6s %-11s %-17s %-6s %-5s %s\n", "PORT", "NAME", "MODE",
 			"STATE", "MAC", "QUEUES", "RING", "FEATURES");
 	}
-	for (i = 0; i < d->nports; i++) {
-		struct port *p = d->ports[i];
+	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
+		struct port *p = daemon_port(d, i);
 
+		if (!p)
+			continue;
 		if (json)
 			jsonw_obj_open(&w, NULL);
 		p->ops->report_port(p, out, json ? &w : NULL);
@@ -88,11 +90,13 @@ void report_stats_doc(struct daemon *d, struct jsonw *w)
 
 	jsonw_obj_open(w, NULL);
 	jsonw_arr_open(w, "ports");
-	for (i = 0; i < d->nports; i++) {
-		struct port *p = d->ports[i];
+	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
+		struct port *p = daemon_port(d, i);
 		struct port_stats s;
 		char kb[32];
 
+		if (!p)
+			continue;
 		pollers_port_stats(d, p, &s);
 		jsonw_obj_open(w, NULL);
 		jsonw_u64(w, "port", p->id);
@@ -119,11 +123,13 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 		jsonw_end(&w);
 		return;
 	}
-	for (i = 0; i < d->nports; i++) {
-		struct port *p = d->ports[i];
+	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
+		struct port *p = daemon_port(d, i);
 		struct port_stats s;
 		char kb[32];
 
+		if (!p)
+			continue;
 		pollers_port_stats(d, p, &s);
 		fprintf(out, "port %u (%s): %s\n", p->id, p->name, p->ops->state(p));
 #define T(f, h)                                                                    \
@@ -152,9 +158,8 @@ void report_macs(struct daemon *d, FILE *out, bool json)
 	}
 	for (i = 0; i < n; i++) {
 		char mac[UTIL_MAC_STR_LEN];
-		const char *name = e[i].port >= 1 && e[i].port <= d->nports ?
-					   d->ports[e[i].port - 1]->name :
-					   "?";
+		struct port *p = daemon_port(d, e[i].port);
+		const char *name = p ? p->name : "?";
 
 		util_format_mac(e[i].mac, mac);
 		if (json) {

@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "nic.h"
+#include "hotplug.h"
 #include "state.h"
 #include "ctl.h"
 #include "util.h"
@@ -30,25 +31,84 @@ struct staged_flow {
 	struct xvio_action act;
 };
 
+struct staged_port {
+	unsigned int id;
+	struct vport *vp;
+};
+
 struct staging {
 	struct state st;
 	int version;
+	struct staged_port ports[XVIOD_MAX_PORTS];
+	unsigned int nports;
 	struct staged_flow *flows;
 	unsigned int nflows, cap;
-	char err[200];
+	char err[320];
 	struct daemon *d;
 };
-
-static struct port *port_named(struct daemon *d, const char *name)
-{
-	return ctl_find_port(d, name, false);
-}
 
 static int bad(struct staging *g, const char *what, const char *v)
 {
 	if (!g->err[0])
-		snprintf(g->err, sizeof(g->err), "%.80s '%.100s'", what, v);
+		snprintf(g->err, sizeof(g->err), "%.200s '%.100s'", what, v);
 	return 0;
+}
+
+/* A port of the daemon's or one the file adds: its id, or 0. */
+static unsigned int port_named(struct staging *g, const char *name)
+{
+	struct port *p = ctl_find_port(g->d, name, false);
+	unsigned int i;
+
+	if (p)
+		return p->id;
+	for (i = 0; i < g->nports; i++)
+		if (!strcmp(g->ports[i].vp->port.name, name))
+			return g->ports[i].id;
+	return 0;
+}
+
+/* A guest port, the daemon's or the file's. */
+static bool guest_id(struct staging *g, uint32_t id)
+{
+	unsigned int i;
+
+	if (id != XVIOD_NIC_ID && daemon_port(g->d, id))
+		return true;
+	for (i = 0; i < g->nports; i++)
+		if (g->ports[i].id == id)
+			return true;
+	return false;
+}
+
+/* "ID SPEC": checked against the daemon's ports and the file's. */
+static int stage_port(struct staging *g, const char *v)
+{
+	struct staged_port *sp = &g->ports[g->nports];
+	char spec[512], e[256];
+	unsigned int i, id;
+	int used = 0;
+
+	if (g->nports == XVIOD_MAX_PORTS)
+		return bad(g, "too many ports at", v);
+	if (sscanf(v, "%u %511s%n", &id, spec, &used) != 2 || v[used])
+		return bad(g, "expected 'port = ID PATH[,options]', got", v);
+	if (vport_parse(spec, "port", &sp->vp, e, sizeof(e)))
+		return bad(g, e, v);
+	if (ports_check(g->d, sp->vp, id, e, sizeof(e)) || !id) {
+		vport_free(sp->vp);
+		return bad(g, id ? e : "port id 0 in", v);
+	}
+	for (i = 0; i < g->nports; i++)
+		if (g->ports[i].id == id || !strcmp(g->ports[i].vp->port.name, sp->vp->port.name) ||
+		    !strcmp(g->ports[i].vp->path, sp->vp->path)) {
+			vport_free(sp->vp);
+			return bad(g, "a port id, name or path given twice:", v);
+		}
+	sp->id = id;
+	sp->vp->runtime = true;
+	g->nports++;
+	return 1;
 }
 
 static int on_pair(void *user, const char *sec, const char *k, const char *v)
@@ -64,6 +124,8 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 		g->version = atoi(v);
 		return 1;
 	}
+	if (!strcmp(sec, "ports") && !strcmp(k, "port"))
+		return stage_port(g, v);
 	if (!strcmp(sec, "macs") && !strcmp(k, "mac")) {
 		/* "MAC PORT": INI takes ':' for '=', so the MAC is not a key */
 		struct state_mac *m = &g->st.macs[g->st.nmacs];
@@ -76,7 +138,7 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 		if (util_parse_mac(mac, m->mac) || (m->mac[0] & 1) ||
 		    !memcmp(m->mac, "\0\0\0\0\0\0", 6))
 			return bad(g, "not a unicast MAC:", mac);
-		if (!port_named(g->d, port))
+		if (!port_named(g, port))
 			return bad(g, "no port named", port);
 		for (i = 0; i < g->st.nmacs; i++)
 			if (!memcmp(g->st.macs[i].mac, m->mac, 6))
@@ -110,9 +172,7 @@ static int on_pair(void *user, const char *sec, const char *k, const char *v)
 			}
 			return bad(g, err, v);
 		}
-		if (act.kind == XVIO_ACT_XSK &&
-		    (act.port < 1 || act.port > g->d->nports || !g->d->ports[act.port - 1] ||
-		     g->d->ports[act.port - 1] == &g->d->nic->port))
+		if (act.kind == XVIO_ACT_XSK && !guest_id(g, act.port))
 			return bad(g, "a flow to a port that is not a guest port:", v);
 		g->flows[g->nflows++] = (struct staged_flow){ .key = key, .act = act };
 		return 1;
@@ -141,19 +201,34 @@ int state_load(struct daemon *d, struct state *s)
 		pr_err("--state %s:%d: %s; nothing was applied: fix the file, or move it away to "
 		       "start without it", s->path, rc, g->err[0] ? g->err : "not an INI line");
 		err = -EINVAL;
-	} else if (g->version != STATE_VERSION) {
-		pr_err("--state %s: version %d, this xviod reads version %d; nothing was applied: "
-		       "move the file away to start without it", s->path, g->version,
+	} else if (g->version != STATE_VERSION && g->version != 1) {
+		pr_err("--state %s: version %d, this xviod reads versions 1 and %d; nothing was "
+		       "applied: move the file away to start without it", s->path, g->version,
 		       STATE_VERSION);
 		err = -EINVAL;
+	} else if (g->version == 1 && g->nports) {
+		pr_err("--state %s: version 1 has no [ports]; nothing was applied", s->path);
+		err = -EINVAL;
 	}
-	/* Everything checked: apply. */
-	for (i = 0; !err && i < g->st.nmacs; i++) {
-		struct port *p = port_named(d, g->st.macs[i].port);
+	/* Everything checked: apply. The ports first: the MACs and flows may
+	 * name them. */
+	for (i = 0; !err && i < g->nports; i++) {
+		char e[512];
+		int rc = ports_add(d, g->ports[i].vp, g->ports[i].id, e, sizeof(e));
 
-		if (fwd_add_static(d->fwd, g->st.macs[i].mac, (uint16_t)p->id))
+		g->ports[i].vp = NULL; /* the port's now, or freed */
+		if (rc < 0) {
+			pr_err("--state %s: port %u: %s; move the file away to start without it",
+			       s->path, g->ports[i].id, e);
+			err = rc;
+		}
+	}
+	for (i = 0; !err && i < g->st.nmacs; i++) {
+		unsigned int id = port_named(g, g->st.macs[i].port);
+
+		if (fwd_add_static(d->fwd, g->st.macs[i].mac, (uint16_t)id))
 			pr_warn("--state: the MAC table has no room for a static MAC of %s",
-				p->name);
+				g->st.macs[i].port);
 	}
 	for (i = 0; !err && i < g->nflows; i++) {
 		int rc2 = loader_maps__flow_add(d->nic->maps, &g->flows[i].key, &g->flows[i].act,
@@ -166,11 +241,13 @@ int state_load(struct daemon *d, struct state *s)
 	if (!err) {
 		memcpy(s->macs, g->st.macs, sizeof(s->macs));
 		s->nmacs = g->st.nmacs;
-		pr_info("restored %u static MAC(s) and %u flow(s) from %s", s->nmacs, g->nflows,
-			s->path);
+		pr_info("restored %u port(s), %u static MAC(s) and %u flow(s) from %s", g->nports,
+			s->nmacs, g->nflows, s->path);
 		if (d->nic)
 			nic_l2_sync(d->nic);
 	}
+	for (i = 0; i < g->nports; i++)
+		vport_free(g->ports[i].vp); /* not applied */
 	free(g->flows);
 	free(g);
 	return err;
@@ -215,7 +292,14 @@ int state_save(struct daemon *d, struct state *s)
 		return err;
 	}
 	fprintf(f, "; written by xviod at every change; edit only while it is stopped\n"
-		   "[xvio-state]\nversion = %d\n[macs]\n", STATE_VERSION);
+		   "[xvio-state]\nversion = %d\n[ports]\n", STATE_VERSION);
+	for (i = 1; i < XVIOD_NIC_ID; i++) {
+		struct port *p = daemon_port(d, i);
+
+		if (p && p->ops == &vport_ops && vport_of(p)->runtime)
+			fprintf(f, "port = %u %s\n", i, vport_of(p)->spec);
+	}
+	fprintf(f, "[macs]\n");
 	for (i = 0; i < s->nmacs; i++) {
 		util_format_mac(s->macs[i].mac, ms);
 		fprintf(f, "mac = %s %s\n", ms, s->macs[i].port);
@@ -259,6 +343,17 @@ int state_mac_add(struct state *s, const uint8_t mac[6], const char *port)
 	memcpy(s->macs[i].mac, mac, 6);
 	snprintf(s->macs[i].port, sizeof(s->macs[i].port), "%s", port);
 	return 0;
+}
+
+void state_port_gone(struct state *s, const char *name)
+{
+	unsigned int i = 0;
+
+	while (i < s->nmacs)
+		if (!strcmp(s->macs[i].port, name))
+			s->macs[i] = s->macs[--s->nmacs];
+		else
+			i++;
 }
 
 int state_mac_del(struct state *s, const uint8_t mac[6])

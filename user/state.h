@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xviod --state FILE: what was changed at runtime and must survive a
- * restart: static MACs added with `xvioctl mac add` (by port name) and the
- * NIC's flow table. Rewritten atomically (a temporary file, fsync, rename)
+ * restart: guest ports added with `xvioctl port add` (with their ids: flows
+ * name ports by id), static MACs added with `xvioctl mac add` (by port
+ * name) and the NIC's flow table. Rewritten atomically (a temporary file, fsync, rename)
  * after every change; read at start, after the ports exist, and applied only
  * if every entry in it is valid (a corrupt file, an unknown version, a port
  * that is gone: xviod says which line and does not start).
  *
  *   ; written by xviod
  *   [xvio-state]
- *   version = 1
+ *   version = 2
+ *   [ports]
+ *   port = 3 /run/xvio/vm3.sock,mac=02:00:00:00:00:03
  *   [macs]
  *   mac = 02:00:00:00:00:09 vm1.sock
  *   [flows]
@@ -21,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2	/* 1: the same without [ports]; still read */
 #define STATE_MAX_MACS 1024
 
 struct daemon;
@@ -46,5 +49,7 @@ int state_save(struct daemon *d, struct state *s);
 int state_mac_add(struct state *s, const uint8_t mac[6], const char *port);
 /* -ENOENT when @mac was not added at runtime (a --vhost mac= is config). */
 int state_mac_del(struct state *s, const uint8_t mac[6]);
+/* Port @name went: forget the static MACs added on it. */
+void state_port_gone(struct state *s, const char *name);
 
 #endif

@@ -17,7 +17,7 @@
 
 /* ---- options -------------------------------------------------------------- */
 
-int vport_parse(const char *arg, struct vport **out)
+int vport_parse(const char *arg, const char *what, struct vport **out, char *e, size_t elen)
 {
 	char buf[512], *opt, *save = NULL, *path, *base, tmp[108];
 	struct vport *vp;
@@ -25,13 +25,13 @@ int vport_parse(const char *arg, struct vport **out)
 
 	*out = NULL;
 	if (strlen(arg) >= sizeof(buf)) {
-		pr_err("--vhost %.40s...: too long", arg);
+		snprintf(e, elen, "%s %.40s...: too long", what, arg);
 		return -ENAMETOOLONG;
 	}
 	snprintf(buf, sizeof(buf), "%s", arg);
 	path = strtok_r(buf, ",", &save);
 	if (!path || !*path) {
-		pr_err("--vhost needs a socket path");
+		snprintf(e, elen, "%s needs a socket path", what);
 		return -EINVAL;
 	}
 	vp = calloc(1, sizeof(*vp));
@@ -40,16 +40,18 @@ int vport_parse(const char *arg, struct vport **out)
 	vp->queues = 1;
 	vp->port.max_macs = XVIOD_PORT_MACS;
 	if (strlen(path) >= sizeof(vp->path)) {
-		pr_err("--vhost %s: path too long (max %zu)", path, sizeof(vp->path) - 1);
+		snprintf(e, elen, "%s %s: path too long (max %zu)", what, path,
+			 sizeof(vp->path) - 1);
 		free(vp);
 		return -ENAMETOOLONG;
 	}
 	snprintf(vp->path, sizeof(vp->path), "%s", path);
+	snprintf(vp->spec, sizeof(vp->spec), "%s", arg);
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strncmp(opt, "mac=", 4)) {
 			if (util_parse_mac(opt + 4, vp->mac) || (vp->mac[0] & 1)) {
-				pr_err("--vhost %s: bad MAC '%s' (six hex bytes, unicast)", path,
-				       opt + 4);
+				snprintf(e, elen, "%s %s: bad MAC '%s' (six hex bytes, unicast)",
+					 what, path, opt + 4);
 				goto err;
 			}
 			vp->have_mac = true;
@@ -59,8 +61,8 @@ int vport_parse(const char *arg, struct vport **out)
 			vp->any_src = false;
 		} else if (!strncmp(opt, "max_macs=", 9)) {
 			if (util_parse_u32(opt + 9, FWD_SLOTS, &q)) {
-				pr_err("--vhost %s: max_macs=%s (0..%d; 0: no limit)", path, opt + 9,
-				       FWD_SLOTS);
+				snprintf(e, elen, "%s %s: max_macs=%s (0..%d; 0: no limit)", what,
+					 path, opt + 9, FWD_SLOTS);
 				goto err;
 			}
 			vp->port.max_macs = q;
@@ -70,14 +72,14 @@ int vport_parse(const char *arg, struct vport **out)
 			vp->client = false;
 		} else if (!strncmp(opt, "queues=", 7)) {
 			if (util_parse_u32(opt + 7, VHU_MAX_QUEUE_PAIRS, &q) || q == 0) {
-				pr_err("--vhost %s: queues=%s (1..%d)", path, opt + 7,
-				       VHU_MAX_QUEUE_PAIRS);
+				snprintf(e, elen, "%s %s: queues=%s (1..%d)", what, path, opt + 7,
+					 VHU_MAX_QUEUE_PAIRS);
 				goto err;
 			}
 			vp->queues = q;
 		} else {
-			pr_err("--vhost %s: unknown option '%s' (mac=, client, queues=, "
-			       "src_check=, max_macs=)", path, opt);
+			snprintf(e, elen, "%s %s: unknown option '%s' (mac=, client, queues=, "
+				 "src_check=, max_macs=)", what, path, opt);
 			goto err;
 		}
 	}
@@ -89,8 +91,8 @@ int vport_parse(const char *arg, struct vport **out)
 	base = basename(tmp);
 	/* The name is how xvioctl and the state file name the port. */
 	if (strpbrk(base, " \t;#=") || !*base) {
-		pr_err("--vhost %s: the socket's name '%s' may not hold spaces, ';', '#' or '='",
-		       path, base);
+		snprintf(e, elen, "%s %s: the socket's name '%s' may not hold spaces, ';', '#' or "
+			 "'='", what, path, base);
 		goto err;
 	}
 	snprintf(vp->port.name, sizeof(vp->port.name), "%s", base);
@@ -175,10 +177,10 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	if (fwd_learn_limited(d->fwd, mac, (uint16_t)vp->port.id, atomic_load(&d->now),
 			      vp->port.max_macs ? vp->port.max_macs : UINT32_MAX) > 0)
 		eventfd_write(d->learn_efd, 1);
-	for (i = 0; i < d->nports; i++) {
-		struct port *p = d->ports[i];
+	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
+		struct port *p = daemon_port(d, i);
 
-		if (p != &vp->port && !p->ops->send_frame(p, f, sizeof(f)))
+		if (p && p != &vp->port && !p->ops->send_frame(p, f, sizeof(f)))
 			n++;
 	}
 	pr_info("%s: announced %s with a RARP to %u port(s)", vp->port.name, ms, n);

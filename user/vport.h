@@ -22,6 +22,8 @@ struct vport {
 	struct daemon *d;
 	struct vhu_dev *dev;
 	char path[108];
+	char spec[512];			/* as given: --vhost, port add, the state file */
+	bool runtime;			/* added with xvioctl port add (kept in --state) */
 	bool client;
 	bool have_mac;
 	bool any_src;			/* src_check=off: mac= does not limit the source */
@@ -38,9 +40,9 @@ static inline struct vport *vport_of(struct port *p)
 	return (struct vport *)p;
 }
 
-/* --vhost PATH[,mac=MAC][,client|server][,queues=N]: a new port (logs why
- * not). */
-int vport_parse(const char *arg, struct vport **out);
+/* PATH[,mac=MAC][,client|server][,queues=N][,...] (--vhost, or @what): a
+ * new port, or -errno with the reason in @err. */
+int vport_parse(const char *arg, const char *what, struct vport **out, char *err, size_t errlen);
 /* The vhost-user device of @vp, listening unless it is a client; its MAC in
  * the switch's table. 0 or -errno (logged). */
 int vport_open(struct vport *vp, struct daemon *d, uint16_t id);

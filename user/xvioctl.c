@@ -24,6 +24,11 @@ static void usage(FILE *f)
 		   "  ports   ports, their state, negotiated virtio features and queues\n"
 		   "  stats   per-port and per-queue packets, bytes and drops by reason\n"
 		   "  macs    the MAC table: configured and learned addresses\n"
+		   "  port add PATH[,mac=MAC][,client][,queues=N][,...]\n"
+		   "          a guest port, as xviod --vhost takes it, without a restart\n"
+		   "  port del PORT\n"
+		   "          remove a guest port (its number, name or socket path): its\n"
+		   "          frontend is disconnected, its MACs, flows and socket go\n"
 		   "  mac add MAC PORT | mac del MAC\n"
 		   "          a static entry: MAC is behind PORT (its number or name)\n"
 		   "  flow add MATCH ACTION | flow del MATCH | flow list\n"
@@ -59,14 +64,15 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc ||
-	    (strcmp(argv[optind], "flow") && strcmp(argv[optind], "mac") && optind != argc - 1)) {
+	    (strcmp(argv[optind], "flow") && strcmp(argv[optind], "mac") &&
+	     strcmp(argv[optind], "port") && optind != argc - 1)) {
 		usage(stderr);
 		return 2;
 	}
 	if (strcmp(argv[optind], "ports") && strcmp(argv[optind], "stats") &&
 	    strcmp(argv[optind], "macs") && strcmp(argv[optind], "flow") &&
-	    strcmp(argv[optind], "mac")) {
-		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs, mac, flow)\n",
+	    strcmp(argv[optind], "mac") && strcmp(argv[optind], "port")) {
+		fprintf(stderr, "xvioctl: unknown command '%s' (ports, stats, macs, mac, flow, port)\n",
 			argv[optind]);
 		return 2;
 	}

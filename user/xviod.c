@@ -27,19 +27,18 @@
 #include "log.h"
 #include "metrics.h"
 #include "nic.h"
+#include "hotplug.h"
 #include "state.h"
 #include "util.h"
 #include "vport.h"
 
-/* epoll tags: kind in the top byte, vport index below */
-enum { EV_SIGNAL = 1, EV_TIMER, EV_CTL, EV_LISTEN, EV_CONN, EV_LEARN, EV_METRICS };
-#define TAG(kind, idx) ((uint64_t)(kind) << 56 | (uint64_t)(idx))
+#define TAG(kind) DAEMON_TAG(kind, 0, 0)
 
 /* Everything main() builds; no file-scope state (signals arrive on a
  * signalfd). */
 struct xviod {
 	struct daemon d;
-	struct vport *vports[XVIOD_MAX_PORTS];
+	struct vport *vports[XVIOD_MAX_PORTS];	/* --vhost, until setup makes them ports */
 	unsigned int nvports;
 	struct nic nic;
 	int ctl_fd;
@@ -99,7 +98,7 @@ static void usage(FILE *f)
 		"                        line adds to it\n"
 		"  -v, --verbose         more messages (twice: every vhost-user message)\n"
 		"  -h, --help            this text\n",
-		XVIOD_MAX_PORTS, XVIOD_PORT_MACS, VHU_MAX_QUEUE_PAIRS, XVIOD_DEFAULT_CTL);
+		XVIOD_NIC_ID - 1, XVIOD_PORT_MACS, VHU_MAX_QUEUE_PAIRS, XVIOD_DEFAULT_CTL);
 }
 
 /* loader/libbpf/libxdp messages, one level below ours (see loader.h) */
@@ -151,18 +150,20 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 	};
 	struct daemon *d = &x->d;
 	int verbose = 0, c;
-	char e[160];
+	char e[256];
 	uint32_t v;
 
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'V':
-			if (x->nvports >= XVIOD_MAX_PORTS) {
-				pr_err("--vhost: at most %d ports", XVIOD_MAX_PORTS);
+			if (x->nvports >= XVIOD_NIC_ID - 1) {
+				pr_err("--vhost: at most %d ports", XVIOD_NIC_ID - 1);
 				return 2;
 			}
-			if (vport_parse(optarg, &x->vports[x->nvports]))
+			if (vport_parse(optarg, "--vhost", &x->vports[x->nvports], e, sizeof(e))) {
+				pr_err("%s", e);
 				return 2;
+			}
 			x->nvports++;
 			break;
 		case 'c':
@@ -256,10 +257,6 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (d->nic && x->nvports >= XVIO_MAX_PORTS - 1) {
-		pr_err("--nic: at most %d --vhost ports with a NIC", XVIO_MAX_PORTS - 2);
-		return 2;
-	}
 	log_init("xviod", verbose >= 2 ? LOG_DEBUG : LOG_INFO);
 	loader_set_print(loader_print, verbose >= 2 ? LOADER_DEBUG : verbose ? LOADER_INFO : LOADER_WARN);
 	return 0;
@@ -275,12 +272,15 @@ static void watch(struct daemon *d, int fd, uint64_t tag)
 		pr_warn("epoll_ctl: %s", strerror(errno));
 }
 
-static void try_connect(struct xviod *x, unsigned int i)
+/* The guest port an event was for, unless it went since (or is not one). */
+static struct vport *event_vport(struct daemon *d, uint64_t tag)
 {
-	int fd = vport_connect(x->vports[i]);
+	unsigned int id = (unsigned int)(tag & 0xff);
+	struct port *p = daemon_port(d, id);
 
-	if (fd >= 0)
-		watch(&x->d, fd, TAG(EV_CONN, i));
+	if (!p || p->ops != &vport_ops || d->port_gen[id - 1] != (uint32_t)(tag >> 8))
+		return NULL;
+	return vport_of(p);
 }
 
 static void on_timer(struct xviod *x)
@@ -292,10 +292,15 @@ static void on_timer(struct xviod *x)
 	pollers_watchdog(d);
 	if (x->metrics)
 		metrics_run(x->metrics); /* its connection timeouts */
-	for (i = 0; i < x->nvports; i++) {
-		vhu_dev__tick(x->vports[i]->dev);
-		if (x->vports[i]->client && !vhu_dev__connected(x->vports[i]->dev))
-			try_connect(x, i);
+	for (i = 1; i < XVIOD_NIC_ID; i++) {
+		struct port *p = daemon_port(d, i);
+		struct vport *vp = p && p->ops == &vport_ops ? vport_of(p) : NULL;
+
+		if (!vp)
+			continue;
+		vhu_dev__tick(vp->dev);
+		if (vp->client && !vhu_dev__connected(vp->dev))
+			ports_watch(d, vp); /* connects */
 	}
 	if (now % 10 == 0) {
 		n = fwd_expire(d->fwd, now, XVIOD_MAC_AGE, FWD_PORT_NONE);
@@ -322,18 +327,13 @@ static int run(struct xviod *x)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL))
 		return -errno;
-	watch(d, sfd, TAG(EV_SIGNAL, 0));
-	watch(d, tfd, TAG(EV_TIMER, 0));
-	watch(d, x->ctl_fd, TAG(EV_CTL, 0));
-	watch(d, d->learn_efd, TAG(EV_LEARN, 0));
+	watch(d, sfd, TAG(EV_SIGNAL));
+	watch(d, tfd, TAG(EV_TIMER));
+	watch(d, x->ctl_fd, TAG(EV_CTL));
+	watch(d, d->learn_efd, TAG(EV_LEARN));
 	if (x->metrics)
-		watch(d, metrics_fd(x->metrics), TAG(EV_METRICS, 0));
-	for (i = 0; i < (int)x->nvports; i++) {
-		if (x->vports[i]->client)
-			try_connect(x, (unsigned int)i);
-		else
-			watch(d, vhu_dev__listen_fd(x->vports[i]->dev), TAG(EV_LISTEN, i));
-	}
+		watch(d, metrics_fd(x->metrics), TAG(EV_METRICS));
+	/* The ports' sockets are watched as they are added (ports_watch). */
 
 	for (;;) {
 		n = epoll_wait(d->epfd, ev, 32, -1);
@@ -343,7 +343,7 @@ static int run(struct xviod *x)
 			return -errno;
 		for (i = 0; i < n; i++) {
 			unsigned int kind = (unsigned int)(ev[i].data.u64 >> 56);
-			unsigned int idx = (unsigned int)(ev[i].data.u64 & 0xffffff);
+			struct vport *vp = event_vport(d, ev[i].data.u64);
 			struct signalfd_siginfo si;
 			uint64_t ticks;
 			int fd;
@@ -365,9 +365,10 @@ static int run(struct xviod *x)
 				ctl_serve(d, x->ctl_fd);
 				break;
 			case EV_LISTEN:
-				fd = vport_accept(x->vports[idx]);
+				fd = vp ? vport_accept(vp) : -1;
 				if (fd >= 0)
-					watch(d, fd, TAG(EV_CONN, idx));
+					watch(d, fd, DAEMON_TAG(EV_CONN, (uint32_t)(ev[i].data.u64 >> 8),
+								ev[i].data.u64 & 0xff));
 				break;
 			case EV_METRICS:
 				metrics_run(x->metrics);
@@ -378,7 +379,8 @@ static int run(struct xviod *x)
 				break;
 			case EV_CONN:
 				/* On error the library closed the fd (epoll forgets it). */
-				vhu_dev__dispatch(x->vports[idx]->dev);
+				if (vp)
+					vhu_dev__dispatch(vp->dev);
 				break;
 			}
 		}
@@ -387,13 +389,14 @@ static int run(struct xviod *x)
 
 /* ---- start and stop -------------------------------------------------------------- */
 
-/* Ports numbered in the order given, the NIC last; their receive queues
- * spread over the pollers: the NIC's first (queue q to poller q), then the
- * guests' queue pairs round robin. */
+/* The NIC first (its id is fixed), then the guest ports numbered in the
+ * order given; receive queues spread over the pollers: the NIC's first
+ * (queue q to poller q), then the guests' queue pairs round robin. */
 static int setup(struct xviod *x)
 {
 	struct daemon *d = &x->d;
-	unsigned int i, q, k = 0;
+	char e[256];
+	unsigned int i, q;
 	int err;
 
 	d->fwd = calloc(1, sizeof(*d->fwd));
@@ -404,25 +407,27 @@ static int setup(struct xviod *x)
 		return -ENOMEM;
 	}
 	fwd_init(d->fwd);
-	for (i = 0; i < x->nvports; i++) {
-		d->ports[d->nports] = &x->vports[i]->port;
-		err = vport_open(x->vports[i], d, (uint16_t)++d->nports);
-		if (err)
-			return err;
-	}
 	if (d->nic) {
-		err = nic_setup(d, d->nic, (uint16_t)(d->nports + 1));
+		err = nic_setup(d, d->nic, XVIOD_NIC_ID);
 		if (err) {
 			d->nic = NULL;
 			return err;
 		}
-		d->ports[d->nports++] = &d->nic->port;
+		atomic_store(&d->ports[XVIOD_NIC_ID - 1], &d->nic->port);
+		d->nports++;
 		for (q = 0; q < d->nic->nqueues; q++)
 			poller_add_queue(&d->pollers[q % d->npollers], &d->nic->port, q);
 	}
-	for (i = 0; i < x->nvports; i++)
-		for (q = 0; q < x->vports[i]->queues; q++)
-			poller_add_queue(&d->pollers[k++ % d->npollers], &x->vports[i]->port, q);
+	for (i = 0; i < x->nvports; i++) {
+		struct vport *vp = x->vports[i];
+
+		x->vports[i] = NULL; /* the port's now (freed on error) */
+		err = ports_add(d, vp, 0, e, sizeof(e));
+		if (err < 0) {
+			pr_err("%s", e);
+			return err;
+		}
+	}
 	/* Runtime changes of the last run, once every port exists. */
 	d->state = &x->state;
 	err = state_load(d, &x->state);
@@ -464,10 +469,16 @@ static void teardown(struct xviod *x)
 	x->metrics = NULL;
 	for (i = 0; i < d->npollers; i++)
 		poller_stop(&d->pollers[i]);
+	for (i = 1; i < XVIOD_NIC_ID; i++) {
+		struct port *p = daemon_port(d, i);
+
+		if (p)
+			vport_free(vport_of(p));
+	}
 	if (d->nic)
 		nic_teardown(d->nic);
 	for (i = 0; i < x->nvports; i++)
-		vport_free(x->vports[i]);
+		vport_free(x->vports[i]); /* not made ports (setup failed first) */
 	if (x->ctl_fd >= 0) {
 		close(x->ctl_fd);
 		unlink(d->ctl_path);

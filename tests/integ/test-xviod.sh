@@ -85,17 +85,64 @@ if xviod_start --state "$TMP/state.ini" --vhost "$TMP/s0.sock" --vhost "$TMP/s1.
 		fail state_restored "xviod did not start again"
 	expect state_restored 0 "02:00:00:00:00:0b +2 +s1.sock +static" "$XC" --ctl "$CTL" macs
 	"$XC" --ctl "$CTL" mac del 02:00:00:00:00:0b >/dev/null
-	expect state_del_written 0 "^version = 1$" bash -c '! grep -q 02:00:00:00:00:0b "$1" && cat "$1"' - "$TMP/state.ini"
+	expect state_del_written 0 "^version = 2$" bash -c '! grep -q 02:00:00:00:00:0b "$1" && cat "$1"' - "$TMP/state.ini"
 	xviod_stop
 else
 	fail state_written "xviod did not start with --state"
 fi
+# xvioctl port add/del: ports at runtime, kept by --state with their numbers
+# (flows name ports by number) and the MACs added on them; bad requests get
+# one line each and change nothing.
+if xviod_start --state "$TMP/pst.ini" --vhost "$TMP/p0.sock,mac=02:00:00:00:00:40"; then
+	expect port_add 0 "^added port 2 \\(p1.sock\\)$" "$XC" --ctl "$CTL" port add "$TMP/p1.sock,mac=02:00:00:00:00:41,queues=2"
+	expect port_add_listening 0 "p1.sock" bash -c 'test -S "$1" && echo "$1"' - "$TMP/p1.sock"
+	expect port_add_state 0 "^port = 2 $TMP/p1.sock,mac=02:00:00:00:00:41,queues=2$" cat "$TMP/pst.ini"
+	"$XC" --ctl "$CTL" mac add 02:00:00:00:00:4b p1.sock >/dev/null
+	expect port_add_bad_spec 1 "^error: port add $TMP/p2.sock: unknown option 'speed=9'" \
+		"$XC" --ctl "$CTL" port add "$TMP/p2.sock,speed=9"
+	expect port_add_dup_path 1 "^error: $TMP/p1.sock: port 2 already has that socket" \
+		"$XC" --ctl "$CTL" port add "$TMP/p1.sock"
+	expect port_add_dup_name 1 "^error: $TMP/d1/p1.sock: port 2 is already named p1.sock" \
+		"$XC" --ctl "$CTL" port add "$TMP/d1/p1.sock"
+	expect port_add_dup_mac 1 "^error: $TMP/p3.sock: port 1 \\(p0.sock\\) already has that mac=" \
+		"$XC" --ctl "$CTL" port add "$TMP/p3.sock,mac=02:00:00:00:00:40"
+	expect port_add_no_dir 1 "^error: .*cannot listen on $TMP/nodir/p4.sock: No such file or directory" \
+		"$XC" --ctl "$CTL" port add "$TMP/nodir/p4.sock"
+	mkdir -p "$TMP/pww" && chmod 0777 "$TMP/pww"
+	expect port_add_world_writable 1 "^error: .*its directory $TMP/pww is writable by every user" \
+		"$XC" --ctl "$CTL" port add "$TMP/pww/p5.sock"
+	expect port_del_missing 1 "^error: no port '9'" "$XC" --ctl "$CTL" port del 9
+	expect port_bad_unchanged 0 "^1 +p0.sock .*2 +p1.sock +server +waiting +02:00:00:00:00:41 +0/2 +- +- *$" \
+		bash -c '"$@" | tail -n +2 | tr "\n" " "' - "$XC" --ctl "$CTL" ports
+	xviod_stop
+	# after a restart: the port with its number, its static MAC
+	if xviod_start --state "$TMP/pst.ini" --vhost "$TMP/p0.sock,mac=02:00:00:00:00:40"; then
+		expect port_state_restored 0 "^2 +p1.sock +server +waiting +02:00:00:00:00:41 +0/2" "$XC" --ctl "$CTL" ports
+		expect port_state_mac_restored 0 "02:00:00:00:00:4b +2 +p1.sock +static" "$XC" --ctl "$CTL" macs
+		# removed by its path: socket file, MACs and state entries go
+		expect port_del 0 "^removed port 2 \\(p1.sock\\)$" "$XC" --ctl "$CTL" port del "$TMP/p1.sock"
+		expect port_del_clean 0 "^clean$" bash -c '! test -e "$1" && ! "$2" --ctl "$3" macs | grep -q "p1.sock" &&
+			! grep -q "p1.sock" "$4" && echo clean' - "$TMP/p1.sock" "$XC" "$CTL" "$TMP/pst.ini"
+		# the freed number is the next one given
+		expect port_id_reused 0 "^added port 2 \\(p6.sock\\)$" "$XC" --ctl "$CTL" port add "$TMP/p6.sock"
+		expect port_del_configured 0 "^removed port 1 \\(p0.sock\\); it is a --vhost port" "$XC" --ctl "$CTL" port del p0.sock
+		xviod_stop
+	else
+		fail port_state_restored "xviod did not start again: $(tail -3 "$XVIOD_LOG")"
+	fi
+else
+	fail port_add "xviod did not start"
+fi
+# a state file whose port clashes with the command line's: refused, nothing applied
+printf '[xvio-state]\nversion = 2\n[ports]\nport = 1 %s\n' "$TMP/q9.sock" >"$TMP/st-clash.ini"
+expect state_port_clash 1 "st-clash.ini:4: $TMP/q9.sock: port id 1 is taken .*nothing was applied" \
+	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-clash.ini" --vhost "$TMP/s0.sock"
 printf 'garbage line\n' >"$TMP/st-corrupt.ini"
 printf '[xvio-state]\nversion = 9\n' >"$TMP/st-version.ini"
 printf '[xvio-state]\nversion = 1\n[macs]\nmac = 02:00:00:00:00:0c gone.sock\n' >"$TMP/st-gone.ini"
 expect state_corrupt 1 "st-corrupt.ini:1: .*nothing was applied" \
 	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-corrupt.ini" --vhost "$TMP/s0.sock"
-expect state_version 1 "st-version.ini: version 9, this xviod reads version 1; nothing was applied" \
+expect state_version 1 "st-version.ini: version 9, this xviod reads versions 1 and 2; nothing was applied" \
 	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-version.ini" --vhost "$TMP/s0.sock"
 expect state_port_gone 1 "st-gone.ini:4: no port named 'gone.sock'; nothing was applied" \
 	timeout 10 "$X" --ctl "$CTL" --state "$TMP/st-gone.ini" --vhost "$TMP/s0.sock"
