@@ -739,6 +739,72 @@ broadcast_modes() {
 	done
 }
 
+# A guest port added at runtime gets its AF_XDP sockets, its XSKMAP slots
+# and its MAC in the NIC's table; removed while guest 1 takes a stream from
+# the wire, its MAC, slots and the flows to it go, and guest 1 loses nothing.
+nic_hotplug() {
+	local s1="$TMP/hp1.sock" s2="$TMP/hp2.sock" a1 b1 a2 b2 out ns0 ns1 spid
+	xviod_start --nic "$H" --vhost "$s1,mac=$G1" || { fail nic_hotplug xviod; return; }
+	if ! start_guest g1 1 "$s1" "$G1" rxonly || ! tp_go g1; then
+		fail nic_hotplug "guest 1 not running"
+		tp_cleanup
+		xviod_stop
+		return
+	fi
+	out=$("$XC" --ctl "$CTL" port add "$s2,mac=$G2" 2>&1)
+	if [ "$out" != "added port 2 (hp2.sock)" ] || ! start_guest g2 0 "$s2" "$G2" rxonly ||
+		! tp_go g2; then
+		fail nic_hotplug "port add: $out; $("$XC" --ctl "$CTL" ports)"
+		tp_cleanup
+		xviod_stop
+		return
+	fi
+	a2=$(guest_rx g2)
+	send "$G2" 700
+	b2=$(wait_ge 10 $((a2 + 700)) guest_rx g2)
+	"$XC" --ctl "$CTL" flow add proto udp src "$PEER_IP" sport 9000 dst 198.18.70.98 \
+		dport 7777 port 2 >/dev/null
+	if [ $((b2 - a2)) -eq 700 ] && "$O/xvio-loader" l2 list "$H" | grep -qi "$G2" &&
+		"$XC" --ctl "$CTL" flow list | grep -q "198.18.70.98.*port 2"; then
+		pass nic_hotplug_added
+	else
+		fail nic_hotplug_added "the added guest got $((b2 - a2)) of 700 from the wire; l2: $("$O/xvio-loader" l2 list "$H" | tr '\n' ';')"
+	fi
+	a1=$(guest_rx g1)
+	send "$G1" 2000 &
+	spid=$!
+	wait_ge 10 $((a1 + 200)) guest_rx g1 >/dev/null
+	out=$("$XC" --ctl "$CTL" port del hp2.sock 2>&1)
+	wait "$spid"
+	b1=$(wait_ge 10 $((a1 + 2000)) guest_rx g1)
+	if [ "$out" = "removed port 2 (hp2.sock)" ] && [ $((b1 - a1)) -eq 2000 ]; then
+		pass nic_hotplug_no_loss
+	else
+		fail nic_hotplug_no_loss "port del: $out; guest 1 got $((b1 - a1)) of 2000 meanwhile"
+	fi
+	# Its slot is empty: a flow put back by hand steers into nothing.
+	"$O/xvio-loader" flow add "$H" proto udp src "$PEER_IP" sport 9000 dst 198.18.70.97 \
+		dport 7777 port 2 >/dev/null 2>&1
+	ns0=$(xstat "$H" xsk_nosock)
+	ip netns exec "$NS" "$P" send "$PEER" --dst-mac "$G1" --src "$PEER_IP" --dst 198.18.70.97 \
+		--dport 7777 --count 10 --rate 4000 >/dev/null
+	ns1=$(wait_ge 10 $((ns0 + 10)) xstat "$H" xsk_nosock)
+	"$O/xvio-loader" flow del "$H" proto udp src "$PEER_IP" sport 9000 dst 198.18.70.97 dport 7777 >/dev/null 2>&1
+	if "$O/xvio-loader" l2 list "$H" | grep -qi "$G2"; then
+		fail nic_hotplug_removed "its MAC is still in the NIC's table: $("$O/xvio-loader" l2 list "$H" | tr '\n' ';')"
+	elif "$XC" --ctl "$CTL" flow list | grep -q "198.18.70.98"; then
+		fail nic_hotplug_removed "the flow to it is still there: $("$XC" --ctl "$CTL" flow list)"
+	elif [ $((ns1 - ns0)) -ne 10 ]; then
+		fail nic_hotplug_removed "10 frames steered to its slot: xsk_nosock moved by $((ns1 - ns0)) (its socket still in the XSKMAP?)"
+	elif [ -e "$s2" ]; then
+		fail nic_hotplug_removed "its socket file is left"
+	else
+		pass nic_hotplug_removed
+	fi
+	tp_cleanup
+	xviod_stop
+}
+
 # --state keeps the NIC's flows (and static MACs) across a restart of xviod.
 state_flows() {
 	local s1="$TMP/st1.sock" st="$TMP/nic-state.ini"
@@ -763,6 +829,7 @@ state_flows() {
 setup || { fail setup topology; exit 1; }
 one_guest
 state_flows
+nic_hotplug
 two_guests
 two_queues
 busy_poll

@@ -177,6 +177,74 @@ scenario_kill() {
 	xviod_stop
 }
 
+# Ports added and removed at runtime (xvioctl port add/del) while a's stream
+# to b runs: b gets every frame a sent. A guest on a port added at runtime is
+# served; removing its port while it runs disconnects it and takes its MAC,
+# its socket file and its state entry with it.
+scenario_hotplug() {
+	local sa="$TMP/h-a.sock" sb="$TMP/h-b.sock" sc="$TMP/h-c.sock" st="$TMP/h-state.ini"
+	local bgpid out got sent rounds=40 bursts=4 churns=0 bad="" i
+	start_xviod --vhost "$sa,mac=$MAC_A" --vhost "$sb,mac=$MAC_B" --state "$st" ||
+		{ fail hotplug xviod; return; }
+	out=$("$XC" --ctl "$CTL" port add "$sc,mac=$MAC_C" 2>&1)
+	[[ "$out" == "added port 3 (h-c.sock)"* ]] || { fail hotplug_add "$out"; xviod_stop; return; }
+	tp_start b 1 "path=$sb,queue_size=1024,mac=$MAC_B" --forward-mode=rxonly &&
+		tp_start a 0 "path=$sa,queue_size=1024,mac=$MAC_A" --forward-mode=rxonly \
+			--eth-peer=0,$MAC_B &&
+		tp_start c 0 "path=$sc,queue_size=1024,mac=$MAC_C" --forward-mode=rxonly \
+			--eth-peer=0,$MAC_B || { fail hotplug "testpmd"; tp_cleanup; xviod_stop; return; }
+	wait_for 20 port_running h-a.sock && wait_for 20 port_running h-b.sock &&
+		wait_for 20 port_running h-c.sock ||
+		{ fail hotplug "ports not running: $("$XC" --ctl "$CTL" ports)"; tp_cleanup; xviod_stop; return; }
+	tp_go b
+	tp_rounds c 4 4
+	got=$(wait_ge 10 512 tp_port_stat b rx)
+	if [ "$got" = 512 ]; then
+		pass hotplug_added_port_served
+	else
+		fail hotplug_added_port_served "the guest on the added port sent 512 to b, which got $got"
+	fi
+	tp_rounds a "$rounds" "$bursts" &
+	bgpid=$!
+	# ports come and go for as long as a sends; c's goes with its guest running
+	while kill -0 "$bgpid" 2>/dev/null && [ "$churns" -lt 200 ]; do
+		i=$((churns % 20 + 1))
+		out=$("$XC" --ctl "$CTL" port add "$TMP/h-x$i.sock,mac=02:00:00:00:ab:$(printf %02x "$i")" 2>&1) &&
+			[ -S "$TMP/h-x$i.sock" ] || bad="$bad add $i: $out;"
+		out=$("$XC" --ctl "$CTL" port del "h-x$i.sock" 2>&1) && [ ! -e "$TMP/h-x$i.sock" ] ||
+			bad="$bad del $i: $out;"
+		churns=$((churns + 1))
+		[ "$churns" = 5 ] && { "$XC" --ctl "$CTL" port del h-c.sock >/dev/null 2>&1 || bad="$bad del c;"; }
+	done
+	wait "$bgpid"
+	sent=$(wait_ge 10 $((rounds * bursts * 32)) tp_port_stat a tx)
+	got=$(wait_ge 10 $((512 + sent)) tp_port_stat b rx)
+	note "hotplug: $churns port add/del pairs while a sent $sent frames to b"
+	if [ -n "$bad" ]; then
+		fail hotplug_churn "$bad"
+	elif [ "$churns" -lt 5 ]; then
+		fail hotplug_churn "only $churns add/del pairs before the stream ended"
+	elif [ "$sent" != $((rounds * bursts * 32)) ] || [ "$got" != $((512 + sent)) ] ||
+		[ "$(xdrops h-a.sock)" != 0 ]; then
+		fail hotplug_no_loss "a sent $sent, b got $((got - 512)); a's drops: $("$XC" --ctl "$CTL" stats | grep -A12 h-a.sock | grep drop | tr '\n' ' ')"
+	else
+		pass hotplug_no_loss
+	fi
+	if [ -e "$sc" ]; then
+		fail hotplug_del_clean "socket file $sc left"
+	elif "$XC" --ctl "$CTL" macs | grep -qi "$MAC_C"; then
+		fail hotplug_del_clean "MAC of the removed port left: $("$XC" --ctl "$CTL" macs)"
+	elif grep -q h-c.sock "$st"; then
+		fail hotplug_del_clean "still in the state file: $(cat "$st")"
+	elif ! grep -q "h-c.sock: frontend disconnected" "$XVIOD_LOG"; then
+		fail hotplug_del_clean "the removed port's frontend was not disconnected: $(grep h-c.sock "$XVIOD_LOG" | tail -3)"
+	else
+		pass hotplug_del_clean
+	fi
+	tp_cleanup
+	xviod_stop
+}
+
 # xviod with two guests, both rxonly: a (CPU 0, 1024 buffers) sends to b
 # (CPU 1, a 256-buffer ring). Fails TEST and cleans up when one does not run.
 start_sender_receiver() { # test sock-a sock-b
@@ -281,4 +349,5 @@ scenario_client_reconnect
 scenario_drops
 scenario_backpressure
 scenario_kill
+scenario_hotplug
 exit 0
