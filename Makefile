@@ -69,7 +69,7 @@ $(O)/san/%.o: %.c $(O)/config.mk
 .PHONY: all deps uninstall test test-unit test-fuzz test-bpf test-integ test-frontend test-guest demo bench fuzz check install clean help
 
 deps:
-	$(Q)bash scripts/deps.sh test frontend guest
+	$(Q)bash scripts/deps.sh test frontend guest libvirt
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -144,7 +144,7 @@ help:
 	@echo '  demo        boot a Linux guest on xvio behind a veth "NIC" and show traffic both ways'
 	@echo '  bench       xvio against DPDK testpmd on the same veth, guests and cores'
 	@echo '  fuzz        the libFuzzer harnesses, FUZZ_SECS (default 300) each'
-	@echo '  deps        install what the tests need (scripts/deps.sh test frontend guest)'
+	@echo '  deps        install what the tests need (scripts/deps.sh test frontend guest libvirt)'
 	@echo '  check       build, clang-format dry run, the sanitizer unit tests'
 	@echo '  install     install into $$(DESTDIR)$$(PREFIX) (default /usr/local): programs, man'
 	@echo '              pages, the systemd unit (UNITDIR), docs; uninstall removes them'

@@ -4,11 +4,13 @@
 # Run by `make test`, `make demo` and `make bench` before anything else;
 # safe to run any number of times. Needs root (CI and the dev VM are root).
 #
-# Usage: scripts/deps.sh [build|test|frontend|guest|bench|all]...
+# Usage: scripts/deps.sh [build|test|frontend|guest|libvirt|bench|all]...
 #   build     toolchain and libraries to compile xvio
 #   test      + runtime tools for the integration tests (xdp-tools, iproute2)
 #   frontend  + DPDK testpmd (net_virtio_user, net_af_xdp) and hugepages
 #   guest     + QEMU, the Debian guest kernel and busybox for the TCG guest
+#   libvirt   + libvirt as Debian ships it (libvirtd, virsh) and socat, for
+#             tests/guest/test-libvirt.sh (scripts/libvirt.sh starts it)
 #   bench     + everything the benchmark needs
 set -euo pipefail
 
@@ -18,6 +20,7 @@ PKGS_FRONTEND="dpdk-dev librte-net-af-xdp23"
 # The guest kernel is not installed on the host: scripts/guest-build.sh
 # fetches linux-image-amd64's package with `apt-get download` and unpacks it.
 PKGS_GUEST="qemu-system-x86 busybox-static cpio ethtool"
+PKGS_LIBVIRT="libvirt-daemon-system libvirt-clients socat"
 PKGS_BENCH="linux-perf python3 gnuplot-nox"
 
 want=""
@@ -28,9 +31,10 @@ for group in "$@"; do
 	test)     want="$want $PKGS_BUILD $PKGS_TEST" ;;
 	frontend) want="$want $PKGS_BUILD $PKGS_TEST $PKGS_FRONTEND" ;;
 	guest)    want="$want $PKGS_BUILD $PKGS_TEST $PKGS_GUEST" ;;
+	libvirt)  want="$want $PKGS_BUILD $PKGS_TEST $PKGS_GUEST $PKGS_LIBVIRT" ;;
 	bench)    want="$want $PKGS_BUILD $PKGS_TEST $PKGS_FRONTEND $PKGS_BENCH" ;;
-	all)      want="$want $PKGS_BUILD $PKGS_TEST $PKGS_FRONTEND $PKGS_GUEST $PKGS_BENCH" ;;
-	*) echo "deps.sh: unknown group '$group' (build|test|frontend|guest|bench|all)" >&2; exit 2 ;;
+	all)      want="$want $PKGS_BUILD $PKGS_TEST $PKGS_FRONTEND $PKGS_GUEST $PKGS_LIBVIRT $PKGS_BENCH" ;;
+	*) echo "deps.sh: unknown group '$group' (build|test|frontend|guest|libvirt|bench|all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -51,7 +51,7 @@ struct xviod {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: xviod [--nic IFNAME[,opts]] --vhost PATH[,opts] [--vhost ...] [OPTIONS]\n"
+		"Usage: xviod [--nic IFNAME[,opts]] [--vhost PATH[,opts]]... [OPTIONS]\n"
 		"\n"
 		"Switches frames between guests on vhost-user sockets (QEMU -netdev vhost-user,\n"
 		"DPDK virtio-user) and a NIC, by destination MAC, learning source MACs and\n"
@@ -67,7 +67,8 @@ static void usage(FILE *f)
 		"                          host=off   do not hand flooded frames to the host\n"
 		"                          busy_poll=USEC  SO_PREFER_BUSY_POLL on the sockets\n"
 		"                                     (default: 20 with --poll busy, else 0)\n"
-		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d):\n"
+		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d; more can be added\n"
+		"                        and removed at runtime with xvioctl port add|del):\n"
 		"                          mac=MAC    the guest's MAC, known before it sends, and\n"
 		"                                     the only source MAC it may send from\n"
 		"                          src_check=off  let it send from other MACs too (a\n"
@@ -252,11 +253,6 @@ static int parse_options(struct xviod *x, int argc, char **argv)
 				       x->vports[i]->path, x->vports[i]->port.name);
 				return 2;
 			}
-	if (!x->nvports) {
-		pr_err("no ports: give at least one --vhost PATH");
-		usage(stderr);
-		return 2;
-	}
 	log_init("xviod", verbose >= 2 ? LOG_DEBUG : LOG_INFO);
 	loader_set_print(loader_print, verbose >= 2 ? LOADER_DEBUG : verbose ? LOADER_INFO : LOADER_WARN);
 	return 0;
@@ -452,6 +448,8 @@ static int setup(struct xviod *x)
 		return x->ctl_fd;
 	pr_info("%u port(s), %u poller(s), %s polling; control socket %s", d->nports, d->npollers,
 		poll_mode_name(d->mode), d->ctl_path);
+	if (!d->nports)
+		pr_info("no ports yet: add guest ports with `xvioctl port add PATH[,options]`");
 	/* systemd Type=notify: ready once xvioctl can reach us (no-op without
 	 * $NOTIFY_SOCKET). */
 	sd_notifyf(0, "READY=1\nSTATUS=%u port(s), %u poller(s), control socket %s", d->nports,
