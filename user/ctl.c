@@ -123,6 +123,7 @@ struct port *ctl_find_port(struct daemon *d, const char *arg, bool by_id)
 static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 {
 	char ms[UTIL_MAC_STR_LEN];
+	unsigned int owner;
 	uint8_t mac[6];
 	struct port *p;
 	int err;
@@ -154,6 +155,12 @@ static void mac_cmd(struct daemon *d, int n, char **w, FILE *out)
 		if (!p) {
 			fprintf(out, "error: no port '%s' (a number or a name from xvioctl ports)\n",
 				w[2]);
+			return;
+		}
+		owner = ports_static_owner(d, mac);
+		if (owner && owner != p->id) {
+			fprintf(out, "error: %s is a static MAC of port %u already (mac del it there "
+				"first; a --vhost mac= stays)\n", ms, owner);
 			return;
 		}
 		err = fwd_add_static(d->fwd, mac, (uint16_t)p->id);

@@ -41,6 +41,7 @@ struct daemon {
 	 * port is freed only after every poller passed a quiescent point. */
 	struct port *_Atomic ports[XVIOD_MAX_PORTS];
 	unsigned int nports;		/* how many are in use */
+	unsigned int cfg_ports;		/* --vhost ports: ids 1..cfg_ports are theirs */
 	uint32_t port_gen[XVIOD_MAX_PORTS];	/* +1 each time an id is freed */
 	struct poller pollers[XVIOD_MAX_THREADS];
 	unsigned int npollers;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include "ctl.h"
 #include "daemon.h"
 #include "log.h"
 #include "nic.h"
@@ -43,6 +44,17 @@ void ports_watch(struct daemon *d, struct vport *vp)
 	fd = vport_connect(vp);
 	if (fd >= 0)
 		watch_fd(d, fd, EV_CONN, vp->port.id);
+}
+
+unsigned int ports_static_owner(struct daemon *d, const uint8_t mac[6])
+{
+	static struct fwd_entry e[FWD_SLOTS];
+	unsigned int i, n = fwd_dump(d->fwd, atomic_load(&d->now), e, FWD_SLOTS);
+
+	for (i = 0; i < n; i++)
+		if (e[i].is_static && !memcmp(e[i].mac, mac, 6))
+			return e[i].port;
+	return 0;
 }
 
 int ports_check(struct daemon *d, const struct vport *vp, unsigned int id, char *e, size_t elen)
@@ -76,14 +88,27 @@ int ports_check(struct daemon *d, const struct vport *vp, unsigned int id, char 
 			return -EEXIST;
 		}
 	}
+	if (vp->have_mac && (i = ports_static_owner(d, vp->mac))) {
+		snprintf(e, elen, "%s: its mac= is a static MAC of port %u already (xvioctl macs)",
+			 vp->path, i);
+		return -EEXIST;
+	}
+	/* Listening replaces a socket file left by a dead process, never one
+	 * that someone answers on. */
+	if (!vp->client && ctl_in_use(vp->path)) {
+		snprintf(e, elen, "%s: a program is listening on that socket already", vp->path);
+		return -EADDRINUSE;
+	}
 	return 0;
 }
 
+/* Runtime ports never take the numbers of the --vhost ports (removed at
+ * runtime or not): those come back with them at the next start. */
 static unsigned int free_id(struct daemon *d)
 {
 	unsigned int id;
 
-	for (id = 1; id < XVIOD_NIC_ID; id++)
+	for (id = d->cfg_ports + 1; id < XVIOD_NIC_ID; id++)
 		if (!daemon_port(d, id))
 			return id;
 	return 0;
@@ -145,6 +170,7 @@ int ports_add(struct daemon *d, struct vport *vp, unsigned int id, char *e, size
 
 int ports_del(struct daemon *d, struct port *p, char *e, size_t elen)
 {
+	struct poller_qlist *nl[XVIOD_MAX_THREADS];
 	struct vport *vp;
 	unsigned int id = p->id, flows = 0;
 
@@ -154,6 +180,12 @@ int ports_del(struct daemon *d, struct port *p, char *e, size_t elen)
 				 id, p->name);
 		return -EINVAL;
 	}
+	/* All it needs first: from the disconnect on there is no way back. */
+	if (pollers_del_prepare(d, p, nl)) {
+		if (e)
+			snprintf(e, elen, "out of memory; port %u left as it is", id);
+		return -ENOMEM;
+	}
 	vp = vport_of(p);
 	/* The device stops first: its kick fds leave the pollers' sets while
 	 * the pollers still list its queues (pollers_watch_fd finds them). */
@@ -161,7 +193,7 @@ int ports_del(struct daemon *d, struct port *p, char *e, size_t elen)
 	atomic_store(&d->ports[id - 1], NULL);
 	d->nports--;
 	d->port_gen[id - 1]++; /* control-loop events already taken for it are stale */
-	pollers_del_port(d, p);
+	pollers_del_port(d, p, nl);
 	/* No poller holds it now. */
 	forget_macs(d, id);
 	if (d->nic) {
@@ -170,8 +202,9 @@ int ports_del(struct daemon *d, struct port *p, char *e, size_t elen)
 	}
 	if (d->state)
 		state_port_gone(d->state, p->name);
-	pr_info("%s: port %u removed%s", p->name, id,
-		flows ? "; the flows that steered into it were deleted" : "");
+	if (e) /* not a rollback of ports_add */
+		pr_info("%s: port %u removed%s", p->name, id,
+			flows ? "; the flows that steered into it were deleted" : "");
 	vport_free(vp);
 	return 0;
 }

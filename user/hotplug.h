@@ -10,6 +10,7 @@
 #define XVIO_HOTPLUG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "vport.h"
 
 struct daemon;
@@ -28,6 +29,8 @@ int ports_add(struct daemon *d, struct vport *vp, unsigned int id, char *err, si
  * it and its socket file are removed, then it is freed. Other ports'
  * traffic never stops. 0 or -errno with the reason in @err. */
 int ports_del(struct daemon *d, struct port *p, char *err, size_t errlen);
+/* The port whose static entry @mac is, or 0. */
+unsigned int ports_static_owner(struct daemon *d, const uint8_t mac[6]);
 /* The listen socket (or a connection attempt) of @vp into the control loop. */
 void ports_watch(struct daemon *d, struct vport *vp);
 

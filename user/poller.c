@@ -458,9 +458,26 @@ static struct poller_qlist *list_alloc(unsigned int nq)
 {
 	struct poller_qlist *l = calloc(1, sizeof(*l) + (size_t)(nq ?: 1) * sizeof(l->q[0]));
 
-	if (l)
+	if (l) {
 		l->nq = nq;
+		l->cap = nq ?: 1;
+	}
 	return l;
+}
+
+/* @old's queues but @skip's into @nl (nl->nq set). Only what never changes
+ * is copied: the poller keeps writing the backpressure fields of its
+ * entries, and a new entry starts them at zero (one round unthrottled). */
+static void copy_queues(struct poller_qlist *nl, const struct poller_qlist *old,
+			const struct port *skip)
+{
+	unsigned int j;
+
+	nl->nq = 0;
+	for (j = 0; old && j < old->nq && nl->nq < nl->cap; j++)
+		if (old->q[j].port != skip)
+			nl->q[nl->nq++] = (struct poller_queue){ .port = old->q[j].port,
+								 .q = old->q[j].q };
 }
 
 /* Until @p passes a quiescent point after @seen (or, with @sleep_ok, sleeps). */
@@ -493,9 +510,8 @@ int poller_add_queue(struct poller *p, struct port *port, unsigned int q)
 	nl = list_alloc(n + 1);
 	if (!nl)
 		return -ENOMEM;
-	if (n)
-		memcpy(nl->q, old->q, n * sizeof(nl->q[0]));
-	nl->q[n] = (struct poller_queue){ .port = port, .q = q };
+	copy_queues(nl, old, NULL);
+	nl->q[nl->nq++] = (struct poller_queue){ .port = port, .q = q };
 	set_list(p, nl);
 	return 0;
 }
@@ -513,31 +529,34 @@ int pollers_add_port(struct daemon *d, struct port *port, unsigned int nq)
 	return 0;
 }
 
-void pollers_del_port(struct daemon *d, struct port *port)
+int pollers_del_prepare(struct daemon *d, const struct port *port, struct poller_qlist **nl)
 {
-	unsigned int i, j, k;
+	unsigned int i;
+
+	(void)port; /* its entries need no room; the lists are sized as they are */
+	for (i = 0; i < d->npollers; i++) {
+		struct poller_qlist *old = atomic_load(&d->pollers[i].ql);
+
+		nl[i] = list_alloc(old ? old->nq : 0);
+		if (!nl[i]) {
+			while (i)
+				free(nl[--i]);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void pollers_del_port(struct daemon *d, struct port *port, struct poller_qlist **nl)
+{
+	unsigned int i;
 
 	for (i = 0; i < d->npollers; i++) {
 		struct poller *p = &d->pollers[i];
-		struct poller_qlist *old = atomic_load(&p->ql), *nl;
 
-		if (!old)
-			continue;
-		nl = list_alloc(old->nq);
-		if (!nl) { /* keep the list; a port that is not up is skipped */
-			pr_err("out of memory removing port %u from poller %u", port->id, i);
-			continue;
-		}
-		for (j = 0, k = 0; j < old->nq; j++) {
-			if (old->q[j].port == port)
-				continue;
-			nl->q[k] = old->q[j];
-			if (nl->q[k].last_dst == port->id)
-				nl->q[k].last_dst = 0;
-			k++;
-		}
-		nl->nq = k;
-		set_list(p, nl); /* waits for this poller to pass */
+		/* Built now: the lists may have changed since the prepare. */
+		copy_queues(nl[i], atomic_load(&p->ql), port);
+		set_list(p, nl[i]); /* waits for this poller to pass */
 	}
 	/* Every poller passed a quiescent point after the port left d->ports
 	 * and their lists: nothing writes its counters any more. */

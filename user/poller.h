@@ -41,6 +41,7 @@ struct poller_queue {
  * reads only the new one. */
 struct poller_qlist {
 	unsigned int nq;
+	unsigned int cap;		/* entries allocated */
 	struct poller_queue q[];
 };
 
@@ -76,10 +77,16 @@ int poller_add_queue(struct poller *p, struct port *port, unsigned int q);
 /* Receive queues 0..@nq-1 of @port, to the pollers in turn (round robin
  * over every guest queue ever added). */
 int pollers_add_port(struct daemon *d, struct port *port, unsigned int nq);
+/* Room for the lists pollers_del_port swaps in, taken before anything is
+ * changed (a removal that runs out of memory half-way could not be undone):
+ * 0 or -ENOMEM. */
+int pollers_del_prepare(struct daemon *d, const struct port *port,
+			struct poller_qlist **nl);
 /* No poller serves @port's queues or holds it (its id is already free in
  * d->ports): returns once every poller passed a quiescent point. Its
- * counters are zeroed for the id's next port. */
-void pollers_del_port(struct daemon *d, struct port *port);
+ * counters are zeroed for the id's next port. @nl from pollers_del_prepare,
+ * with no list changed in between (both on the control thread). */
+void pollers_del_port(struct daemon *d, struct port *port, struct poller_qlist **nl);
 /* The epoll set of the poller that serves receive queue @q of @port; -1. */
 int pollers_epfd(struct daemon *d, const struct port *port, unsigned int q);
 int poller_start(struct daemon *d, struct poller *p);

@@ -81,29 +81,56 @@ static bool guest_id(struct staging *g, uint32_t id)
 	return false;
 }
 
+/* A --vhost port on @path: the configuration has it now. */
+static struct port *configured(struct daemon *d, const char *path)
+{
+	unsigned int i;
+
+	for (i = 1; i <= d->cfg_ports; i++) {
+		struct port *p = daemon_port(d, i);
+
+		if (p && p->ops == &vport_ops && !strcmp(vport_of(p)->path, path))
+			return p;
+	}
+	return NULL;
+}
+
 /* "ID SPEC": checked against the daemon's ports and the file's. */
 static int stage_port(struct staging *g, const char *v)
 {
 	struct staged_port *sp = &g->ports[g->nports];
-	char spec[512], e[256];
-	unsigned int i, id;
+	char idw[16], spec[512], e[256] = "";
+	unsigned int i;
+	uint32_t id;
+	struct port *p;
 	int used = 0;
 
 	if (g->nports == XVIOD_MAX_PORTS)
 		return bad(g, "too many ports at", v);
-	if (sscanf(v, "%u %511s%n", &id, spec, &used) != 2 || v[used])
-		return bad(g, "expected 'port = ID PATH[,options]', got", v);
+	if (sscanf(v, "%15s %511s%n", idw, spec, &used) != 2 || v[used] ||
+	    util_parse_u32(idw, XVIOD_NIC_ID - 1, &id) || !id)
+		return bad(g, "expected 'port = ID PATH[,options]' with ID 1..63, got", v);
 	if (vport_parse(spec, "port", &sp->vp, e, sizeof(e)))
-		return bad(g, e, v);
-	if (ports_check(g->d, sp->vp, id, e, sizeof(e)) || !id) {
+		return bad(g, e[0] ? e : "cannot read the port", v);
+	/* Given with --vhost since it was saved: the configuration wins. */
+	p = configured(g->d, sp->vp->path);
+	if (p) {
+		pr_warn("--state: port %u %s is a --vhost port now (port %u); the saved one is "
+			"left out", id, sp->vp->path, p->id);
 		vport_free(sp->vp);
-		return bad(g, id ? e : "port id 0 in", v);
+		return 1;
+	}
+	if (ports_check(g->d, sp->vp, id, e, sizeof(e))) {
+		vport_free(sp->vp);
+		return bad(g, e, v);
 	}
 	for (i = 0; i < g->nports; i++)
 		if (g->ports[i].id == id || !strcmp(g->ports[i].vp->port.name, sp->vp->port.name) ||
-		    !strcmp(g->ports[i].vp->path, sp->vp->path)) {
+		    !strcmp(g->ports[i].vp->path, sp->vp->path) ||
+		    (sp->vp->have_mac && g->ports[i].vp->have_mac &&
+		     !memcmp(g->ports[i].vp->mac, sp->vp->mac, 6))) {
 			vport_free(sp->vp);
-			return bad(g, "a port id, name or path given twice:", v);
+			return bad(g, "a port id, name, path or mac= given twice:", v);
 		}
 	sp->id = id;
 	sp->vp->runtime = true;
@@ -296,8 +323,12 @@ int state_save(struct daemon *d, struct state *s)
 	for (i = 1; i < XVIOD_NIC_ID; i++) {
 		struct port *p = daemon_port(d, i);
 
-		if (p && p->ops == &vport_ops && vport_of(p)->runtime)
-			fprintf(f, "port = %u %s\n", i, vport_of(p)->spec);
+		if (p && p->ops == &vport_ops && vport_of(p)->runtime) {
+			char spec[VPORT_SPEC_MAX];
+
+			vport_spec(vport_of(p), spec, sizeof(spec));
+			fprintf(f, "port = %u %s\n", i, spec);
+		}
 	}
 	fprintf(f, "[macs]\n");
 	for (i = 0; i < s->nmacs; i++) {

@@ -46,7 +46,6 @@ int vport_parse(const char *arg, const char *what, struct vport **out, char *e, 
 		return -ENAMETOOLONG;
 	}
 	snprintf(vp->path, sizeof(vp->path), "%s", path);
-	snprintf(vp->spec, sizeof(vp->spec), "%s", arg);
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strncmp(opt, "mac=", 4)) {
 			if (util_parse_mac(opt + 4, vp->mac) || (vp->mac[0] & 1)) {
@@ -105,6 +104,23 @@ int vport_parse(const char *arg, const char *what, struct vport **out, char *e, 
 err:
 	free(vp);
 	return -EINVAL;
+}
+
+void vport_spec(const struct vport *vp, char *buf, size_t len)
+{
+	char mac[UTIL_MAC_STR_LEN] = "";
+	int n;
+
+	if (vp->have_mac)
+		util_format_mac(vp->mac, mac);
+	n = snprintf(buf, len, "%s%s%s%s", vp->path, vp->have_mac ? ",mac=" : "", mac,
+		     vp->client ? ",client" : "");
+	if (n >= 0 && (size_t)n < len && vp->queues != 1)
+		n += snprintf(buf + n, len - (size_t)n, ",queues=%u", vp->queues);
+	if (n >= 0 && (size_t)n < len && vp->any_src)
+		n += snprintf(buf + n, len - (size_t)n, ",src_check=off");
+	if (n >= 0 && (size_t)n < len && vp->port.max_macs != XVIOD_PORT_MACS)
+		snprintf(buf + n, len - (size_t)n, ",max_macs=%u", vp->port.max_macs);
 }
 
 /* ---- device callbacks (control thread, or a poller for "broken") --------- */

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "port.h"
 #include "vhu.h"
@@ -22,7 +23,6 @@ struct vport {
 	struct daemon *d;
 	struct vhu_dev *dev;
 	char path[108];
-	char spec[512];			/* as given: --vhost, port add, the state file */
 	bool runtime;			/* added with xvioctl port add (kept in --state) */
 	bool client;
 	bool have_mac;
@@ -43,6 +43,10 @@ static inline struct vport *vport_of(struct port *p)
 /* PATH[,mac=MAC][,client|server][,queues=N][,...] (--vhost, or @what): a
  * new port, or -errno with the reason in @err. */
 int vport_parse(const char *arg, const char *what, struct vport **out, char *err, size_t errlen);
+/* @vp as a spec vport_parse reads back: only what differs from the defaults
+ * (at most VPORT_SPEC_MAX bytes: a state file line stays short). */
+#define VPORT_SPEC_MAX 192
+void vport_spec(const struct vport *vp, char *buf, size_t len);
 /* The vhost-user device of @vp, listening unless it is a client; its MAC in
  * the switch's table. 0 or -errno (logged). */
 int vport_open(struct vport *vp, struct daemon *d, uint16_t id);

@@ -414,11 +414,12 @@ static int setup(struct xviod *x)
 		for (q = 0; q < d->nic->nqueues; q++)
 			poller_add_queue(&d->pollers[q % d->npollers], &d->nic->port, q);
 	}
+	d->cfg_ports = x->nvports;
 	for (i = 0; i < x->nvports; i++) {
 		struct vport *vp = x->vports[i];
 
 		x->vports[i] = NULL; /* the port's now (freed on error) */
-		err = ports_add(d, vp, 0, e, sizeof(e));
+		err = ports_add(d, vp, i + 1, e, sizeof(e));
 		if (err < 0) {
 			pr_err("%s", e);
 			return err;
@@ -448,7 +449,7 @@ static int setup(struct xviod *x)
 		return x->ctl_fd;
 	pr_info("%u port(s), %u poller(s), %s polling; control socket %s", d->nports, d->npollers,
 		poll_mode_name(d->mode), d->ctl_path);
-	if (!d->nports)
+	if (d->nports == (d->nic ? 1u : 0u))
 		pr_info("no ports yet: add guest ports with `xvioctl port add PATH[,options]`");
 	/* systemd Type=notify: ready once xvioctl can reach us (no-op without
 	 * $NOTIFY_SOCKET). */

@@ -119,6 +119,12 @@ if xviod_start --state "$TMP/pst.ini" --vhost "$TMP/p0.sock,mac=02:00:00:00:00:4
 	expect port_add_world_writable 1 "^error: .*its directory $TMP/pww is writable by every user" \
 		"$XC" --ctl "$CTL" port add "$TMP/pww/p5.sock"
 	expect port_del_missing 1 "^error: no port '9'" "$XC" --ctl "$CTL" port del 9
+	expect port_add_in_use 1 "^error: $CTL: a program is listening on that socket already" \
+		"$XC" --ctl "$CTL" port add "$CTL"
+	expect port_add_static_mac 1 "^error: $TMP/p7.sock: its mac= is a static MAC of port 2 already" \
+		"$XC" --ctl "$CTL" port add "$TMP/p7.sock,mac=02:00:00:00:00:4b"
+	expect mac_add_taken 1 "^error: 02:00:00:00:00:4b is a static MAC of port 2 already" \
+		"$XC" --ctl "$CTL" mac add 02:00:00:00:00:4b p0.sock
 	expect port_bad_unchanged 0 "^1 +p0.sock .*2 +p1.sock +server +waiting +02:00:00:00:00:41 +0/2 +- +- *$" \
 		bash -c '"$@" | tail -n +2 | tr "\n" " "' - "$XC" --ctl "$CTL" ports
 	xviod_stop
@@ -133,6 +139,16 @@ if xviod_start --state "$TMP/pst.ini" --vhost "$TMP/p0.sock,mac=02:00:00:00:00:4
 		# the freed number is the next one given
 		expect port_id_reused 0 "^added port 2 \\(p6.sock\\)$" "$XC" --ctl "$CTL" port add "$TMP/p6.sock"
 		expect port_del_configured 0 "^removed port 1 \\(p0.sock\\); it is a --vhost port" "$XC" --ctl "$CTL" port del p0.sock
+		# added again at runtime: a number of its own (1 stays the --vhost
+		# port's), and the next start with the same options starts
+		expect port_readd_configured 0 "^added port 3 \\(p0.sock\\)$" "$XC" --ctl "$CTL" port add "$TMP/p0.sock,mac=02:00:00:00:00:40"
+		xviod_stop
+		if xviod_start --state "$TMP/pst.ini" --vhost "$TMP/p0.sock,mac=02:00:00:00:00:40"; then
+			expect port_readd_restart 0 "^1 +p0.sock .*2 +p6.sock" bash -c '"$@" | tail -n +2 | tr "\n" " "' - "$XC" --ctl "$CTL" ports
+			expect port_readd_warned 0 "port 3 $TMP/p0.sock is a --vhost port now \\(port 1\\); the saved one is left out" cat "$XVIOD_LOG"
+		else
+			fail port_readd_restart "xviod did not start: $(tail -3 "$XVIOD_LOG")"
+		fi
 		xviod_stop
 	else
 		fail port_state_restored "xviod did not start again: $(tail -3 "$XVIOD_LOG")"
