@@ -15,6 +15,7 @@
 LIBVIRT_URI=${LIBVIRT_URI:-qemu:///system}
 LIBVIRT_WHY=""
 LIBVIRT_STARTED=()
+LIBVIRT_HP_NEW="" # libvirtd makes /dev/hugepages/libvirt: ours to remove if it was not there
 
 _libvirt_answers() {
 	virsh -c "$LIBVIRT_URI" version >/dev/null 2>&1
@@ -27,6 +28,7 @@ libvirt_up() {
 		return 1
 	fi
 	_libvirt_answers && return 0
+	[ -e /dev/hugepages/libvirt ] || LIBVIRT_HP_NEW=1
 	# Debian's packages leave these to systemd's tmpfiles.
 	mkdir -p /var/log/libvirt/qemu /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt
 	for d in virtlogd libvirtd; do
@@ -55,4 +57,7 @@ libvirt_down() {
 		wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null
 	done
 	LIBVIRT_STARTED=()
+	# only empty directories: a guest's hugepage file is never removed here
+	[ -n "$LIBVIRT_HP_NEW" ] && find /dev/hugepages/libvirt -depth -type d -empty -delete 2>/dev/null
+	LIBVIRT_HP_NEW=""
 }

@@ -43,6 +43,28 @@ expect bad_socket_group 2 "--socket-group no-such-group-xv: no such group" \
 	"$X" --ctl "$CTL" --socket-group no-such-group-xv --vhost "$TMP/a.sock"
 expect bad_metrics 2 "--metrics 9500: expected ADDR:PORT, e.g. 127.0.0.1:9500" "$X" --ctl "$CTL" --metrics 9500 --vhost "$TMP/a.sock"
 expect bad_metrics_addr 1 "--metrics: 'localhost' is not an IPv4 or IPv6 address" "$X" --ctl "$CTL" --metrics localhost:9500 --vhost "$TMP/a.sock"
+# --metrics answers GET and HEAD of /metrics (HEAD without a body), 404
+# elsewhere, 405 with Allow for other methods
+mport=$(free_port)
+if xviod_start --metrics "127.0.0.1:$mport" --vhost "$TMP/m0.sock"; then
+	expect metrics_http 0 "^200 200 0 404 405 GET, HEAD$" python3 -c '
+import http.client, sys
+def ask(method, path):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+    c.request(method, path)
+    r = c.getresponse()
+    return r, r.read()
+g, gb = ask("GET", "/metrics")
+h, hb = ask("HEAD", "/metrics")
+n, _ = ask("GET", "/nope")
+p, _ = ask("POST", "/metrics")
+ok = b"xvio_port_from_guest_total" in gb
+print(g.status if ok else "no-samples", h.status, len(hb), n.status, p.status, p.getheader("Allow"))
+' "$mport"
+	xviod_stop
+else
+	fail metrics_http "xviod did not start with --metrics"
+fi
 expect dup_port_names 2 "two ports named x.sock" "$X" --ctl "$CTL" --vhost "$TMP/d1/x.sock" --vhost "$TMP/d2/x.sock"
 expect bad_port_name 2 "the socket's name 'a b.sock' may not hold spaces" "$X" --ctl "$CTL" --vhost "$TMP/a b.sock"
 expect bad_max_macs 2 "max_macs=x \\(0..8192; 0: no limit\\)" "$X" --ctl "$CTL" --vhost "$TMP/a.sock,max_macs=x"
