@@ -41,18 +41,20 @@
 	 (1ull << VHU_F_CTRL_VQ) | (1ull << VHU_F_GUEST_ANNOUNCE) | (1ull << VHU_F_MQ) |    \
 	 (1ull << VHU_F_INDIRECT_DESC) | (1ull << VHU_F_EVENT_IDX) |                        \
 	 (1ull << VHU_F_PROTOCOL_FEATURES) | (1ull << VHU_F_VERSION_1) |                    \
-	 (1ull << VHU_F_RING_PACKED))
+	 (1ull << VHU_F_RING_PACKED) | (1ull << VHU_F_LOG_ALL))
 
 /* vhost-user protocol features */
 #define VHU_PF_MQ 0
+#define VHU_PF_LOG_SHMFD 1
 #define VHU_PF_RARP 2
 #define VHU_PF_REPLY_ACK 3
 #define VHU_PF_NET_MTU 4
 #define VHU_PF_RESET_DEVICE 13
 #define VHU_PF_STATUS 16
 #define VHU_PROTOCOL_SUPPORTED                                                          \
-	((1ull << VHU_PF_MQ) | (1ull << VHU_PF_RARP) | (1ull << VHU_PF_REPLY_ACK) |     \
-	 (1ull << VHU_PF_NET_MTU) | (1ull << VHU_PF_RESET_DEVICE) | (1ull << VHU_PF_STATUS))
+	((1ull << VHU_PF_MQ) | (1ull << VHU_PF_LOG_SHMFD) | (1ull << VHU_PF_RARP) |     \
+	 (1ull << VHU_PF_REPLY_ACK) | (1ull << VHU_PF_NET_MTU) |                        \
+	 (1ull << VHU_PF_RESET_DEVICE) | (1ull << VHU_PF_STATUS))
 
 /* message header flags */
 #define VHU_VERSION 0x1
@@ -96,11 +98,18 @@ struct vhu_mem_desc {
 	struct vhu_region_desc regions[VHU_MAX_REGIONS];
 };
 
+/* SET_LOG_BASE: the dirty log is @size bytes at @offset of the fd */
+struct vhu_log_desc {
+	uint64_t size;
+	uint64_t offset;
+};
+
 union vhu_payload {
 	uint64_t u64;
 	struct vhu_vring_state state;
 	struct vhu_vring_addr addr;
 	struct vhu_mem_desc mem;
+	struct vhu_log_desc log;
 	uint8_t raw[sizeof(struct vhu_mem_desc)];
 };
 
@@ -172,6 +181,50 @@ static inline void *vhu_mem_gpa(const struct vhu_mem *m, uint64_t gpa, uint64_t 
 	return NULL;
 }
 
+/* ---- dirty log (live migration) -------------------------------------------- */
+
+/*
+ * While the frontend migrates the guest it gives us a bitmap, one bit per
+ * 4 KiB page of guest physical memory (bit n of byte b: page 8b + n), and
+ * sets VHOST_F_LOG_ALL: every byte we write into guest memory must set its
+ * page's bit, after the write (the frontend clears a bit, then copies its
+ * page). Writes are buffers (vhu_log_host: by host pointer, mapped back to
+ * the guest physical address) and, for rings that asked (VHOST_VRING_F_LOG),
+ * the ring structures.
+ */
+#define VHU_LOG_PAGE_SHIFT 12
+#define VHU_LOG_MAX (1ull << 32) /* bytes of log: 128 TiB of guest memory */
+
+struct vhu_log {
+	uint8_t *bits;		/* NULL: no log given */
+	uint64_t size;		/* bytes of bits */
+	void *map_base;
+	size_t map_len;
+	int guard;		/* SIGBUS guard slot, -1: none */
+	_Atomic uint64_t beyond; /* pages written past the log's end (not marked) */
+};
+
+/* Mark guest-physical [@gpa, @gpa + @len) dirty (any thread). */
+static inline void vhu_log_gpa(struct vhu_log *l, uint64_t gpa, uint64_t len)
+{
+	uint64_t page, last;
+
+	if (!len)
+		return;
+	/* the bytes first, then the bits that send them */
+	atomic_thread_fence(memory_order_release);
+	page = gpa >> VHU_LOG_PAGE_SHIFT;
+	last = (gpa + len - 1) >> VHU_LOG_PAGE_SHIFT;
+	for (; page <= last; page++) {
+		if (page >> 3 >= l->size) {
+			atomic_fetch_add_explicit(&l->beyond, last - page + 1, memory_order_relaxed);
+			return;
+		}
+		__atomic_fetch_or(&l->bits[page >> 3], (uint8_t)(1u << (page & 7)),
+				  __ATOMIC_RELAXED);
+	}
+}
+
 /* ---- queues -------------------------------------------------------------- */
 
 struct vhu_used {
@@ -214,6 +267,12 @@ struct vhu_vq {
 	unsigned int npending;
 	/* scratch: copy of an indirect table that spans regions */
 	struct vring_desc *indirect_copy;
+	/* logging on (LOG_ALL and a log): the log, and what of the ring we
+	 * write, as guest-physical ranges (log_ring: VHOST_VRING_F_LOG) */
+	struct vhu_log *log;
+	bool log_ring;
+	uint64_t log_ring_gpa, log_ring_len;	/* split: used ring; packed: descriptors */
+	uint64_t log_evt_gpa, log_evt_len;	/* packed: device event area */
 	struct vhu_vq_stats stats;
 
 	/* control path only */
@@ -248,6 +307,7 @@ struct vhu_dev {
 	uint16_t mtu;		/* set by NET_SET_MTU; 0: none */
 	uint16_t max_mtu;	/* vhu_dev_cfg.max_mtu */
 	struct vhu_mem mem;
+	struct vhu_log log;	/* SET_LOG_BASE */
 	unsigned int nvqs;	/* highest configured index + 1 */
 	/* the message being read (a peer may send it in pieces) */
 	struct vhu_msg rx;
@@ -287,6 +347,25 @@ __attribute__((format(printf, 3, 4))) void vhu_log(struct vhu_dev *dev, enum vhu
  * queues, log once (whichever thread gets there first). Returns -EIO. */
 __attribute__((format(printf, 2, 3))) VHU_COLD int vhu_vq_broken(struct vhu_vq *vq,
 								  const char *fmt, ...);
+
+/* vhu_log.c */
+/* Map SET_LOG_BASE's log (checked against the memory table); on error
+ * nothing changes and @err says why. */
+int vhu_log_map(struct vhu_dev *dev, const struct vhu_log_desc *d, int fd, char *err,
+		size_t errlen);
+void vhu_log_unmap(struct vhu_log *l);
+/* Bytes of log the memory table needs (its highest guest page). */
+uint64_t vhu_log_needed(const struct vhu_mem *m);
+/* Mark what was written at host pointer @p (guest memory) dirty. */
+void vhu_log_host(struct vhu_vq *vq, const void *p, uint64_t len);
+/* Host pointer of guest memory -> guest physical address; false if none. */
+bool vhu_mem_host_gpa(const struct vhu_mem *m, const void *p, uint64_t *gpa);
+/* A queue's logging state from the device's (at publish). */
+void vhu_vq_log_setup(struct vhu_vq *vq);
+
+/* vhu_mem.c: the SIGBUS guard for another mapping of the device (the log) */
+int vhu_mem_guard_add(struct vhu_dev *dev, void *base, size_t len, unsigned int region);
+void vhu_mem_guard_del(int slot);
 
 /* vhu_msg.c / vhu_sock.c */
 int vhu_handle_msg(struct vhu_dev *dev, struct vhu_msg *msg);

@@ -91,6 +91,16 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	signal(sig, SIG_DFL);
 }
 
+int vhu_mem_guard_add(struct vhu_dev *dev, void *base, size_t len, unsigned int region)
+{
+	return guard_add(dev, base, len, region);
+}
+
+void vhu_mem_guard_del(int slot)
+{
+	guard_del(slot);
+}
+
 int vhu_sigbus_guard(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER };

@@ -41,6 +41,7 @@ struct vhu_req {
 #define SZ_STATE sizeof(struct vhu_vring_state)
 #define SZ_ADDR sizeof(struct vhu_vring_addr)
 #define SZ_MEM sizeof(struct vhu_mem_desc)
+#define SZ_LOG sizeof(struct vhu_log_desc)
 
 /* (request, id, payload size, flags) */
 #define VHU_REQUESTS(X)                                                            \
@@ -49,6 +50,8 @@ struct vhu_req {
 	X(SET_OWNER, 3, 0, 0)                                                      \
 	X(RESET_OWNER, 4, 0, F_MODIFY)                                             \
 	X(SET_MEM_TABLE, 5, SZ_MEM, F_MODIFY | F_VAR | F_FDS)                      \
+	X(SET_LOG_BASE, 6, SZ_LOG, F_MODIFY | F_FDS | F_REPLY)                     \
+	X(SET_LOG_FD, 7, 0, F_FDS)                                                 \
 	X(SET_VRING_NUM, 8, SZ_STATE, F_MODIFY | F_QSTATE)                         \
 	X(SET_VRING_ADDR, 9, SZ_ADDR, F_MODIFY | F_QSTATE)                         \
 	X(SET_VRING_BASE, 10, SZ_STATE, F_MODIFY | F_QSTATE)                       \
@@ -79,8 +82,6 @@ static const struct vhu_req requests[VHU_REQ_MAX] = { VHU_REQUESTS(REQ_ENTRY) };
 static const char *unsupported_name(uint32_t req)
 {
 	switch (req) {
-	case 6: return "SET_LOG_BASE";
-	case 7: return "SET_LOG_FD";
 	case 21: return "SET_BACKEND_REQ_FD";
 	case 22: return "IOTLB_MSG";
 	case 23: return "SET_VRING_ENDIAN";
@@ -174,7 +175,18 @@ static int handle_SET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
 			}
 		}
 	}
-	if (dev->features_set && f != dev->features)
+	/* Logging needs the log first (QEMU sends SET_LOG_BASE, then the
+	 * features): without it every write would go unrecorded and the
+	 * migrated guest would get stale pages. */
+	if ((f & (1ull << VHU_F_LOG_ALL)) && !dev->log.bits) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_FEATURES asks for LOG_ALL without a log "
+			"(SET_LOG_BASE first); refused");
+		return -EINVAL;
+	}
+	if ((f ^ dev->features) & (1ull << VHU_F_LOG_ALL))
+		vhu_log(dev, VHU_LOG_INFO, "dirty logging %s (live migration)",
+			f & (1ull << VHU_F_LOG_ALL) ? "on" : "off");
+	if (dev->features_set && (f ^ dev->features) & ~(1ull << VHU_F_LOG_ALL))
 		vhu_log(dev, VHU_LOG_INFO, "features change from %#llx to %#llx",
 			(unsigned long long)dev->features, (unsigned long long)f);
 	dev->features = f;
@@ -182,6 +194,47 @@ static int handle_SET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
 	apply_features(dev);
 	vhu_features_str(f, names, sizeof(names));
 	vhu_log(dev, VHU_LOG_INFO, "features negotiated: %s", names);
+	return 0;
+}
+
+/* The dirty log for a migration: one fd, mapped at once (the data path is
+ * paused); replied to with an empty SET_LOG_BASE, which QEMU waits for. */
+static int handle_SET_LOG_BASE(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	char err[200];
+	int rc;
+
+	if (!(dev->protocol & (1ull << VHU_PF_LOG_SHMFD))) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_LOG_BASE without the LOG_SHMFD protocol feature");
+		return -EPROTO;
+	}
+	if (msg->nfds != 1) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_LOG_BASE with %d file descriptors (want 1)",
+			msg->nfds);
+		return -EINVAL;
+	}
+	rc = vhu_log_map(dev, &msg->p.log, msg->fds[0], err, sizeof(err));
+	if (rc) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_LOG_BASE: %s", err);
+		return rc;
+	}
+	vhu_log(dev, VHU_LOG_INFO, "dirty log of %llu bytes (%llu MiB of guest memory)",
+		(unsigned long long)dev->log.size,
+		(unsigned long long)(dev->log.size * 8 << VHU_LOG_PAGE_SHIFT >> 20));
+	msg->hdr.size = 0;
+	return VHU_REPLY;
+}
+
+/* An eventfd to signal log updates with, for frontends without a shared
+ * log; ours is shared (LOG_SHMFD), so there is nothing to signal. */
+static int handle_SET_LOG_FD(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	if (msg->nfds != 1) {
+		vhu_log(dev, VHU_LOG_ERR, "SET_LOG_FD with %d file descriptors (want 1)",
+			msg->nfds);
+		return -EINVAL;
+	}
+	vhu_log(dev, VHU_LOG_DEBUG, "SET_LOG_FD: not needed with a shared log; closed");
 	return 0;
 }
 

@@ -305,6 +305,10 @@ static void publish_used(struct vhu_vq *vq, const struct vhu_used *u, unsigned i
 		/* All elements before the index that publishes them. */
 		__atomic_store_n(&vq->used->idx, htole16(vq->last_used), __ATOMIC_RELEASE);
 	}
+	/* Migrating: the ring's pages too (the whole used ring, or descriptor
+	 * ring: a few pages, once a burst). */
+	if (unlikely(vq->log_ring))
+		vhu_log_gpa(vq->log, vq->log_ring_gpa, vq->log_ring_len);
 	vhu_vq_signal(vq);
 }
 
@@ -490,6 +494,21 @@ static void sg_write(const struct vhu_seg *dst, unsigned int ndst, unsigned int 
 
 #define MAX_HEADS VHU_MAX_SEGS
 
+/* Migrating: the pages of the @len bytes just written from the start of
+ * @seg (header and frame). */
+static VHU_COLD void log_written(struct vhu_vq *vq, const struct vhu_seg *seg, unsigned int nseg,
+				 uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < nseg && len; i++) {
+		uint64_t c = len < seg[i].len ? len : seg[i].len;
+
+		vhu_log_host(vq, seg[i].base, c);
+		len -= c;
+	}
+}
+
 static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n,
 			    bool count_no_buffers);
 
@@ -599,6 +618,8 @@ static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsig
 		sg_write(seg, nseg, &si, &so, hdr, vq->hdr_len);
 		for (s = 0; s < p->nsegs; s++)
 			sg_write(seg, nseg, &si, &so, p->segs[s].base, p->segs[s].len);
+		if (unlikely(vq->log))
+			log_written(vq, seg, nseg, need);
 		left = (uint32_t)need;
 		for (k = 0; k < nheads; k++) {
 			uint32_t l = left < cap[k] ? left : cap[k];

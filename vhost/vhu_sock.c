@@ -85,7 +85,12 @@ void vhu_dev__tick(struct vhu_dev *dev)
 	uint64_t start = __atomic_load_n(&dev->log_window, __ATOMIC_RELAXED);
 
 	region = (unsigned int)atomic_exchange(&dev->fault_region, 0);
-	if (region)
+	if (region == VHU_MAX_REGIONS + 1)
+		log_always(dev, VHU_LOG_ERR,
+			   "the dirty log shrank under its mapping (access at %#llx raised "
+			   "SIGBUS); device marked broken until the frontend sends a new memory "
+			   "table or reconnects", (unsigned long long)atomic_load(&dev->fault_addr));
+	else if (region)
 		log_always(dev, VHU_LOG_ERR,
 			   "guest memory region %u shrank under its mapping (access at %#llx "
 			   "raised SIGBUS; the frontend truncated the file behind it); device "
@@ -137,6 +142,7 @@ int vhu_dev__new(const struct vhu_dev_cfg *cfg, struct vhu_dev **out)
 	dev->max_mtu = cfg->max_mtu ? cfg->max_mtu : 65535;
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_init(&dev->vq[i], dev, i);
+	dev->log.guard = -1;
 	*out = dev;
 	return 0;
 }
@@ -150,6 +156,7 @@ static void reset_connection(struct vhu_dev *dev)
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_reset(&dev->vq[i]);
 	vhu_mem_unmap(&dev->mem);
+	vhu_log_unmap(&dev->log);
 	dev->features = 0;
 	dev->features_set = false;
 	dev->protocol = 0;

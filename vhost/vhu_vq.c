@@ -186,6 +186,9 @@ int vhu_vq_update_ready(struct vhu_vq *vq)
 			state = vq->enabled ? VHU_VQ_READY : VHU_VQ_DRAIN;
 		}
 	}
+	/* Before the state that lets the data path in (the store releases it). */
+	if (state != VHU_VQ_STOPPED)
+		vhu_vq_log_setup(vq);
 	atomic_store_explicit(&vq->state, state, memory_order_release);
 	/* A SIGBUS or a broken ring on another thread while we published. */
 	if (state != VHU_VQ_STOPPED && __atomic_load_n(&dev->broken, __ATOMIC_ACQUIRE)) {
@@ -306,15 +309,22 @@ bool vhu_vq__notify_enable(struct vhu_vq *vq, bool on)
 		uint16_t f = on ? VRING_PACKED_EVENT_FLAG_ENABLE : VRING_PACKED_EVENT_FLAG_DISABLE;
 
 		__atomic_store_n(&vq->device_event->flags, htole16(f), __ATOMIC_RELAXED);
+		if (unlikely(vq->log_ring))
+			vhu_log_gpa(vq->log, vq->log_evt_gpa, vq->log_evt_len);
 	} else if (vq->event_idx) {
 		/* avail_event lives after the used ring (virtio 1.2 §2.7.10). With
 		 * event index, "off" is simply not moving it forward. */
-		if (on)
+		if (on) {
 			__atomic_store_n((uint16_t *)&vq->used->ring[vq->size],
 					 htole16(vq->last_avail), __ATOMIC_RELAXED);
+			if (unlikely(vq->log_ring))
+				vhu_log_gpa(vq->log, vq->log_ring_gpa, vq->log_ring_len);
+		}
 	} else {
 		__atomic_store_n(&vq->used->flags, htole16(on ? 0 : VRING_USED_F_NO_NOTIFY),
 				 __ATOMIC_RELAXED);
+		if (unlikely(vq->log_ring))
+			vhu_log_gpa(vq->log, vq->log_ring_gpa, vq->log_ring_len);
 	}
 	if (!on)
 		return false;

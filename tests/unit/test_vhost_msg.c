@@ -128,7 +128,7 @@ static void test_msg_payload_too_big(void)
 static void test_msg_unknown_request(void)
 {
 	static const uint32_t ids[] = {
-		0, VDRV_REQ_SET_LOG_BASE, VDRV_REQ_SET_CONFIG, 41, 99, 0xffffffff};
+		0, 22 /* IOTLB_MSG */, VDRV_REQ_SET_CONFIG, 41, 99, 0xffffffff};
 	unsigned int i;
 	int efd;
 
@@ -300,7 +300,7 @@ static void test_msg_features_not_offered(void)
 	ASSERT_TRUE(req_ack(VDRV_REQ_SET_FEATURES, &f, sizeof(f), NULL, 0) > 0);
 	ASSERT_TRUE(log_has("asks for bits we did not offer"));
 	ASSERT_EQ(vhu_dev__features(fx.dev), fx.d.features);
-	f = VDRV_BIT(VDRV_PROTOCOL_F_LOG_SHMFD);
+	f = 1ull << 5; /* BACKEND_REQ: not offered */
 	ASSERT_TRUE(req_ack(VDRV_REQ_SET_PROTOCOL_FEATURES, &f, sizeof(f), NULL, 0) > 0);
 	ASSERT_EQ(vhu_dev__protocol_features(fx.dev), fx.d.protocol_features);
 	ASSERT_OK(usable());
