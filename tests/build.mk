@@ -30,7 +30,7 @@ $(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o $(UTI
 TEST_BINS += $(O)/tests/tools/vu-peer
 
 # The vhost-user library's tests: one binary per area, one shared fixture.
-VHOST_TESTS := handshake split notify packed hostile msg frontend
+VHOST_TESTS := handshake split notify packed hostile msg frontend migrate
 VHOST_TEST_BINS := $(patsubst %,$(O)/tests/unit/test_vhost_%,$(VHOST_TESTS))
 
 $(VHOST_TEST_BINS): $(O)/tests/unit/test_vhost_%: $(O)/san/tests/unit/test_vhost_%.o \
