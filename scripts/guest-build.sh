@@ -10,7 +10,10 @@ set -euo pipefail
 O=${1:-build}
 G="$O/guest"
 mkdir -p "$G"
-stamp="$G/.built-$(sha256sum "$0" | cut -c1-16)"
+# Tools the tests run inside the guest (tests/tools/udp-check), when built.
+EXTRA_BINS="$O/tests/tools/udp-check"
+stamp="$G/.built-$( (sha256sum "$0"; for b in $EXTRA_BINS; do if [ -f "$b" ]; then sha256sum <"$b"; fi; done) |
+	sha256sum | cut -c1-16)"
 [ -f "$stamp" ] && [ -f "$G/vmlinuz" ] && [ -f "$G/initramfs.cpio.gz" ] && exit 0
 
 log() { printf 'guest-build: %s\n' "$*" >&2; }
@@ -35,6 +38,9 @@ cp "$G/kroot/boot/vmlinuz-$kver" "$G/vmlinuz"
 R="$G/initramfs"
 mkdir -p "$R"/{bin,dev,proc,sys,tmp,lib/modules,etc}
 cp "$(command -v busybox)" "$R/bin/busybox"
+for b in $EXTRA_BINS; do
+	if [ -f "$b" ]; then cp "$b" "$R/bin/"; fi
+done
 file "$R/bin/busybox" 2>/dev/null | grep -q 'statically linked' ||
 	ldd "$R/bin/busybox" 2>&1 | grep -q 'not a dynamic' || { log "busybox is not static (install busybox-static)"; exit 1; }
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"

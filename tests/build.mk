@@ -29,6 +29,15 @@ $(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o $(UTI
 
 TEST_BINS += $(O)/tests/tools/vu-peer
 
+# Runs inside the test guest (scripts/guest-build.sh puts it in the
+# initramfs): static, nothing of ours but the payload checker.
+$(O)/tests/tools/udp-check: tests/tools/udp-check.c tests/lib/pkt.c tests/lib/pkt.h
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static -o $@ tests/tools/udp-check.c tests/lib/pkt.c
+
+TEST_BINS += $(O)/tests/tools/udp-check
+
 # The vhost-user library's tests: one binary per area, one shared fixture.
 VHOST_TESTS := handshake split notify packed hostile msg frontend migrate
 VHOST_TEST_BINS := $(patsubst %,$(O)/tests/unit/test_vhost_%,$(VHOST_TESTS))

@@ -80,18 +80,19 @@ int ports_check(struct daemon *d, const struct vport *vp, unsigned int id, char 
 				 "names the port)", vp->path, i, p->name);
 			return -EEXIST;
 		}
-		if (p->ops != &vport_ops)
-			continue;
-		if (vp->have_mac && vport_of(p)->have_mac && !memcmp(vport_of(p)->mac, vp->mac, 6)) {
-			snprintf(e, elen, "%s: port %u (%s) already has that mac=", vp->path, i,
-				 p->name);
+	}
+	/* Two ports may share a mac= (a guest migrating between two frontends
+	 * on this host: the port whose guest runs holds the MAC), but a mac=
+	 * may not take a MAC someone added to another port by hand. */
+	if (vp->have_mac && (i = ports_static_owner(d, vp->mac))) {
+		struct port *o = daemon_port(d, i);
+
+		if (!o || o->ops != &vport_ops || !vport_of(o)->have_mac ||
+		    memcmp(vport_of(o)->mac, vp->mac, 6)) {
+			snprintf(e, elen, "%s: its mac= is a static MAC of port %u already "
+				 "(xvioctl macs)", vp->path, i);
 			return -EEXIST;
 		}
-	}
-	if (vp->have_mac && (i = ports_static_owner(d, vp->mac))) {
-		snprintf(e, elen, "%s: its mac= is a static MAC of port %u already (xvioctl macs)",
-			 vp->path, i);
-		return -EEXIST;
 	}
 	/* Listening replaces a socket file left by a dead process, never one
 	 * that someone answers on. */

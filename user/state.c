@@ -126,11 +126,9 @@ static int stage_port(struct staging *g, const char *v)
 	}
 	for (i = 0; i < g->nports; i++)
 		if (g->ports[i].id == id || !strcmp(g->ports[i].vp->port.name, sp->vp->port.name) ||
-		    !strcmp(g->ports[i].vp->path, sp->vp->path) ||
-		    (sp->vp->have_mac && g->ports[i].vp->have_mac &&
-		     !memcmp(g->ports[i].vp->mac, sp->vp->mac, 6))) {
+		    !strcmp(g->ports[i].vp->path, sp->vp->path)) {
 			vport_free(sp->vp);
-			return bad(g, "a port id, name, path or mac= given twice:", v);
+			return bad(g, "a port id, name or path given twice:", v);
 		}
 	sp->id = id;
 	sp->vp->runtime = true;

@@ -160,6 +160,16 @@ static void cb_queue_state(void *ctx, struct vhu_dev *dev, unsigned int qidx, bo
 	if (qidx == 1) {
 		vhu_features_str(vhu_dev__features(dev), f, sizeof(f));
 		pr_info("%s: port %u running (%s)", vp->port.name, vp->port.id, f);
+		/* The guest runs here now: its MAC comes along at once (after a
+		 * live migration from another port with the same mac=, whose
+		 * guest stopped when this one started). */
+		if (vp->have_mac && fwd_lookup(vp->d->fwd, vp->mac) != vp->port.id &&
+		    !fwd_add_static(vp->d->fwd, vp->mac, (uint16_t)vp->port.id)) {
+			pr_info("%s: MAC %02x:%02x:%02x:%02x:%02x:%02x moved to port %u",
+				vp->port.name, vp->mac[0], vp->mac[1], vp->mac[2], vp->mac[3],
+				vp->mac[4], vp->mac[5], vp->port.id);
+			eventfd_write(vp->d->learn_efd, 1); /* the NIC's table follows */
+		}
 	}
 }
 

@@ -455,6 +455,7 @@ int vhu_features_str(uint64_t f, char *buf, size_t len)
 		{ VHU_F_CTRL_RX, "CTRL_RX" },
 		{ VHU_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE" },
 		{ VHU_F_MQ, "MQ" },
+		{ VHU_F_LOG_ALL, "LOG_ALL" },
 		{ VHU_F_ANY_LAYOUT, "ANY_LAYOUT" },
 		{ VHU_F_INDIRECT_DESC, "INDIRECT_DESC" },
 		{ VHU_F_EVENT_IDX, "EVENT_IDX" },
