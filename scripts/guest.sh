@@ -16,6 +16,11 @@
 #       runs QEMU as another user, GUEST_RUNAS_GROUP its group: the serial
 #       fifos are then given to that group, and the vhost-user socket must be
 #       (xviod --socket-group)
+#   guest_start_incoming NAME SOCK MAC IP/PFX URI
+#       the same QEMU, waiting for a live migration on URI (-incoming): it
+#       does not boot; after the migration its serial console is the guest's
+#   guest_hmp NAME "command"             a QEMU monitor (HMP) command; its
+#       answer in $GUEST_OUT (every QEMU here has a monitor socket)
 #   guest_run NAME "command" [TIMEOUT]   run in the guest's shell; returns its
 #       exit status; its output is in $GUEST_OUT
 #   guest_kill NAME                      SIGKILL QEMU (a crash)
@@ -45,8 +50,49 @@ guest_console() {
 }
 
 guest_start() {
+	_guest_launch "$@" || return
+	if ! wait_for "$GUEST_BOOT_SECS" grep -q "XVIO-GUEST-READY $1" "$(guest_console "$1")"; then
+		echo "guest $1 did not boot within $GUEST_BOOT_SECS s under $GUEST_ACCEL ($GUEST_ACCEL_WHY): console $(guest_console "$1"), QEMU log $GUEST_DIR/$1.qemu.log: $(tail -3 "$(guest_console "$1")" | tr -d '\r' | tr '\n' ' ') $(tail -3 "$GUEST_DIR/$1.qemu.log" | tr '\n' ' ')"
+		return 1
+	fi
+}
+
+guest_start_incoming() {
+	local name=$1
+	GUEST_INCOMING=$5 _guest_launch "$1" "$2" "$3" "$4" server || return
+	wait_for 20 test -S "$GUEST_DIR/$name.mon" ||
+		{ echo "guest $name: no monitor socket: $(tail -3 "$GUEST_DIR/$name.qemu.log")"; return 1; }
+}
+
+guest_hmp() {
+	local name=$1 cmd=$2
+	GUEST_OUT=$(python3 - "$GUEST_DIR/$name.mon" "$cmd" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+def until_prompt():
+    b = b""
+    while not b.endswith(b"(qemu) "):
+        d = s.recv(65536)
+        if not d:
+            break
+        b += d
+    return b
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+out = until_prompt().decode(errors="replace").replace("\r", "")
+lines = out.split("\n")[1:-1]  # the echoed command and the prompt
+print("\n".join(l for l in lines if not l.startswith("\x1b")))
+PY
+)
+}
+
+_guest_launch() {
 	local name=$1 sock=$2 mac=$3 ip=$4 mode=${5:-server} mem=${6:-256}
 	local pipe con chr fd
+	local -a inc=()
+	[ -n "${GUEST_INCOMING:-}" ] && inc=(-incoming "$GUEST_INCOMING")
 	[ -n "$GUEST_DIR" ] || { echo "guest_start: set GUEST_DIR first"; return 2; }
 	pipe="$GUEST_DIR/$name.serial" con="$GUEST_DIR/$name.console"
 	if ! guest_accel; then
@@ -73,6 +119,7 @@ guest_start() {
 		-chardev "pipe,id=ser0,path=$pipe" -serial chardev:ser0 \
 		-chardev "$chr" -netdev vhost-user,id=n0,chardev=vu \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,vectors=0" \
+		-monitor "unix:$GUEST_DIR/$name.mon,server=on,wait=off" "${inc[@]}" \
 		>"$GUEST_DIR/$name.qemu.log" 2>&1 &
 	GUEST_PID[$name]=$!
 	topo_track_pid "${GUEST_PID[$name]}"
@@ -82,10 +129,6 @@ guest_start() {
 	exec {fd}>"$pipe.in"
 	GUEST_FD[$name]=$fd
 	GUEST_SEQ[$name]=0
-	if ! wait_for "$GUEST_BOOT_SECS" grep -q "XVIO-GUEST-READY $name" "$con"; then
-		echo "guest $name did not boot within $GUEST_BOOT_SECS s under $GUEST_ACCEL ($GUEST_ACCEL_WHY): console $con, QEMU log $GUEST_DIR/$name.qemu.log: $(tail -3 "$con" | tr -d '\r' | tr '\n' ' ') $(tail -3 "$GUEST_DIR/$name.qemu.log" | tr '\n' ' ')"
-		return 1
-	fi
 }
 
 _guest_done() { # console marker
