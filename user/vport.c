@@ -247,6 +247,17 @@ static const struct vhu_ops dev_ops = {
 
 /* ---- life cycle ------------------------------------------------------------- */
 
+/* Another port with the same mac= has the MAC (a migration's source, while
+ * @vp is its destination): it moves when @vp's guest starts running
+ * (cb_queue_state), not when the port is made. */
+static bool mac_held_by_twin(struct daemon *d, const struct vport *vp)
+{
+	struct port *o = daemon_port(d, fwd_lookup(d->fwd, vp->mac));
+
+	return o && o != &vp->port && o->ops == &vport_ops && vport_of(o)->have_mac &&
+	       !memcmp(vport_of(o)->mac, vp->mac, 6);
+}
+
 int vport_open(struct vport *vp, struct daemon *d, uint16_t id)
 {
 	struct vhu_dev_cfg cfg = {
@@ -276,7 +287,7 @@ int vport_open(struct vport *vp, struct daemon *d, uint16_t id)
 		if (err)
 			return err;
 	}
-	if (vp->have_mac && fwd_add_static(d->fwd, vp->mac, id))
+	if (vp->have_mac && !mac_held_by_twin(d, vp) && fwd_add_static(d->fwd, vp->mac, id))
 		pr_warn("%s: could not add its MAC to the table", vp->port.name);
 	return 0;
 }

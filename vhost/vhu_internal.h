@@ -271,8 +271,8 @@ struct vhu_vq {
 	 * write, as guest-physical ranges (log_ring: VHOST_VRING_F_LOG) */
 	struct vhu_log *log;
 	bool log_ring;
-	uint64_t log_ring_gpa, log_ring_len;	/* split: used ring; packed: descriptors */
-	uint64_t log_evt_gpa, log_evt_len;	/* packed: device event area */
+	uint64_t log_ring_gpa;	/* split: the used ring; packed: the descriptors */
+	uint64_t log_evt_gpa;	/* packed: the device event area */
 	struct vhu_vq_stats stats;
 
 	/* control path only */

@@ -126,11 +126,9 @@ void vhu_vq_log_setup(struct vhu_vq *vq)
 {
 	struct vhu_dev *dev = vq->dev;
 	const struct vhu_mem *m = &dev->mem;
-	uint64_t n = vq->size;
 
 	vq->log = NULL;
 	vq->log_ring = false;
-	vq->log_ring_len = vq->log_evt_len = 0;
 	if (!(dev->features & (1ull << VHU_F_LOG_ALL)) || !dev->log.bits)
 		return;
 	vq->log = &dev->log;
@@ -139,14 +137,10 @@ void vhu_vq_log_setup(struct vhu_vq *vq)
 	 * address the frontend also gives as log_guest_addr). */
 	if (!(vq->addr.flags & 1) || !vq->have_addr)
 		return;
-	if (vq->packed && vq->pdesc && vq->device_event &&
-	    vhu_mem_host_gpa(m, vq->pdesc, &vq->log_ring_gpa) &&
-	    vhu_mem_host_gpa(m, vq->device_event, &vq->log_evt_gpa)) {
-		vq->log_ring_len = 16 * n;
-		vq->log_evt_len = 4;
-		vq->log_ring = true;
-	} else if (!vq->packed && vq->used && vhu_mem_host_gpa(m, vq->used, &vq->log_ring_gpa)) {
-		vq->log_ring_len = 4 + 8 * n + 2;
-		vq->log_ring = true;
-	}
+	if (vq->packed)
+		vq->log_ring = vq->pdesc && vq->device_event &&
+			       vhu_mem_host_gpa(m, vq->pdesc, &vq->log_ring_gpa) &&
+			       vhu_mem_host_gpa(m, vq->device_event, &vq->log_evt_gpa);
+	else
+		vq->log_ring = vq->used && vhu_mem_host_gpa(m, vq->used, &vq->log_ring_gpa);
 }

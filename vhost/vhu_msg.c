@@ -175,17 +175,15 @@ static int handle_SET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
 			}
 		}
 	}
-	/* Logging needs the log first (QEMU sends SET_LOG_BASE, then the
-	 * features): without it every write would go unrecorded and the
-	 * migrated guest would get stale pages. */
-	if ((f & (1ull << VHU_F_LOG_ALL)) && !dev->log.bits) {
-		vhu_log(dev, VHU_LOG_ERR, "SET_FEATURES asks for LOG_ALL without a log "
-			"(SET_LOG_BASE first); refused");
-		return -EINVAL;
-	}
+	/* LOG_ALL may come before the log (a device that starts while the
+	 * guest migrates: QEMU sends the features, the memory table, the
+	 * rings, then SET_LOG_BASE): the rings stay stopped until the log is
+	 * there, since what they wrote meanwhile would go unrecorded. */
 	if ((f ^ dev->features) & (1ull << VHU_F_LOG_ALL))
-		vhu_log(dev, VHU_LOG_INFO, "dirty logging %s (live migration)",
-			f & (1ull << VHU_F_LOG_ALL) ? "on" : "off");
+		vhu_log(dev, VHU_LOG_INFO, "dirty logging %s (live migration)%s",
+			f & (1ull << VHU_F_LOG_ALL) ? "on" : "off",
+			(f & (1ull << VHU_F_LOG_ALL)) && !dev->log.bits ?
+				"; rings held until SET_LOG_BASE" : "");
 	if (dev->features_set && (f ^ dev->features) & ~(1ull << VHU_F_LOG_ALL))
 		vhu_log(dev, VHU_LOG_INFO, "features change from %#llx to %#llx",
 			(unsigned long long)dev->features, (unsigned long long)f);
@@ -300,6 +298,12 @@ static int handle_SET_MEM_TABLE(struct vhu_dev *dev, struct vhu_msg *msg)
 	/* The data path is paused: the old mapping can go. */
 	vhu_mem_unmap(&dev->mem);
 	dev->mem = mem;
+	if ((dev->features & (1ull << VHU_F_LOG_ALL)) && dev->log.bits &&
+	    vhu_log_needed(&dev->mem) > dev->log.size)
+		vhu_log(dev, VHU_LOG_WARN, "the memory table reaches past the dirty log (%llu "
+			"bytes, %llu needed): writes there go unlogged until a larger SET_LOG_BASE",
+			(unsigned long long)dev->log.size,
+			(unsigned long long)vhu_log_needed(&dev->mem));
 	if (atomic_exchange(&dev->mem_lost, false)) {
 		vhu_log(dev, VHU_LOG_INFO, "new memory table; clearing the broken state");
 		dev->broken = false;
@@ -364,8 +368,9 @@ static int handle_GET_VRING_BASE(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	/* Stops the ring (paused already); in-order processing leaves nothing in
 	 * flight, so last_avail is where the next owner resumes. */
-	if (vq->packed)
-		num = vq->last_avail | ((uint32_t)vq->avail_wrap << 15);
+	if (vq->packed) /* avail index + wrap, used index + wrap in bits 16-31 */
+		num = vq->last_avail | ((uint32_t)vq->avail_wrap << 15) |
+		      (vq->last_used | (uint32_t)vq->used_wrap << 15) << 16;
 	else
 		num = vq->last_avail;
 	if (!vq->started)

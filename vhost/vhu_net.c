@@ -271,8 +271,32 @@ static void advance_packed(uint16_t *pos, bool *wrap, uint16_t n, uint16_t size)
 	}
 }
 
+/* Migrating: the used ring's pages we wrote, elements [@first, @first + @n)
+ * and the index (split), or the @n descriptors from slot @first (packed,
+ * one per chain, @u's ndesc apart). */
+static VHU_COLD void log_used(struct vhu_vq *vq, uint16_t first, const struct vhu_used *u,
+			      unsigned int n)
+{
+	unsigned int k;
+
+	if (vq->packed) {
+		uint16_t pos = first;
+		bool wrap = false;
+
+		for (k = 0; k < n; k++) {
+			vhu_log_gpa(vq->log, vq->log_ring_gpa + 16ull * pos, 16);
+			advance_packed(&pos, &wrap, u[k].ndesc, vq->size);
+		}
+		return;
+	}
+	for (k = 0; k < n; k++) /* a wrapped run: two ranges, logged per element */
+		vhu_log_gpa(vq->log, vq->log_ring_gpa + 4 + 8ull * ((first + k) & (vq->size - 1)), 8);
+	vhu_log_gpa(vq->log, vq->log_ring_gpa + 2, 2); /* idx */
+}
+
 static void publish_used(struct vhu_vq *vq, const struct vhu_used *u, unsigned int n)
 {
+	uint16_t first = vq->last_used;
 	unsigned int k;
 
 	if (!n)
@@ -305,10 +329,8 @@ static void publish_used(struct vhu_vq *vq, const struct vhu_used *u, unsigned i
 		/* All elements before the index that publishes them. */
 		__atomic_store_n(&vq->used->idx, htole16(vq->last_used), __ATOMIC_RELEASE);
 	}
-	/* Migrating: the ring's pages too (the whole used ring, or descriptor
-	 * ring: a few pages, once a burst). */
 	if (unlikely(vq->log_ring))
-		vhu_log_gpa(vq->log, vq->log_ring_gpa, vq->log_ring_len);
+		log_used(vq, first, u, n);
 	vhu_vq_signal(vq);
 }
 

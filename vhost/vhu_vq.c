@@ -182,6 +182,8 @@ int vhu_vq_update_ready(struct vhu_vq *vq)
 				err == -EFAULT ? "outside guest memory" : "misaligned");
 		} else if (vq->need_init && init_indices(vq)) {
 			err = -EINVAL;
+		} else if ((dev->features & (1ull << VHU_F_LOG_ALL)) && !dev->log.bits) {
+			/* migrating, but no log yet: nothing may be written unlogged */
 		} else {
 			state = vq->enabled ? VHU_VQ_READY : VHU_VQ_DRAIN;
 		}
@@ -310,21 +312,21 @@ bool vhu_vq__notify_enable(struct vhu_vq *vq, bool on)
 
 		__atomic_store_n(&vq->device_event->flags, htole16(f), __ATOMIC_RELAXED);
 		if (unlikely(vq->log_ring))
-			vhu_log_gpa(vq->log, vq->log_evt_gpa, vq->log_evt_len);
+			vhu_log_gpa(vq->log, vq->log_evt_gpa, 4);
 	} else if (vq->event_idx) {
 		/* avail_event lives after the used ring (virtio 1.2 §2.7.10). With
 		 * event index, "off" is simply not moving it forward. */
 		if (on) {
 			__atomic_store_n((uint16_t *)&vq->used->ring[vq->size],
 					 htole16(vq->last_avail), __ATOMIC_RELAXED);
-			if (unlikely(vq->log_ring))
-				vhu_log_gpa(vq->log, vq->log_ring_gpa, vq->log_ring_len);
+			if (unlikely(vq->log_ring)) /* avail_event, after the ring */
+				vhu_log_gpa(vq->log, vq->log_ring_gpa + 4 + 8ull * vq->size, 2);
 		}
 	} else {
 		__atomic_store_n(&vq->used->flags, htole16(on ? 0 : VRING_USED_F_NO_NOTIFY),
 				 __ATOMIC_RELAXED);
-		if (unlikely(vq->log_ring))
-			vhu_log_gpa(vq->log, vq->log_ring_gpa, vq->log_ring_len);
+		if (unlikely(vq->log_ring)) /* used->flags */
+			vhu_log_gpa(vq->log, vq->log_ring_gpa, 2);
 	}
 	if (!on)
 		return false;

@@ -13,8 +13,13 @@
  *   log_base_refused      a log too small for the memory table, an fd that is
  *                         not shared memory, a file shorter than it claims,
  *                         no LOG_SHMFD: refused with the reason, nothing mapped
- *   log_all_without_base  LOG_ALL before SET_LOG_BASE: refused, the device
- *                         goes on without it
+ *   log_all_before_base   LOG_ALL before SET_LOG_BASE (QEMU's order for a
+ *                         device that starts mid-migration): the rings wait
+ *                         for the log, then log
+ *   notify_logged         the notification fields (used->flags, a packed
+ *                         ring's device event) are logged, and only they
+ *   log_off_and_replaced  a second log replaces the first; LOG_ALL off marks
+ *                         nothing more
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -283,16 +288,89 @@ static void test_log_base_refused(void)
 				"without the LOG_SHMFD protocol feature"));
 }
 
-static void test_log_all_without_base(void)
+/* QEMU's order when a device starts while the guest migrates: LOG_ALL,
+ * the rings, then the log. The rings wait for the log. */
+static void test_log_all_before_base(void)
 {
+	unsigned int changed = 0;
 	uint64_t f;
 
-	ASSERT_OK(start_log(F_V1));
+	ASSERT_OK(start_log(F_V1 | F_MRG));
 	f = fx.d.features | F_LOG;
-	ASSERT_TRUE(req_ack(VDRV_REQ_SET_FEATURES, &f, sizeof(f), NULL, 0) > 0);
-	ASSERT_TRUE(log_has("LOG_ALL without a log"));
-	ASSERT_EQ(vhu_dev__features(fx.dev), fx.d.features);
-	ASSERT_OK(usable());
+	ASSERT_EQ(req_ack(VDRV_REQ_SET_FEATURES, &f, sizeof(f), NULL, 0), 0);
+	ASSERT_TRUE(log_has("rings held until SET_LOG_BASE"));
+	ASSERT_TRUE(!vhu_vq__ready(vq(0)) && !vhu_vq__ready(vq(1)));
+	ASSERT_EQ(vdrv_net_rx_post(&fx.d, 0, 4, 2048), 4);
+	ASSERT_EQ(rx(2, 500, 41), 0); /* nothing written while unlogged */
+	ASSERT_OK(log_base((NPAGES + 7) / 8, 0));
+	ASSERT_TRUE(vhu_vq__ready(vq(0)) && vhu_vq__ready(vq(1)));
+	snapshot();
+	ASSERT_EQ(rx(2, 500, 41), 2);
+	ASSERT_OK(check_log(64, &changed)); /* rings not re-addressed: buffers logged */
+	ASSERT_TRUE(changed > 0);
+	stop_log();
+}
+
+/* used->flags (no event index) and a packed ring's device event flags: the
+ * notification fields are guest memory too. */
+static void test_notify_logged(void)
+{
+	unsigned int changed = 0;
+
+	ASSERT_OK(start_log(F_V1));
+	ASSERT_OK(logging_on(2));
+	snapshot();
+	vhu_vq__notify_enable(vq(1), false); /* VRING_USED_F_NO_NOTIFY */
+	ASSERT_OK(check_log(0, &changed));
+	ASSERT_EQ(changed, 1);
+	fx_stop();
+	stop_log();
+	ASSERT_OK(start_log(F_V1 | F_PACKED));
+	ASSERT_OK(logging_on(2));
+	snapshot();
+	vhu_vq__notify_enable(vq(1), false);
+	ASSERT_OK(check_log(0, &changed));
+	ASSERT_EQ(changed, 1);
+	stop_log();
+}
+
+/* Logging off again (a cancelled migration): nothing more is marked; a new
+ * log replaces the old one, which is never written again. */
+static void test_log_off_and_replaced(void)
+{
+	uint64_t f;
+	int fd2;
+	uint8_t *map2;
+	unsigned int i, changed = 0;
+
+	ASSERT_OK(start_log(F_V1 | F_MRG));
+	ASSERT_OK(logging_on(2));
+	ASSERT_EQ(vdrv_net_rx_post(&fx.d, 0, 8, 2048), 8);
+	/* a second log: the first stays as it is */
+	fd2 = log_fd;
+	map2 = log_map;
+	log_fd = memfd_create("log2", MFD_CLOEXEC);
+	ASSERT_TRUE(log_fd >= 0 && !ftruncate(log_fd, 2 * PAGE));
+	log_map = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, log_fd, 0);
+	ASSERT_TRUE(log_map != MAP_FAILED);
+	ASSERT_OK(log_base((NPAGES + 7) / 8, 0));
+	memset(map2, 0, 2 * PAGE);
+	snapshot();
+	ASSERT_EQ(rx(2, 1000, 51), 2);
+	ASSERT_OK(check_log(2, &changed));
+	for (i = 0; i < 2 * PAGE; i++)
+		ASSERT_EQ(map2[i], 0);
+	munmap(map2, 2 * PAGE);
+	close(fd2);
+	/* off */
+	f = fx.d.features & ~F_LOG;
+	ASSERT_EQ(req_ack(VDRV_REQ_SET_FEATURES, &f, sizeof(f), NULL, 0), 0);
+	ASSERT_TRUE(log_has("dirty logging off"));
+	memset(log_map, 0, 2 * PAGE);
+	ASSERT_EQ(rx(2, 1000, 53), 2);
+	vhu_vq__notify_enable(vq(1), false);
+	for (i = 0; i < 2 * PAGE; i++)
+		ASSERT_EQ(log_map[i], 0);
 	stop_log();
 }
 
@@ -304,7 +382,9 @@ int main(void)
 	RUN(test_packed_pages_logged);
 	RUN(test_off_marks_nothing);
 	RUN(test_log_base_refused);
-	RUN(test_log_all_without_base);
+	RUN(test_log_all_before_base);
+	RUN(test_notify_logged);
+	RUN(test_log_off_and_replaced);
 	stop_log();
 	free(snap);
 	fx_free();
