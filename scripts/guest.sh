@@ -20,7 +20,7 @@
 #       the same QEMU, waiting for a live migration on URI (-incoming): it
 #       does not boot; after the migration its serial console is the guest's
 #   guest_hmp NAME "command"             a QEMU monitor (HMP) command; its
-#       answer in $GUEST_OUT (every QEMU here has a monitor socket)
+#       answer in $GUEST_OUT (every QEMU not run as GUEST_RUNAS has a monitor)
 #   guest_run NAME "command" [TIMEOUT]   run in the guest's shell; returns its
 #       exit status; its output is in $GUEST_OUT
 #   guest_kill NAME                      SIGKILL QEMU (a crash)
@@ -91,8 +91,14 @@ PY
 _guest_launch() {
 	local name=$1 sock=$2 mac=$3 ip=$4 mode=${5:-server} mem=${6:-256}
 	local pipe con chr fd
-	local -a inc=()
+	local -a inc=() mon=()
 	[ -n "${GUEST_INCOMING:-}" ] && inc=(-incoming "$GUEST_INCOMING")
+	# the monitor socket: only for a QEMU of ours (one run as another user
+	# could not create it in GUEST_DIR)
+	if [ -z "${GUEST_RUNAS:-}" ]; then
+		rm -f "$GUEST_DIR/$name.mon"
+		mon=(-monitor "unix:$GUEST_DIR/$name.mon,server=on,wait=off")
+	fi
 	[ -n "$GUEST_DIR" ] || { echo "guest_start: set GUEST_DIR first"; return 2; }
 	pipe="$GUEST_DIR/$name.serial" con="$GUEST_DIR/$name.console"
 	if ! guest_accel; then
@@ -119,7 +125,7 @@ _guest_launch() {
 		-chardev "pipe,id=ser0,path=$pipe" -serial chardev:ser0 \
 		-chardev "$chr" -netdev vhost-user,id=n0,chardev=vu \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,vectors=0" \
-		-monitor "unix:$GUEST_DIR/$name.mon,server=on,wait=off" "${inc[@]}" \
+		"${mon[@]}" "${inc[@]}" \
 		>"$GUEST_DIR/$name.qemu.log" 2>&1 &
 	GUEST_PID[$name]=$!
 	topo_track_pid "${GUEST_PID[$name]}"

