@@ -105,17 +105,15 @@ int ctl_listen(const char *path, const struct sockperm *sp)
 struct port *ctl_find_port(struct daemon *d, const char *arg, bool by_id)
 {
 	uint32_t id;
+	struct port *p;
 	unsigned int i;
 
 	if (by_id && !util_parse_u32(arg, XVIOD_MAX_PORTS, &id))
 		return daemon_port(d, id);
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (p && (!strcmp(p->name, arg) ||
-			  (p->ops == &vport_ops && !strcmp(vport_of(p)->path, arg))))
+	for (i = 0; (p = daemon_next_port(d, &i));)
+		if (!strcmp(p->name, arg) ||
+		    (p->ops == &vport_ops && !strcmp(vport_of(p)->path, arg)))
 			return p;
-	}
 	return NULL;
 }
 

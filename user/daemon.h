@@ -68,4 +68,15 @@ static inline struct port *daemon_port(struct daemon *d, unsigned int id)
 		       NULL;
 }
 
+/* The ports in id order: for (id = 0; (p = daemon_next_port(d, &id));) */
+static inline struct port *daemon_next_port(struct daemon *d, unsigned int *id)
+{
+	struct port *p;
+
+	while (++*id <= XVIOD_MAX_PORTS)
+		if ((p = daemon_port(d, *id)))
+			return p;
+	return NULL;
+}
+
 #endif

@@ -59,6 +59,7 @@ unsigned int ports_static_owner(struct daemon *d, const uint8_t mac[6])
 
 int ports_check(struct daemon *d, const struct vport *vp, unsigned int id, char *e, size_t elen)
 {
+	struct port *p;
 	unsigned int i;
 
 	if (id && (id >= XVIOD_NIC_ID || daemon_port(d, id))) {
@@ -66,11 +67,7 @@ int ports_check(struct daemon *d, const struct vport *vp, unsigned int id, char 
 			 id >= XVIOD_NIC_ID ? "out of range" : "taken");
 		return -EEXIST;
 	}
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (!p)
-			continue;
+	for (i = 0; (p = daemon_next_port(d, &i));) {
 		if (p->ops == &vport_ops && !strcmp(vport_of(p)->path, vp->path)) {
 			snprintf(e, elen, "%s: port %u already has that socket", vp->path, i);
 			return -EEXIST;

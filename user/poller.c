@@ -235,11 +235,12 @@ static void flood(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
 	struct port_stats *ss = &p->stats[pq->port->id - 1];
 	unsigned int best = rx->also_delivered < k ? rx->also_delivered : k, i;
 
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *dp = daemon_port(p->d, i);
+	struct port *dp;
+
+	for (i = 0; (dp = daemon_next_port(p->d, &i));) {
 		unsigned int got;
 
-		if (!dp || dp == pq->port || !dp->ops->up(dp))
+		if (dp == pq->port || !dp->ops->up(dp))
 			continue;
 		got = deliver(p, dp, pq->q, pkts, k, false);
 		ss->flood_copies += got;

@@ -15,6 +15,7 @@
 void report_ports(struct daemon *d, FILE *out, bool json)
 {
 	struct jsonw w;
+	struct port *p;
 	unsigned int i;
 
 	if (json) {
@@ -27,11 +28,7 @@ void report_ports(struct daemon *d, FILE *out, bool json)
 		fprintf(out, "%-4s %-16s %-6s %-11s %-17s %-6s %-5s %s\n", "PORT", "NAME", "MODE",
 			"STATE", "MAC", "QUEUES", "RING", "FEATURES");
 	}
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (!p)
-			continue;
+	for (i = 0; (p = daemon_next_port(d, &i));) {
 		if (json)
 			jsonw_obj_open(&w, NULL);
 		p->ops->report_port(p, out, json ? &w : NULL);
@@ -86,17 +83,15 @@ static void report_pollers(struct daemon *d, FILE *out, struct jsonw *w)
 /* The stats document (xvioctl --json stats, and the metrics) into @w. */
 void report_stats_doc(struct daemon *d, struct jsonw *w)
 {
+	struct port *p;
 	unsigned int i;
 
 	jsonw_obj_open(w, NULL);
 	jsonw_arr_open(w, "ports");
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *p = daemon_port(d, i);
+	for (i = 0; (p = daemon_next_port(d, &i));) {
 		struct port_stats s;
 		char kb[32];
 
-		if (!p)
-			continue;
 		pollers_port_stats(d, p, &s);
 		jsonw_obj_open(w, NULL);
 		jsonw_u64(w, "port", p->id);
@@ -115,6 +110,7 @@ void report_stats_doc(struct daemon *d, struct jsonw *w)
 void report_stats(struct daemon *d, FILE *out, bool json)
 {
 	struct jsonw w;
+	struct port *p;
 	unsigned int i;
 
 	if (json) {
@@ -123,13 +119,10 @@ void report_stats(struct daemon *d, FILE *out, bool json)
 		jsonw_end(&w);
 		return;
 	}
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *p = daemon_port(d, i);
+	for (i = 0; (p = daemon_next_port(d, &i));) {
 		struct port_stats s;
 		char kb[32];
 
-		if (!p)
-			continue;
 		pollers_port_stats(d, p, &s);
 		fprintf(out, "port %u (%s): %s\n", p->id, p->name, p->ops->state(p));
 #define T(f, h)                                                                    \

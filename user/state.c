@@ -84,14 +84,12 @@ static bool guest_id(struct staging *g, uint32_t id)
 /* A --vhost port on @path: the configuration has it now. */
 static struct port *configured(struct daemon *d, const char *path)
 {
+	struct vport *vp;
 	unsigned int i;
 
-	for (i = 1; i <= d->cfg_ports; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (p && p->ops == &vport_ops && !strcmp(vport_of(p)->path, path))
-			return p;
-	}
+	for (i = 0; (vp = vport_next(d, &i)) && i <= d->cfg_ports;)
+		if (!strcmp(vp->path, path))
+			return &vp->port;
 	return NULL;
 }
 
@@ -298,6 +296,7 @@ static int write_flow(const struct xvio_flow_key *k, const struct xvio_action *a
 int state_save(struct daemon *d, struct state *s)
 {
 	char tmp[300], dir[256], ms[UTIL_MAC_STR_LEN];
+	struct vport *vp;
 	unsigned int i;
 	FILE *f;
 	int fd, dfd, err = 0;
@@ -318,13 +317,11 @@ int state_save(struct daemon *d, struct state *s)
 	}
 	fprintf(f, "; written by xviod at every change; edit only while it is stopped\n"
 		   "[xvio-state]\nversion = %d\n[ports]\n", STATE_VERSION);
-	for (i = 1; i < XVIOD_NIC_ID; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (p && p->ops == &vport_ops && vport_of(p)->runtime) {
+	for (i = 0; (vp = vport_next(d, &i));) {
+		if (vp->runtime) {
 			char spec[VPORT_SPEC_MAX];
 
-			vport_spec(vport_of(p), spec, sizeof(spec));
+			vport_spec(vp, spec, sizeof(spec));
 			fprintf(f, "port = %u %s\n", i, spec);
 		}
 	}

@@ -181,6 +181,7 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	uint8_t f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	char ms[UTIL_MAC_STR_LEN];
 	unsigned int i, n = 0;
+	struct port *p;
 
 	(void)dev;
 	memcpy(f + 6, mac, 6);
@@ -203,12 +204,9 @@ static void cb_send_rarp(void *ctx, struct vhu_dev *dev, const uint8_t mac[6])
 	if (fwd_learn_limited(d->fwd, mac, (uint16_t)vp->port.id, atomic_load(&d->now),
 			      vp->port.max_macs ? vp->port.max_macs : UINT32_MAX) > 0)
 		eventfd_write(d->learn_efd, 1);
-	for (i = 1; i <= XVIOD_MAX_PORTS; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (p && p != &vp->port && !p->ops->send_frame(p, f, sizeof(f)))
+	for (i = 0; (p = daemon_next_port(d, &i));)
+		if (p != &vp->port && !p->ops->send_frame(p, f, sizeof(f)))
 			n++;
-	}
 	pr_info("%s: announced %s with a RARP to %u port(s)", vp->port.name, ms, n);
 }
 

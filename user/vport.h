@@ -16,7 +16,7 @@
 #include "port.h"
 #include "vhu.h"
 
-struct daemon;
+#include "daemon.h"
 
 struct vport {
 	struct port port;		/* first: vport_of() */
@@ -57,6 +57,17 @@ int vport_connect(struct vport *vp);
 int vport_accept(struct vport *vp);
 
 extern const struct port_ops vport_ops;
+
+/* The guest ports in id order, as daemon_next_port(). */
+static inline struct vport *vport_next(struct daemon *d, unsigned int *id)
+{
+	struct port *p;
+
+	while ((p = daemon_next_port(d, id)))
+		if (p->ops == &vport_ops)
+			return vport_of(p);
+	return NULL;
+}
 
 /* vport_dp.c: the data path half of vport_ops */
 unsigned int vport_rx_burst(struct port *p, unsigned int q, struct port_rx *rx);

@@ -283,17 +283,13 @@ static void on_timer(struct xviod *x)
 {
 	struct daemon *d = &x->d;
 	uint32_t now = atomic_fetch_add(&d->now, 1) + 1;
+	struct vport *vp;
 	unsigned int i, n;
 
 	pollers_watchdog(d);
 	if (x->metrics)
 		metrics_run(x->metrics); /* its connection timeouts */
-	for (i = 1; i < XVIOD_NIC_ID; i++) {
-		struct port *p = daemon_port(d, i);
-		struct vport *vp = p && p->ops == &vport_ops ? vport_of(p) : NULL;
-
-		if (!vp)
-			continue;
+	for (i = 0; (vp = vport_next(d, &i));) {
 		vhu_dev__tick(vp->dev);
 		if (vp->client && !vhu_dev__connected(vp->dev))
 			ports_watch(d, vp); /* connects */
@@ -461,6 +457,7 @@ static int setup(struct xviod *x)
 static void teardown(struct xviod *x)
 {
 	struct daemon *d = &x->d;
+	struct vport *vp;
 	unsigned int i;
 
 	atomic_store(&d->stopping, true);
@@ -468,12 +465,8 @@ static void teardown(struct xviod *x)
 	x->metrics = NULL;
 	for (i = 0; i < d->npollers; i++)
 		poller_stop(&d->pollers[i]);
-	for (i = 1; i < XVIOD_NIC_ID; i++) {
-		struct port *p = daemon_port(d, i);
-
-		if (p)
-			vport_free(vport_of(p));
-	}
+	for (i = 0; (vp = vport_next(d, &i));)
+		vport_free(vp);
 	if (d->nic)
 		nic_teardown(d->nic);
 	for (i = 0; i < x->nvports; i++)

@@ -85,11 +85,8 @@ field() { # "k=v ..." key
 qemu_died() { # guest
 	! kill -0 "${GUEST_PID[$1]:-0}" 2>/dev/null
 }
-segfaults() { dmesg 2>/dev/null | grep -c 'qemu-system-x86.*segfault\|TCG.*segfault'; }
-SEGV0=$(segfaults)
 crashed() { # guest what
 	local st=""
-	SEGV0=$(segfaults)
 	qemu_died "$1" && { wait "${GUEST_PID[$1]}" 2>/dev/null; st=" (exit status $?)"; }
 	note "the destination $1 failed $2$st: QEMU log: $(tail -2 "$GUEST_DIR/$1.qemu.log" | tr '\n' ' '); guest console: $(tail -c 400 "$(guest_console "$1")" | tr -d '\r' | tr '\n' ' '); kernel: $(dmesg 2>/dev/null | grep segfault | tail -1); xviod: $(grep mb.sock "$XVIOD_LOG" | tail -3 | tr '\n' ' '); run again"
 	kill "$spid" "$ppid" 2>/dev/null
