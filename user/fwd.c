@@ -78,6 +78,24 @@ uint16_t fwd_lookup(const struct fwd_table *t, const uint8_t mac[6])
 	return FWD_PORT_NONE;
 }
 
+uint16_t fwd_static_port(const struct fwd_table *t, const uint8_t mac[6])
+{
+	uint64_t m = fwd_mac64(mac);
+	uint32_t h = hash_mac(m), i;
+
+	for (i = 0; i < FWD_PROBE; i++) {
+		uint32_t s = (h + i) & (FWD_SLOTS - 1);
+		uint64_t e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
+
+		if (e == 0)
+			break;
+		if (e != FWD_TOMB && e >> 16 == m)
+			return __atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED) ? (uint16_t)e :
+										FWD_PORT_NONE;
+	}
+	return FWD_PORT_NONE;
+}
+
 #define NO_SLOT UINT32_MAX
 #define INSTALL_TRIES 4
 

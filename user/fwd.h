@@ -51,6 +51,9 @@ int fwd_learn_limited(struct fwd_table *t, const uint8_t mac[6], uint16_t port, 
 /* Learned entries @port has now. */
 uint32_t fwd_learned(const struct fwd_table *t, uint16_t port);
 int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port);
+/* The port of @mac's static entry; FWD_PORT_NONE when it has none (absent,
+ * or only learned). */
+uint16_t fwd_static_port(const struct fwd_table *t, const uint8_t mac[6]);
 /* Remove the static entry of @mac: 0, or -ENOENT when @mac has none (absent,
  * or only learned). A learner racing the removal may keep the MAC, learned. */
 int fwd_del_static(struct fwd_table *t, const uint8_t mac[6]);

@@ -48,13 +48,9 @@ void ports_watch(struct daemon *d, struct vport *vp)
 
 unsigned int ports_static_owner(struct daemon *d, const uint8_t mac[6])
 {
-	static struct fwd_entry e[FWD_SLOTS];
-	unsigned int i, n = fwd_dump(d->fwd, atomic_load(&d->now), e, FWD_SLOTS);
+	uint16_t port = fwd_static_port(d->fwd, mac);
 
-	for (i = 0; i < n; i++)
-		if (e[i].is_static && !memcmp(e[i].mac, mac, 6))
-			return e[i].port;
-	return 0;
+	return port == FWD_PORT_NONE ? 0 : port;
 }
 
 int ports_check(struct daemon *d, const struct vport *vp, unsigned int id, char *e, size_t elen)

@@ -580,6 +580,14 @@ static void test_port_limit(void)
 	ASSERT_EQ(fwd_learned(&t, 5), 100);
 }
 
+static uint16_t static_port(uint64_t v)
+{
+	uint8_t mac[6];
+
+	mac_from(v, mac);
+	return fwd_static_port(&t, mac);
+}
+
 static int del_static(uint64_t v)
 {
 	uint8_t mac[6];
@@ -595,11 +603,14 @@ static void test_del_static(void)
 	fwd_init(&t);
 	ASSERT_OK(add_static(MAC_BASE + 1, 3));
 	ASSERT_EQ(lookup(MAC_BASE + 1), 3);
+	ASSERT_EQ(static_port(MAC_BASE + 1), 3);
 	ASSERT_TRUE(!learn(MAC_BASE + 1, 4, 10)); /* a static entry does not move */
 	ASSERT_OK(del_static(MAC_BASE + 1));
 	ASSERT_EQ(lookup(MAC_BASE + 1), FWD_PORT_NONE);
 	ASSERT_EQ(del_static(MAC_BASE + 1), -ENOENT);
+	ASSERT_EQ(static_port(MAC_BASE + 1), FWD_PORT_NONE);
 	ASSERT_TRUE(learn(MAC_BASE + 2, 4, 10));
+	ASSERT_EQ(static_port(MAC_BASE + 2), FWD_PORT_NONE); /* learned, not static */
 	ASSERT_EQ(del_static(MAC_BASE + 2), -ENOENT);
 	ASSERT_EQ(lookup(MAC_BASE + 2), 4);
 	/* the freed slot takes a new static entry, and it stays static */
