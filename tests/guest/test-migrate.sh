@@ -75,11 +75,12 @@ field() { # "k=v ..." key
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
 }
 
-# Under TCG the destination sometimes fails right after a switchover: QEMU
+# Under TCG the destination sometimes fails right after a switchover, with any
+# vhost-user backend (DPDK's too: scripts/mig-control-dpdk.sh): QEMU
 # 7.2 dies of a segfault in virtio-pci's irqfd setup (kvm_virtio_pci_irqfd_use:
 # its vector_irqfd table is NULL without KVM), or dies without a word, or
 # lives on with the guest's console or network silent. About one run in
-# five; the cause of the last two is not established. Each such run is said
+# five. Each such run is said
 # (NOTE, with QEMU's exit status and xviod's last lines for the port) and
 # the scenario runs again, three times at most.
 qemu_died() { # guest
@@ -162,7 +163,7 @@ while :; do
 	[ "$rc" = 2 ] && [ "$tries" -lt 3 ] || break
 done
 [ "$rc" = 0 ] || { [ "$rc" = 2 ] && fail migrate "the destination failed in each of $tries tries (see the NOTEs)"; exit 0; }
-[ "$tries" -gt 1 ] && note "migrate: $((tries - 1)) destination failure(s) before this run (see above); cause not established"
+[ "$tries" -gt 1 ] && note "migrate: $((tries - 1)) destination failure(s) before this run (see above); a QEMU 7.2 limit under TCG, docs/migration.md"
 # (short commands: the console echoes them, and a wrapped line would split
 # the marker guest_run looks for)
 if ! guest_run vmb "sleep 0.5; cat /tmp/udp.out" 30; then
