@@ -15,7 +15,8 @@
 #       GUEST_RUNAS (e.g. "setpriv --reuid=65534 --regid=65534 --clear-groups")
 #       runs QEMU as another user, GUEST_RUNAS_GROUP its group: the serial
 #       fifos are then given to that group, and the vhost-user socket must be
-#       (xviod --socket-group)
+#       (xviod --socket-group). GUEST_NET_OPTS: more virtio-net-pci
+#       properties, e.g. "guest_tso4=off,guest_tso6=off" (offloads off)
 #   guest_start_incoming NAME SOCK MAC IP/PFX URI
 #       the same QEMU, waiting for a live migration on URI (-incoming): it
 #       does not boot; after the migration its serial console is the guest's
@@ -124,7 +125,7 @@ _guest_launch() {
 		-append "console=ttyS0 quiet panic=-1 xvio.ip=$ip xvio.name=$name" \
 		-chardev "pipe,id=ser0,path=$pipe" -serial chardev:ser0 \
 		-chardev "$chr" -netdev vhost-user,id=n0,chardev=vu \
-		-device "virtio-net-pci,netdev=n0,mac=$mac,vectors=0" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,vectors=0${GUEST_NET_OPTS:+,$GUEST_NET_OPTS}" \
 		"${mon[@]}" "${inc[@]}" \
 		>"$GUEST_DIR/$name.qemu.log" 2>&1 &
 	GUEST_PID[$name]=$!

@@ -29,6 +29,13 @@ $(O)/tests/tools/vu-peer: $(O)/tests/tools/vu-peer.o $(O)/tests/lib/vdrv.o $(UTI
 
 TEST_BINS += $(O)/tests/tools/vu-peer
 
+# Software segmentation against the kernel's (tests/integ/test-offload.sh).
+$(O)/tests/tools/gso-check: $(O)/tests/tools/gso-check.o $(O)/user/offload.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+TEST_BINS += $(O)/tests/tools/gso-check
+
 # Runs inside the test guest (scripts/guest-build.sh puts it in the
 # initramfs): static, nothing of ours but the payload checker.
 $(O)/tests/tools/udp-check: tests/tools/udp-check.c tests/lib/pkt.c tests/lib/pkt.h
@@ -39,7 +46,7 @@ $(O)/tests/tools/udp-check: tests/tools/udp-check.c tests/lib/pkt.c tests/lib/pk
 TEST_BINS += $(O)/tests/tools/udp-check
 
 # The vhost-user library's tests: one binary per area, one shared fixture.
-VHOST_TESTS := handshake split notify packed hostile msg frontend migrate
+VHOST_TESTS := handshake split notify packed hostile msg frontend migrate offload
 VHOST_TEST_BINS := $(patsubst %,$(O)/tests/unit/test_vhost_%,$(VHOST_TESTS))
 
 $(VHOST_TEST_BINS): $(O)/tests/unit/test_vhost_%: $(O)/san/tests/unit/test_vhost_%.o \
@@ -56,6 +63,13 @@ $(O)/tests/unit/test_fwd: $(O)/san/tests/unit/test_fwd.o $(O)/san/user/fwd.o
 	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^ -lpthread
 
 TEST_BINS += $(O)/tests/unit/test_fwd
+
+$(O)/tests/unit/test_offload: $(O)/san/tests/unit/test_offload.o $(O)/san/user/offload.o
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -g $(SAN_FLAGS) -o $@ $^
+
+TEST_BINS += $(O)/tests/unit/test_offload
 
 # make bench: the generator and latency probe.
 $(O)/tests/bench/xvio-gen: $(O)/tests/bench/xvio-gen.o $(TEST_LIB_OBJS) $(LOADER_LIB) $(UTIL_LIB)

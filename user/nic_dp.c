@@ -250,6 +250,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 			rx->pkts[i].segs = &rx->segs[i];
 			rx->pkts[i].nsegs = 1;
 			rx->pkts[i].len = nq->f[i].len;
+			rx->pkts[i].off = (struct vhu_offload){ 0 };
 		}
 		rx->ctx = si;
 		if (port == XVIO_PORT_FLOOD) {

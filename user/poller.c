@@ -84,14 +84,78 @@ static const uint8_t *eth_addrs(const struct vhu_pkt *p, uint8_t buf[12])
 }
 
 
-/* Hand @n frames to @dst's queue @q; counts what it sent on @dst. */
-static unsigned int deliver(struct poller *p, struct port *dst, unsigned int q,
+/* What is in p->ob to @dst; the frames it took. */
+static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q)
+{
+	struct port_stats *ds = &p->stats[dst->id - 1];
+	uint64_t bytes = 0;
+	unsigned int done = 0;
+
+	if (p->ob->npkts)
+		done = dst->ops->tx_burst(dst, q, p->ob->pkts, p->ob->npkts, false, &bytes);
+	ds->to_guest += done;
+	ds->to_guest_bytes += bytes;
+	return done;
+}
+
+/*
+ * @n frames for @dst, some asking for what it cannot do (@caps): each
+ * resolved in software into p->ob (segments, or the frame with its
+ * checksum completed), the others as they are, in order. The receiver
+ * counts frames (segments); the return counts the sender's: each frame
+ * lost on the way counts one of them undelivered. Never held back: only
+ * guests send offloads, and a guest's frames are never kept.
+ */
+static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int q,
+			       const struct vhu_pkt *pkts, unsigned int n, unsigned int caps,
+			       struct port_stats *ss)
+{
+	struct off_buf *b = p->ob;
+	unsigned int i, made = 0, sent = 0;
+
+	off_reset(b);
+	for (i = 0; i < n; i++) {
+		enum off_err err;
+		int r;
+
+		if (!off_room(b, &pkts[i])) {
+			sent += flush_sw(p, dst, q);
+			off_reset(b);
+		}
+		r = off_resolve(b, &pkts[i], caps, &err);
+		if (r < 0) { /* off_check() passed it: cannot happen */
+			ss->drop_bad_offload++;
+			continue;
+		}
+		made += (unsigned int)r;
+		if (!off_needed(&pkts[i], caps))
+			continue;
+		if (pkts[i].off.gso_type && r > 1) {
+			ss->sw_gso++;
+			ss->sw_gso_segs += (unsigned int)r;
+		} else {
+			ss->sw_csum++;
+		}
+	}
+	sent += flush_sw(p, dst, q);
+	return made - sent >= n ? 0 : n - (made - sent);
+}
+
+/* Hand @n frames from @src to @dst's queue @q; counts what it sent on @dst. */
+static unsigned int deliver(struct poller *p, struct port *src, struct port *dst, unsigned int q,
 			    const struct vhu_pkt *pkts, unsigned int n, bool hold)
 {
 	struct port_stats *ds = &p->stats[dst->id - 1];
 	uint64_t bytes = 0;
-	unsigned int done;
+	unsigned int done, i;
 
+	if (__builtin_expect(p->burst_off, 0)) {
+		unsigned int caps = dst->ops->offloads ? dst->ops->offloads(dst, q) : 0;
+
+		for (i = 0; i < n; i++)
+			if (off_needed(&pkts[i], caps))
+				return deliver_sw(p, dst, q, pkts, n, caps, &p->stats[src->id - 1]);
+	}
 	done = dst->ops->tx_burst(dst, q, pkts, n, hold, &bytes);
 	ds->to_guest += done;
 	ds->to_guest_bytes += bytes;
@@ -140,6 +204,7 @@ static unsigned int classify(struct poller *p, struct port *src, unsigned int n,
 	bool have_dmac = false, have_src = false, src_ok = true;
 	unsigned int i, nflood = 0;
 
+	p->burst_off = false;
 	for (i = 0; i < n; i++) {
 		const struct vhu_pkt *pk = &p->pkts[i];
 		const uint8_t *eth;
@@ -153,6 +218,19 @@ static unsigned int classify(struct poller *p, struct port *src, unsigned int n,
 				p->dest[i] = DEST_DROP;
 			}
 			continue;
+		}
+		/* Offloads come from guests, whose frames are looked up. A GSO
+		 * frame's headers are checked once, here, for every receiver:
+		 * one that takes it as it is and one that needs it cut. */
+		if (__builtin_expect(pk->off.flags | pk->off.gso_type, 0) && lookup) {
+			enum off_err err;
+
+			if (!off_check(pk, &err)) {
+				ss->drop_bad_offload++;
+				p->dest[i] = DEST_DROP;
+				continue;
+			}
+			p->burst_off = true;
 		}
 		eth = eth_addrs(pk, buf);
 		/* Once per run of frames from one source: is it allowed (a
@@ -213,7 +291,7 @@ static unsigned int unicast(struct poller *p, struct poller_queue *pq, struct po
 		ss->drop_dest_down += k;
 		return 0;
 	}
-	got = deliver(p, dp, pq->q, pkts, k, rx->hold);
+	got = deliver(p, pq->port, dp, pq->q, pkts, k, rx->hold);
 	ss->fwd_unicast += got;
 	*delivered += got;
 	if (got < k) {
@@ -242,7 +320,7 @@ static void flood(struct poller *p, struct poller_queue *pq, struct port_rx *rx,
 
 		if (dp == pq->port || !dp->ops->up(dp))
 			continue;
-		got = deliver(p, dp, pq->q, pkts, k, false);
+		got = deliver(p, pq->port, dp, pq->q, pkts, k, false);
 		ss->flood_copies += got;
 		if (got > best)
 			best = got;
@@ -591,7 +669,8 @@ int poller_start(struct daemon *d, struct poller *p)
 	p->out = calloc(BURST, sizeof(*p->out));
 	p->segs = calloc((size_t)BURST * VHU_MAX_SEGS, sizeof(*p->segs));
 	p->dest = calloc(BURST, sizeof(*p->dest));
-	if (!p->pkts || !p->out || !p->segs || !p->dest)
+	p->ob = calloc(1, sizeof(*p->ob));
+	if (!p->pkts || !p->out || !p->segs || !p->dest || !p->ob)
 		return -ENOMEM;
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -639,6 +718,8 @@ void poller_stop(struct poller *p)
 	free(p->out);
 	free(p->segs);
 	free(p->dest);
+	free(p->ob);
+	p->ob = NULL;
 	free(atomic_exchange(&p->ql, NULL));
 	p->pkts = p->out = NULL;
 	p->segs = NULL;

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "offload.h"
 #include "port.h"
 
 struct daemon;
@@ -68,6 +69,8 @@ struct poller {
 	struct vhu_seg *segs;
 	struct vhu_pkt *out;
 	uint16_t *dest;
+	bool burst_off;			/* a frame of this burst asks for an offload */
+	struct off_buf *ob;		/* software offloads for a receiver without them */
 };
 
 const char *poll_mode_name(enum poll_mode m);

@@ -68,6 +68,10 @@ struct port_ops {
 	bool (*tx_ready)(struct port *p, unsigned int q);
 	/* Free room on @q, in frames; UINT32_MAX when the port cannot tell. */
 	uint32_t (*tx_room)(struct port *p, unsigned int q);
+	/* What frames sent on @q may ask of the receiver (VHU_OFF_*: a
+	 * guest's GUEST_* features); others are resolved in software first
+	 * (offload.h). NULL: none. */
+	unsigned int (*offloads)(struct port *p, unsigned int q);
 	/* Connected and able to take frames at all. */
 	bool (*up)(struct port *p);
 	/* Before sleeping (@enable) and after: arm or disarm what wakes the
@@ -124,6 +128,10 @@ struct port_stats {
 	uint64_t flood_copies;		/* deliveries made by flooding (one per port) */
 	uint64_t drop_src_mac;		/* source MAC other than the port's mac= */
 	uint64_t macs_refused;		/* source MACs not learned: the port's limit */
+	uint64_t drop_bad_offload;	/* GSO frame whose headers are not what its header says */
+	uint64_t sw_gso;		/* frames segmented in software for a receiver */
+	uint64_t sw_gso_segs;		/* the segments they made */
+	uint64_t sw_csum;		/* checksums completed in software (not segmented) */
 } __attribute__((aligned(64)));
 
 #define PORT_STATS_FIELDS(X)                                                            \
@@ -140,6 +148,10 @@ struct port_stats {
 	X(drop_dest_full, "dropped: destination guest had no receive buffers")          \
 	X(flood_copies, "copies made by flooding")                                      \
 	X(drop_src_mac, "dropped: source MAC is not the port's configured mac=")        \
-	X(macs_refused, "source MACs not learned: the port's max_macs is reached")
+	X(macs_refused, "source MACs not learned: the port's max_macs is reached")          \
+	X(drop_bad_offload, "dropped: a GSO frame whose headers do not match its virtio-net header") \
+	X(sw_gso, "large frames segmented in software for a receiver without TSO")        \
+	X(sw_gso_segs, "segments made by software segmentation")                            \
+	X(sw_csum, "checksums completed in software for a receiver without CSUM")
 
 #endif

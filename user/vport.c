@@ -391,7 +391,8 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 
 #define VQ_FIELDS(X)                                         \
 	X(packets) X(bytes) X(drop_no_buffers) X(drop_too_big) \
-	X(drop_too_many_segs) X(drop_bad_hdr) X(drop_disabled) X(calls) X(calls_suppressed)
+	X(drop_too_many_segs) X(drop_bad_hdr) X(drop_bad_offload) X(drop_disabled) X(calls)  \
+	X(calls_suppressed)
 
 /* Per-virtqueue counters: vq0 rx, vq1 tx, vq2 rx of the second pair... */
 static void report_stats(struct port *p, FILE *out, struct jsonw *w)
@@ -416,7 +417,7 @@ static void report_stats(struct port *p, FILE *out, struct jsonw *w)
 #undef JQ
 			jsonw_obj_close(w);
 		} else if (vs.packets || vs.drop_no_buffers || vs.drop_too_big || vs.drop_bad_hdr ||
-			   vs.drop_disabled || vs.drop_too_many_segs) {
+			   vs.drop_bad_offload || vs.drop_disabled || vs.drop_too_many_segs) {
 			fprintf(out, "  vq%-2u %-10s packets %llu bytes %llu", q,
 				q & 1 ? "(tx)" : "(rx)", (unsigned long long)vs.packets,
 				(unsigned long long)vs.bytes);
@@ -443,6 +444,7 @@ const struct port_ops vport_ops = {
 	.rx_done = vport_rx_done,
 	.tx_burst = vport_tx_burst,
 	.tx_ready = vport_tx_ready,
+	.offloads = vport_offloads,
 	.tx_room = vport_tx_room,
 	.up = vport_up,
 	.notify = vport_notify,

@@ -76,6 +76,7 @@ void vport_rx_done(struct port *p, unsigned int q, struct port_rx *rx, unsigned 
 unsigned int vport_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt *pkts,
 			    unsigned int n, bool hold, uint64_t *bytes);
 bool vport_tx_ready(struct port *p, unsigned int q);
+unsigned int vport_offloads(struct port *p, unsigned int q);
 uint32_t vport_tx_room(struct port *p, unsigned int q);
 bool vport_up(struct port *p);
 unsigned int vport_notify(struct port *p, unsigned int q, bool enable);

@@ -89,6 +89,14 @@ unsigned int vport_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt
 	return done;
 }
 
+unsigned int vport_offloads(struct port *p, unsigned int q)
+{
+	unsigned int which;
+	struct vhu_vq *vq = guest_rx(vport_of(p), q, &which);
+
+	return vq ? vhu_vq__offloads(vq) : 0;
+}
+
 bool vport_tx_ready(struct port *p, unsigned int q)
 {
 	unsigned int which;

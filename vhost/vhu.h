@@ -82,6 +82,11 @@ struct vhu_vq_stats {
 	uint64_t drop_too_big;		/* frame larger than the buffers / VHU_MAX_FRAME */
 	uint64_t drop_too_many_segs;	/* chain with more than VHU_MAX_SEGS buffers */
 	uint64_t drop_bad_hdr;		/* TX chain shorter than the virtio-net header */
+	/* TX: the header asks for an offload that was not negotiated, or
+	 * points outside the frame (gso_size 0, csum_start/offset past the
+	 * end, GSO without NEEDS_CSUM); RX: the frame needs an offload this
+	 * guest did not negotiate (the embedder should have resolved it). */
+	uint64_t drop_bad_offload;
 	uint64_t drop_disabled;		/* TX drained while the ring was disabled */
 	uint64_t calls;			/* call eventfd writes (guest interrupts) */
 	uint64_t calls_suppressed;	/* bursts that needed no interrupt */
@@ -161,6 +166,7 @@ int vhu_vq__kick_fd(const struct vhu_vq *vq);
 unsigned int vhu_vq__index(const struct vhu_vq *vq);
 uint16_t vhu_vq__size(const struct vhu_vq *vq);
 bool vhu_vq__packed(const struct vhu_vq *vq);
+unsigned int vhu_vq__offloads(const struct vhu_vq *vq);	/* VHU_OFF_* */
 const struct vhu_vq_stats *vhu_vq__stats(const struct vhu_vq *vq);
 
 /* A frame as a list of segments (host memory). */
@@ -169,11 +175,43 @@ struct vhu_seg {
 	uint32_t len;
 };
 
+/*
+ * What a frame asks of its receiver: the virtio-net header's offload fields
+ * (virtio 1.2 §5.1.6), host byte order. All zero: a complete frame. From
+ * vhu_vq__dequeue_burst() they are checked against the frame and the
+ * negotiated features; hdr_len stays the driver's hint (the spec lets no
+ * device rely on it).
+ */
+#define VHU_HDR_F_NEEDS_CSUM 1	/* checksum from csum_start, stored at +csum_offset */
+#define VHU_HDR_F_DATA_VALID 2	/* RX only: every checksum in the frame was checked */
+#define VHU_GSO_NONE 0
+#define VHU_GSO_TCPV4 1
+#define VHU_GSO_TCPV6 4
+#define VHU_GSO_ECN 0x80	/* with TCPV4/6: the segments carry ECN (CWR on the first only) */
+
+struct vhu_offload {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
 struct vhu_pkt {
 	const struct vhu_seg *segs;
 	uint16_t nsegs;
 	uint32_t len;		/* sum of segs[].len */
+	struct vhu_offload off;
 };
+
+/* What a ring can take or give beyond complete frames (vhu_vq__offloads()):
+ * for a receive ring, the GUEST_* features the guest negotiated; for a
+ * transmit ring, the HOST_* ones (what its frames may ask for). */
+#define VHU_OFF_CSUM 0x1	/* NEEDS_CSUM frames (and DATA_VALID, RX) */
+#define VHU_OFF_TSO4 0x2
+#define VHU_OFF_TSO6 0x4
+#define VHU_OFF_ECN 0x8
 
 /**
  * vhu_vq__enqueue_burst() - copy frames into the guest's receive buffers

@@ -20,8 +20,15 @@
 
 /* virtio feature bits (virtio 1.2 §5.1.3, §6) */
 #define VHU_F_CSUM 0
+#define VHU_F_GUEST_CSUM 1
 #define VHU_F_MTU 3
 #define VHU_F_MAC 5
+#define VHU_F_GUEST_TSO4 7
+#define VHU_F_GUEST_TSO6 8
+#define VHU_F_GUEST_ECN 9
+#define VHU_F_HOST_TSO4 11
+#define VHU_F_HOST_TSO6 12
+#define VHU_F_HOST_ECN 13
 #define VHU_F_MRG_RXBUF 15
 #define VHU_F_STATUS 16
 #define VHU_F_CTRL_VQ 17
@@ -36,8 +43,13 @@
 #define VHU_F_RING_PACKED 34
 #define VHU_F_LOG_ALL 26
 
+#define VHU_FEATURES_OFFLOAD                                                                \
+	((1ull << VHU_F_CSUM) | (1ull << VHU_F_GUEST_CSUM) | (1ull << VHU_F_GUEST_TSO4) |    \
+	 (1ull << VHU_F_GUEST_TSO6) | (1ull << VHU_F_GUEST_ECN) | (1ull << VHU_F_HOST_TSO4) | \
+	 (1ull << VHU_F_HOST_TSO6) | (1ull << VHU_F_HOST_ECN))
+
 #define VHU_FEATURES_SUPPORTED                                                              \
-	((1ull << VHU_F_MTU) | (1ull << VHU_F_MRG_RXBUF) | (1ull << VHU_F_STATUS) |         \
+	(VHU_FEATURES_OFFLOAD | (1ull << VHU_F_MTU) | (1ull << VHU_F_MRG_RXBUF) | (1ull << VHU_F_STATUS) |         \
 	 (1ull << VHU_F_CTRL_VQ) | (1ull << VHU_F_GUEST_ANNOUNCE) | (1ull << VHU_F_MQ) |    \
 	 (1ull << VHU_F_INDIRECT_DESC) | (1ull << VHU_F_EVENT_IDX) |                        \
 	 (1ull << VHU_F_PROTOCOL_FEATURES) | (1ull << VHU_F_VERSION_1) |                    \
@@ -244,6 +256,7 @@ struct vhu_vq {
 	bool indirect;
 	bool mrg_rxbuf;
 	uint8_t hdr_len;
+	uint8_t offloads;	/* VHU_OFF_*: RX rings GUEST_*, TX rings HOST_* */
 	uint16_t size;
 	uint16_t last_avail;	/* split: free-running; packed: index < size */
 	uint16_t last_used;	/* split: free-running used->idx shadow; packed: index */

@@ -135,6 +135,31 @@ static int handle_GET_FEATURES(struct vhu_dev *dev, struct vhu_msg *msg)
 	return VHU_REPLY;
 }
 
+/* The offloads a ring's frames may carry: a receive ring's are the guest's
+ * (GUEST_*), a transmit ring's the host's (HOST_*). Each needs its checksum
+ * feature: virtio 1.2 §5.1.3.1 makes the TSO and ECN bits depend on it, and
+ * a frontend that sets one without the other gets the dependent bit
+ * ignored. */
+static uint8_t offloads(uint64_t f, bool rx)
+{
+	int csum = rx ? VHU_F_GUEST_CSUM : VHU_F_CSUM;
+	int tso4 = rx ? VHU_F_GUEST_TSO4 : VHU_F_HOST_TSO4;
+	int tso6 = rx ? VHU_F_GUEST_TSO6 : VHU_F_HOST_TSO6;
+	int ecn = rx ? VHU_F_GUEST_ECN : VHU_F_HOST_ECN;
+	uint8_t o = 0;
+
+	if (!(f & (1ull << csum)))
+		return 0;
+	o |= VHU_OFF_CSUM;
+	if (f & (1ull << tso4))
+		o |= VHU_OFF_TSO4;
+	if (f & (1ull << tso6))
+		o |= VHU_OFF_TSO6;
+	if ((o & (VHU_OFF_TSO4 | VHU_OFF_TSO6)) && (f & (1ull << ecn)))
+		o |= VHU_OFF_ECN;
+	return o;
+}
+
 static void apply_features(struct vhu_dev *dev)
 {
 	uint64_t f = dev->features;
@@ -149,6 +174,7 @@ static void apply_features(struct vhu_dev *dev)
 		vq->mrg_rxbuf = f & (1ull << VHU_F_MRG_RXBUF);
 		/* virtio 1.2 §5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF. */
 		vq->hdr_len = f & ((1ull << VHU_F_VERSION_1) | (1ull << VHU_F_MRG_RXBUF)) ? 12 : 10;
+		vq->offloads = offloads(f, i % 2 == 0 && i < 2 * VHU_MAX_QUEUE_PAIRS);
 	}
 }
 

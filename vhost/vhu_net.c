@@ -378,9 +378,10 @@ static int avail_index(struct vhu_vq *vq, uint16_t *idx)
 	return 0;
 }
 
-/* Drop the virtio-net header from the front of a segment list. */
+/* Drop the virtio-net header from the front of a segment list, keeping a
+ * copy of it in @h (it may straddle buffers). */
 static bool strip_hdr(struct vhu_pkt *p, struct vhu_seg *seg, unsigned int nseg, uint64_t len,
-		      unsigned int hdr)
+		      unsigned int hdr, uint8_t *h)
 {
 	unsigned int i = 0;
 	uint32_t skip = hdr;
@@ -389,9 +390,12 @@ static bool strip_hdr(struct vhu_pkt *p, struct vhu_seg *seg, unsigned int nseg,
 		return false;
 	while (skip) {
 		if (seg[i].len <= skip) {
+			memcpy(h, seg[i].base, seg[i].len);
+			h += seg[i].len;
 			skip -= seg[i].len;
 			i++;
 		} else {
+			memcpy(h, seg[i].base, skip);
 			seg[i].base = (const uint8_t *)seg[i].base + skip;
 			seg[i].len -= skip;
 			skip = 0;
@@ -401,6 +405,55 @@ static bool strip_hdr(struct vhu_pkt *p, struct vhu_seg *seg, unsigned int nseg,
 	p->nsegs = (uint16_t)(nseg - i);
 	p->len = (uint32_t)(len - hdr);
 	return true;
+}
+
+static inline uint16_t hdr16(const uint8_t *h, unsigned int off)
+{
+	uint16_t v;
+
+	memcpy(&v, h + off, 2);
+	return le16toh(v);
+}
+
+/*
+ * The offload fields of a transmitted frame's header (@h, copied out of
+ * guest memory: read once), checked against what the ring negotiated
+ * (vq->offloads, the HOST_* features) and the frame's @len. Without CSUM the
+ * fields are ignored, as before any offload existed (virtio 1.2 §5.1.6.2.1
+ * has the driver send zeroes then). Unknown flag bits are ignored
+ * (§5.1.6.2.2); DATA_VALID is the device's flag, never the driver's.
+ * Returns false for a header to drop.
+ */
+static bool tx_offload(const struct vhu_vq *vq, const uint8_t *h, uint32_t len,
+		       struct vhu_offload *o)
+{
+	uint8_t gt = h[1], type = gt & (uint8_t)~VHU_GSO_ECN;
+	unsigned int need;
+
+	memset(o, 0, sizeof(*o));
+	if (!vq->offloads)
+		return true;
+	if (h[0] & VHU_HDR_F_NEEDS_CSUM) {
+		o->flags = VHU_HDR_F_NEEDS_CSUM;
+		o->csum_start = hdr16(h, 6);
+		o->csum_offset = hdr16(h, 8);
+		if ((uint32_t)o->csum_start + o->csum_offset + 2 > len)
+			return false;
+	}
+	if (gt == VHU_GSO_NONE)
+		return true;
+	need = type == VHU_GSO_TCPV4 ? VHU_OFF_TSO4 : type == VHU_GSO_TCPV6 ? VHU_OFF_TSO6 : 0;
+	if (gt & VHU_GSO_ECN)
+		need |= VHU_OFF_ECN;
+	/* UDP (UFO) and USO are never offered: their types are refused. */
+	if (!(need & (VHU_OFF_TSO4 | VHU_OFF_TSO6)) || (vq->offloads & need) != need)
+		return false;
+	o->gso_type = gt;
+	o->gso_size = hdr16(h, 4);
+	o->hdr_len = hdr16(h, 2);
+	if (o->hdr_len > len)
+		o->hdr_len = (uint16_t)len;
+	return o->gso_size && (o->flags & VHU_HDR_F_NEEDS_CSUM);
 }
 
 unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, struct vhu_seg *segs,
@@ -421,6 +474,7 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 		struct walk w = { .want_write = false, .seg = segs + out * VHU_MAX_SEGS,
 				  .max = VHU_MAX_SEGS };
 		struct vhu_used *u = &vq->pending[vq->npending];
+		uint8_t h[12];
 		int r = next_chain(vq, avail_idx, &w, u);
 
 		if (r <= 0) {
@@ -439,12 +493,16 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 			vq->stats.drop_too_big++;
 			continue;
 		}
-		if (unlikely(!strip_hdr(&pkts[out], w.seg, w.nseg, w.len, vq->hdr_len))) {
+		if (unlikely(!strip_hdr(&pkts[out], w.seg, w.nseg, w.len, vq->hdr_len, h))) {
 			vq->stats.drop_bad_hdr++;
 			continue;
 		}
 		if (unlikely(pkts[out].len > VHU_MAX_FRAME)) {
 			vq->stats.drop_too_big++;
+			continue;
+		}
+		if (unlikely(!tx_offload(vq, h, pkts[out].len, &pkts[out].off))) {
+			vq->stats.drop_bad_offload++;
 			continue;
 		}
 		vq->stats.packets++;
@@ -516,6 +574,46 @@ static void sg_write(const struct vhu_seg *dst, unsigned int ndst, unsigned int 
 
 #define MAX_HEADS VHU_MAX_SEGS
 
+static inline void put16(uint8_t *h, unsigned int off, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(h + off, &v, 2);
+}
+
+/* The header for a frame into the guest (@h zeroed): what the frame asks
+ * for, if the ring negotiated it (virtio 1.2 §5.1.6.4); false when it did
+ * not: the frame cannot be handed to this guest as it is. */
+static bool rx_offload(const struct vhu_vq *vq, const struct vhu_pkt *p, uint8_t *h)
+{
+	const struct vhu_offload *o = &p->off;
+	unsigned int need = 0;
+
+	if (likely(!o->flags && !o->gso_type))
+		return true;
+	if (o->flags & VHU_HDR_F_NEEDS_CSUM)
+		need |= VHU_OFF_CSUM;
+	if (o->gso_type) {
+		uint8_t type = o->gso_type & (uint8_t)~VHU_GSO_ECN;
+
+		need |= type == VHU_GSO_TCPV4 ? VHU_OFF_TSO4 :
+			type == VHU_GSO_TCPV6 ? VHU_OFF_TSO6 : 0xff;
+		if (o->gso_type & VHU_GSO_ECN)
+			need |= VHU_OFF_ECN;
+	}
+	if ((vq->offloads & need) != need)
+		return false;
+	/* DATA_VALID is a hint: a guest without GUEST_CSUM checks for itself. */
+	h[0] = o->flags & VHU_HDR_F_NEEDS_CSUM;
+	if ((o->flags & VHU_HDR_F_DATA_VALID) && (vq->offloads & VHU_OFF_CSUM))
+		h[0] |= VHU_HDR_F_DATA_VALID;
+	h[1] = o->gso_type;
+	put16(h, 2, o->hdr_len);
+	put16(h, 4, o->gso_size);
+	put16(h, 6, o->csum_start);
+	put16(h, 8, o->csum_offset);
+	return true;
+}
+
 /* Migrating: the pages of the @len bytes just written from the start of
  * @seg (header and frame). */
 static VHU_COLD void log_written(struct vhu_vq *vq, const struct vhu_seg *seg, unsigned int nseg,
@@ -572,6 +670,10 @@ static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsig
 
 		if (unlikely(p->len > VHU_MAX_FRAME)) {
 			vq->stats.drop_too_big++;
+			continue;
+		}
+		if (unlikely(!rx_offload(vq, p, hdr))) {
+			vq->stats.drop_bad_offload++;
 			continue;
 		}
 		/* Gather chains until the frame fits: one without MRG_RXBUF. */
@@ -631,7 +733,7 @@ static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsig
 			vq->stats.drop_too_big++;
 			continue;
 		}
-		/* virtio 1.2 §5.1.6.3: flags/gso zero; num_buffers = chains used. */
+		/* virtio 1.2 §5.1.6.3: num_buffers = chains used. */
 		if (vq->hdr_len == 12) {
 			uint16_t nb = htole16((uint16_t)nheads);
 

@@ -447,8 +447,15 @@ int vhu_features_str(uint64_t f, char *buf, size_t len)
 		const char *name;
 	} names[] = {
 		{ VHU_F_CSUM, "CSUM" },
+		{ VHU_F_GUEST_CSUM, "GUEST_CSUM" },
 		{ VHU_F_MTU, "MTU" },
 		{ VHU_F_MAC, "MAC" },
+		{ VHU_F_GUEST_TSO4, "GUEST_TSO4" },
+		{ VHU_F_GUEST_TSO6, "GUEST_TSO6" },
+		{ VHU_F_GUEST_ECN, "GUEST_ECN" },
+		{ VHU_F_HOST_TSO4, "HOST_TSO4" },
+		{ VHU_F_HOST_TSO6, "HOST_TSO6" },
+		{ VHU_F_HOST_ECN, "HOST_ECN" },
 		{ VHU_F_MRG_RXBUF, "MRG_RXBUF" },
 		{ VHU_F_STATUS, "STATUS" },
 		{ VHU_F_CTRL_VQ, "CTRL_VQ" },

@@ -265,6 +265,11 @@ uint16_t vhu_vq__size(const struct vhu_vq *vq)
 	return vq->size;
 }
 
+unsigned int vhu_vq__offloads(const struct vhu_vq *vq)
+{
+	return vq->offloads;
+}
+
 bool vhu_vq__packed(const struct vhu_vq *vq)
 {
 	return vq->packed;

@@ -6,6 +6,11 @@
 #   ping_both_ways       peer <-> guest over XDP/AF_XDP
 #   tcp_to_guest / tcp_from_guest   4 MiB each way, md5 checked at both ends
 #   guest_to_guest       two guests reach each other (no NIC) and the peer
+#   tso_from_guest       tcp_from_guest's 64 KiB TSO frames were segmented
+#                        in software for the NIC
+#   tcp_guest_to_guest   4 MiB vm0 -> vm1, md5: large frames passed as they
+#                        are between guests with the offloads
+#   tcp_guest_to_guest_sw_gso   the same to a vm1 without GUEST_TSO: cut
 #   features_match       the guest driver's data-path feature bits equal what
 #                        xvioctl says was negotiated
 #   qemu_restart         QEMU killed and started again on the same socket, the
@@ -117,16 +122,30 @@ else
 	fail tcp_from_guest "guest md5 ${gmd5:-?}, peer got ${got:-nothing} ($(stat -c %s "$TMP/rx" 2>/dev/null) bytes)"
 fi
 timing tcp_from_guest $((SECONDS - t0))
+# With HOST_TSO the guest hands xviod TCP segments of up to 64 KiB, which
+# the NIC cannot take: the transfer above went through the software
+# segmentation (user/offload.c), and arrived whole.
+gso=$(xstat vm0.sock sw_gso) segs=$(xstat vm0.sock sw_gso_segs) bad=$(xstat vm0.sock drop_bad_offload)
+if [ -n "$NO_TCP" ]; then
+	:
+elif [ "${gso:-0}" -gt 0 ] && [ "${bad:-1}" = 0 ]; then
+	pass tso_from_guest
+	note "tcp_from_guest: $gso large frames from the guest cut into $segs segments in software"
+else
+	fail tso_from_guest "sw_gso ${gso:-?} (want > 0), drop_bad_offload ${bad:-?}: the guest sent no TSO frame, or xviod refused them"
+fi
 
 # ---- features -----------------------------------------------------------------------
 # QEMU handles the control features (STATUS, CTRL_*, MAC, MQ...) itself; the
-# data-path bits are the ones xviod negotiates and the driver must agree on.
+# data-path bits are the ones xviod negotiates and the driver must agree on:
+# the offloads (CSUM, GUEST_CSUM, GUEST_TSO4/6, HOST_TSO4/6), MRG_RXBUF,
+# INDIRECT_DESC, EVENT_IDX, VERSION_1, RING_PACKED.
 if guest_run vm0 "cat /sys/class/net/eth0/device/features" 10; then
 	gf=$(echo "$GUEST_OUT" | grep -o '^[01]\{64\}' | head -1)
 	xf=$("$XC" --ctl "$CTL" --json ports | sed 's/{"port":/\n{"port":/g' | grep '"name":"vm0.sock"' |
 		grep -o '"features":[0-9]*' | cut -d: -f2)
 	bad=""
-	for bit in 15 28 29 32 34; do
+	for bit in 0 1 7 8 11 12 15 28 29 32 34; do
 		g=${gf:$bit:1}
 		x=$(( (xf >> bit) & 1 ))
 		[ "$g" = "$x" ] || bad="$bad bit$bit(guest $g, xviod $x)"
@@ -141,6 +160,28 @@ else
 fi
 
 # ---- two guests -----------------------------------------------------------------------
+# tcp_g2g CASE CUT: vm1 fetches vm0's 4 MiB over TCP, md5 checked; CUT 0:
+# none of vm0's frames is segmented in software on the way (vm1 takes them
+# as they are), 1: some are (vm1 did not negotiate GUEST_TSO).
+tcp_g2g() {
+	local g0 g1
+	[ -n "$gmd5" ] || { fail "$1" "vm0 has no file to serve (tcp_from_guest)"; return; }
+	g0=$(xstat vm0.sock sw_gso)
+	if ! guest_run vm1 "wget -O /tmp/g http://$VM0_IP:8080/tx 2>&1 | tail -1; md5sum /tmp/g; rm /tmp/g" 120 ||
+		! echo "$GUEST_OUT" | grep -q "$gmd5"; then
+		fail "$1" "want md5 $gmd5, vm1 has: $GUEST_OUT"
+		return
+	fi
+	g1=$(xstat vm0.sock sw_gso)
+	if [ "$2" = 0 ] && [ "$g1" != "$g0" ]; then
+		fail "$1" "md5 right, but $((g1 - g0)) frames were segmented in software for a guest with GUEST_TSO"
+	elif [ "$2" = 1 ] && [ "$g1" = "$g0" ]; then
+		fail "$1" "md5 right, but no frame was segmented for a guest without GUEST_TSO"
+	else
+		pass "$1"
+		note "$1: vm0's frames segmented in software on the way: $((g1 - g0))"
+	fi
+}
 t0=$SECONDS
 if guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server && wait_for 20 port_running vm1.sock; then
 	timing boot_vm1 $((SECONDS - t0))
@@ -150,6 +191,10 @@ if guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server && wait_for 20 port_run
 	else
 		fail guest_to_guest "$GUEST_OUT"
 	fi
+	# vm0's httpd (tcp_from_guest) to vm1: both guests negotiated the
+	# offloads, so vm0's 64 KiB TCP frames reach vm1 as they are (one copy,
+	# the header's fields handed over), not cut.
+	tcp_g2g tcp_guest_to_guest 0
 else
 	fail guest_to_guest "vm1 did not come up"
 fi
@@ -160,10 +205,13 @@ guest_kill vm1
 GUEST_OUT=""
 if ! wait_for 10 port_state_is vm1.sock waiting; then
 	fail qemu_restart "vm1's port is $(xport vm1.sock state) after QEMU was killed (want waiting)"
-elif ! GUEST_RUNAS=$RUNAS GUEST_RUNAS_GROUP=nogroup guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server >"$TMP/boot1.out"; then
+elif ! GUEST_RUNAS=$RUNAS GUEST_RUNAS_GROUP=nogroup GUEST_NET_OPTS="guest_tso4=off,guest_tso6=off,guest_ecn=off" \
+	guest_start vm1 "$VHOST1" "$MAC1" "$VM1_IP/24" server >"$TMP/boot1.out"; then
 	fail qemu_restart "$(cat "$TMP/boot1.out")"
 elif wait_for 20 port_running vm1.sock && guest_run vm1 "ping -c 3 -W 3 $PEER_IP" 30; then
 	pass qemu_restart
+	# this time vm1 has no GUEST_TSO: vm0's large frames are cut for it
+	tcp_g2g tcp_guest_to_guest_sw_gso 1
 	if [ -n "$RUNAS" ]; then
 		quid=$(ps -o uid= -C qemu-system-x86_64 | tr -d ' ' | sort -u | tr '\n' ' ')
 		if [ "$(ps -o uid= -p "${GUEST_PID[vm1]}" 2>/dev/null | tr -d ' ')" = 65534 ] ||

@@ -296,7 +296,7 @@ static void test_msg_features_not_offered(void)
 	uint64_t f;
 
 	ASSERT_OK(start(F_V1, 16));
-	f = fx.d.features | VDRV_BIT(VDRV_NET_F_CSUM);
+	f = fx.d.features | VDRV_BIT(VDRV_NET_F_HOST_UFO);
 	ASSERT_TRUE(req_ack(VDRV_REQ_SET_FEATURES, &f, sizeof(f), NULL, 0) > 0);
 	ASSERT_TRUE(log_has("asks for bits we did not offer"));
 	ASSERT_EQ(vhu_dev__features(fx.dev), fx.d.features);

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Software offloads (offload.h): checksum completion and TCP segmentation of
+ * a guest's frame for a receiver that cannot take it as it is. Everything
+ * read from the frame is read once: the headers are copied out of guest
+ * memory before they are parsed, and what is built from them lives in the
+ * off_buf. A frame whose header fields the parse does not confirm is
+ * refused, never guessed at.
+ */
+#include <string.h>
+#include "offload.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86dd
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88a8
+#define TCP_FIN 0x01
+#define TCP_PSH 0x08
+#define TCP_CWR 0x80
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint32_t add32(uint32_t a, uint32_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+uint32_t off_csum_add(uint32_t sum, const void *buf, uint32_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t s = 0;
+
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		s += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		s += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+
+		memcpy(&w, p, 2);
+		s += w;
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		s += *p; /* the odd byte is the first of its (native) word */
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return add32(sum, (uint32_t)s);
+}
+
+uint16_t off_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A piece's sum added at byte @pos of the checksummed range: a piece that
+ * starts at an odd position has its bytes in the other halves of the words
+ * (RFC 1071 §2(B): byte order independence, by rotating). */
+static uint32_t csum_at(uint32_t sum, const void *p, uint32_t len, uint32_t pos)
+{
+	uint32_t s = off_csum_add(0, p, len);
+
+	if (pos & 1)
+		s = (s >> 8) | (s << 24);
+	return add32(sum, s);
+}
+
+/* A position in a frame's segment list. */
+struct cur {
+	unsigned int si;
+	uint32_t so;
+};
+
+static void cur_skip(const struct vhu_pkt *p, struct cur *c, uint32_t n)
+{
+	while (n && c->si < p->nsegs) {
+		uint32_t room = p->segs[c->si].len - c->so;
+
+		if (n < room) {
+			c->so += n;
+			return;
+		}
+		n -= room;
+		c->si++;
+		c->so = 0;
+	}
+}
+
+/* Append the next @n bytes of @p at @c to @b as segments pointing into the
+ * frame; with @sum, add them to *@sum (checksum position @pos onwards). */
+static void cur_take(struct off_buf *b, const struct vhu_pkt *p, struct cur *c, uint32_t n,
+		     uint32_t *sum, uint32_t pos)
+{
+	while (n && c->si < p->nsegs) {
+		const uint8_t *base = (const uint8_t *)p->segs[c->si].base + c->so;
+		uint32_t room = p->segs[c->si].len - c->so, k = n < room ? n : room;
+
+		b->segs[b->nsegs].base = base;
+		b->segs[b->nsegs].len = k;
+		b->nsegs++;
+		if (sum) {
+			*sum = csum_at(*sum, base, k, pos);
+			pos += k;
+		}
+		n -= k;
+		c->so += k;
+		if (c->so == p->segs[c->si].len) {
+			c->si++;
+			c->so = 0;
+		}
+	}
+}
+
+/* Copy up to @max bytes from the front of @p into @dst; returns how many. */
+static uint32_t gather(const struct vhu_pkt *p, uint8_t *dst, uint32_t max)
+{
+	uint32_t done = 0;
+	unsigned int s;
+
+	for (s = 0; s < p->nsegs && done < max; s++) {
+		uint32_t k = p->segs[s].len < max - done ? p->segs[s].len : max - done;
+
+		memcpy(dst + done, p->segs[s].base, k);
+		done += k;
+	}
+	return done;
+}
+
+/* Sum bytes [@from, @from + @n) of @p, checksum position 0 at @from. */
+static uint32_t sum_range(const struct vhu_pkt *p, uint32_t from, uint32_t n)
+{
+	struct cur c = { 0, 0 };
+	uint32_t sum = 0, pos = 0;
+
+	cur_skip(p, &c, from);
+	while (n && c.si < p->nsegs) {
+		const uint8_t *base = (const uint8_t *)p->segs[c.si].base + c.so;
+		uint32_t room = p->segs[c.si].len - c.so, k = n < room ? n : room;
+
+		sum = csum_at(sum, base, k, pos);
+		pos += k;
+		n -= k;
+		c.si++;
+		c.so = 0;
+	}
+	return sum;
+}
+
+static struct vhu_pkt *new_pkt(struct off_buf *b)
+{
+	struct vhu_pkt *o = &b->pkts[b->npkts++];
+
+	o->segs = &b->segs[b->nsegs];
+	o->nsegs = 0;
+	o->len = 0;
+	o->off = (struct vhu_offload){ 0 };
+	return o;
+}
+
+static void end_pkt(struct off_buf *b, struct vhu_pkt *o, unsigned int caps)
+{
+	o->nsegs = (uint16_t)(&b->segs[b->nsegs] - o->segs);
+	o->len = 0;
+	for (unsigned int i = 0; i < o->nsegs; i++)
+		o->len += o->segs[i].len;
+	/* Every checksum in it is now complete and true. */
+	if (caps & VHU_OFF_CSUM)
+		o->off.flags = VHU_HDR_F_DATA_VALID;
+}
+
+/* NEEDS_CSUM only: sum from csum_start to the end (the field holds the
+ * pseudo-header's sum, as the driver left it), store the result at
+ * csum_start + csum_offset: the frame's bytes around those two. As Linux's
+ * skb_checksum_help(), a result of 0 is sent as 0xffff (for UDP, 0 would
+ * mean "no checksum"). */
+static void csum_complete(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps)
+{
+	uint32_t at = (uint32_t)p->off.csum_start + p->off.csum_offset;
+	uint16_t c = off_csum_fold(sum_range(p, p->off.csum_start, p->len - p->off.csum_start));
+	uint8_t *fix = b->hdrs[b->nhdrs++];
+	struct vhu_pkt *o = new_pkt(b);
+	struct cur cur = { 0, 0 };
+
+	if (!c)
+		c = 0xffff;
+	memcpy(fix, &c, 2); /* native: the sum was of native words */
+	cur_take(b, p, &cur, at, NULL, 0);
+	b->segs[b->nsegs].base = fix;
+	b->segs[b->nsegs].len = 2;
+	b->nsegs++;
+	cur_skip(p, &cur, 2);
+	cur_take(b, p, &cur, p->len - at - 2, NULL, 0);
+	end_pkt(b, o, caps);
+}
+
+struct layout {
+	uint32_t l3, l4, hlen;
+	bool v6;
+};
+
+/* Ethernet, up to two VLAN tags, IPv4 (not a fragment) or IPv6 (TCP as its
+ * next header: no extension headers), TCP; in the @have bytes copied. */
+static bool parse(const uint8_t *h, uint32_t have, bool v6, struct layout *l)
+{
+	uint32_t off = 12, doff;
+	uint16_t et;
+	int tags;
+
+	for (tags = 0;; tags++) {
+		if (off + 2 > have)
+			return false;
+		et = be16(h + off);
+		if ((et != ETH_P_8021Q && et != ETH_P_8021AD) || tags == 2)
+			break;
+		off += 4;
+	}
+	off += 2;
+	l->l3 = off;
+	l->v6 = v6;
+	if (!v6) {
+		uint32_t ihl;
+
+		if (et != ETH_P_IP || off + 20 > have || h[off] >> 4 != 4)
+			return false;
+		ihl = (h[off] & 15u) * 4;
+		if (ihl < 20 || off + ihl > have || h[off + 9] != 6 || (be16(h + off + 6) & 0x3fff))
+			return false;
+		l->l4 = off + ihl;
+	} else {
+		if (et != ETH_P_IPV6 || off + 40 > have || h[off] >> 4 != 6 || h[off + 6] != 6)
+			return false;
+		l->l4 = off + 40;
+	}
+	if (l->l4 + 20 > have)
+		return false;
+	doff = (h[l->l4 + 12] >> 4) * 4u;
+	if (doff < 20 || l->l4 + doff > have)
+		return false;
+	l->hlen = l->l4 + doff;
+	return true;
+}
+
+static uint16_t ip4_csum(const uint8_t *ip, uint32_t ihl)
+{
+	return off_csum_fold(off_csum_add(0, ip, ihl));
+}
+
+/* Cut @p (checked: GSO, headers @l in @h) into segments of gso_size. */
+static void segment(struct off_buf *b, const struct vhu_pkt *p, const uint8_t *h,
+		    const struct layout *l, uint32_t nseg, unsigned int caps)
+{
+	uint32_t mss = p->off.gso_size, payload = p->len - l->hlen, i;
+	uint32_t seq = (uint32_t)be16(h + l->l4 + 4) << 16 | be16(h + l->l4 + 6);
+	uint16_t id = l->v6 ? 0 : be16(h + l->l3 + 4);
+	uint32_t thl = l->hlen - l->l4;
+	struct cur cur = { 0, 0 };
+
+	cur_skip(p, &cur, l->hlen);
+	for (i = 0; i < nseg; i++) {
+		uint32_t len = payload - i * mss < mss ? payload - i * mss : mss;
+		uint8_t *hd = b->hdrs[b->nhdrs++], *ip = hd + l->l3, *th = hd + l->l4, ph[40];
+		struct vhu_pkt *o = new_pkt(b);
+		uint32_t sum, s = seq + i * mss;
+		uint16_t c;
+
+		memcpy(hd, h, l->hlen);
+		if (!l->v6) {
+			put_be16(ip + 2, (uint16_t)(l->hlen - l->l3 + len));
+			put_be16(ip + 4, (uint16_t)(id + i));
+			put_be16(ip + 10, 0);
+			c = ip4_csum(ip, l->l4 - l->l3);
+			memcpy(ip + 10, &c, 2);
+		} else {
+			put_be16(ip + 4, (uint16_t)(thl + len));
+		}
+		put_be16(th + 4, (uint16_t)(s >> 16));
+		put_be16(th + 6, (uint16_t)s);
+		if (i + 1 < nseg)
+			th[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+		if (i)
+			th[13] &= (uint8_t)~TCP_CWR;
+		put_be16(th + 16, 0);
+		/* pseudo-header: addresses, protocol, TCP length */
+		if (!l->v6) {
+			memcpy(ph, ip + 12, 8);
+			ph[8] = 0;
+			ph[9] = 6;
+			put_be16(ph + 10, (uint16_t)(thl + len));
+			sum = off_csum_add(0, ph, 12);
+		} else {
+			memcpy(ph, ip + 8, 32);
+			ph[32] = ph[33] = 0;
+			put_be16(ph + 34, (uint16_t)(thl + len));
+			ph[36] = ph[37] = ph[38] = 0;
+			ph[39] = 6;
+			sum = off_csum_add(0, ph, 40);
+		}
+		sum = off_csum_add(sum, th, thl);
+		b->segs[b->nsegs].base = hd;
+		b->segs[b->nsegs].len = l->hlen;
+		b->nsegs++;
+		cur_take(b, p, &cur, len, &sum, thl);
+		/* As tcp_gso_segment's software checksum: folded, 0 left as 0. */
+		c = off_csum_fold(sum);
+		memcpy(th + 16, &c, 2);
+		end_pkt(b, o, caps);
+	}
+}
+
+bool off_room(const struct off_buf *b, const struct vhu_pkt *p)
+{
+	uint32_t n = 1;
+
+	if (p->off.gso_type && p->off.gso_size)
+		n = p->len / p->off.gso_size + 1;
+	if (n > OFF_MAX_SEGS_PER_FRAME)
+		n = 1; /* refused without using the buffer */
+	return b->npkts + n <= OFF_BUF_PKTS && b->nhdrs + n <= OFF_BUF_PKTS &&
+	       b->nsegs + 2 * n + p->nsegs + 2 <= OFF_BUF_SEGS;
+}
+
+/* A GSO frame's headers into @h, parsed into @l; its segment count (1: a
+ * frame no longer than its MSS), or 0 with *@err set. */
+static uint32_t gso_layout(const struct vhu_pkt *p, uint8_t *h, struct layout *l,
+			   enum off_err *err)
+{
+	bool v6 = (p->off.gso_type & 0x7f) == VHU_GSO_TCPV6;
+	uint32_t have = gather(p, h, OFF_HDR_MAX), payload, nseg;
+
+	if (!parse(h, have, v6, l) || l->hlen > p->len) {
+		*err = OFF_ERR_PARSE;
+		return 0;
+	}
+	/* Linux refuses the same (tcp_gso_segment: checksum start must be
+	 * the transport header; virtio_net_hdr_to_skb). */
+	if (p->off.csum_start != l->l4 || p->off.csum_offset != 16) {
+		*err = OFF_ERR_CSUM_POS;
+		return 0;
+	}
+	payload = p->len - l->hlen;
+	if (payload <= p->off.gso_size)
+		return 1;
+	nseg = (payload + p->off.gso_size - 1) / p->off.gso_size;
+	if (nseg > OFF_MAX_SEGS_PER_FRAME) {
+		*err = OFF_ERR_TOO_MANY;
+		return 0;
+	}
+	return nseg;
+}
+
+bool off_check(const struct vhu_pkt *p, enum off_err *err)
+{
+	uint8_t h[OFF_HDR_MAX];
+	struct layout l;
+
+	*err = OFF_ERR_NONE;
+	return !p->off.gso_type || gso_layout(p, h, &l, err);
+}
+
+int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, enum off_err *err)
+{
+	uint8_t h[OFF_HDR_MAX];
+	struct layout l;
+	uint32_t nseg;
+
+	*err = OFF_ERR_NONE;
+	if (!off_needed(p, caps)) {
+		b->pkts[b->npkts++] = *p;
+		return 1;
+	}
+	if (!p->off.gso_type) {
+		/* vhu checked csum_start + csum_offset + 2 <= len */
+		csum_complete(b, p, caps);
+		return 1;
+	}
+	nseg = gso_layout(p, h, &l, err);
+	if (!nseg)
+		return -1;
+	if (nseg == 1) {
+		/* One segment: sent as it is, its checksum completed (what
+		 * Linux does with a GSO frame no longer than its MSS). */
+		csum_complete(b, p, caps);
+		return 1;
+	}
+	segment(b, p, h, &l, nseg, caps);
+	return (int)nseg;
+}
