@@ -54,6 +54,24 @@ for m in $mods; do
 	esac
 done
 echo "$mods" >"$R/lib/modules/order"
+# make bench (scripts/bench-tcp.sh): one TCP transfer timed inside the guest,
+# with the guest's busy CPU time meanwhile (USER_HZ jiffies of /proc/stat).
+cat >"$R/bin/tget" <<'TGET'
+#!/bin/sh
+# tget URL: fetch URL and discard it; prints bytes, milliseconds, busy jiffies
+busy() { read -r _ u n s _ _ q sq st _ </proc/stat; echo $((u + n + s + q + sq + st)); }
+ms() { read -r up _ </proc/uptime; echo $((${up%.*} * 1000 + 1${up#*.} * 10 - 1000)); }
+b0=$(busy); t0=$(ms)
+n=$(wget -q -O - "$1" | wc -c)
+t1=$(ms); b1=$(busy)
+echo "tget bytes=$n ms=$((t1 - t0)) busy=$((b1 - b0))"
+TGET
+cat >"$R/bin/cpubusy" <<'BUSY'
+#!/bin/sh
+read -r _ u n s _ _ q sq st _ </proc/stat
+echo "cpubusy=$((u + n + s + q + sq + st))"
+BUSY
+chmod +x "$R/bin/tget" "$R/bin/cpubusy"
 cat >"$R/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include "daemon.h"
 #include "jsonw.h"
@@ -105,6 +107,23 @@ static int read_mac(const char *ifname, uint8_t mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+/* The interface's driver name (ETHTOOL_GDRVINFO), or "" when unknown. */
+static void read_driver(const char *ifname, char *drv, size_t len)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	drv[0] = 0;
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		snprintf(drv, len, "%s", info.driver);
+	close(fd);
 }
 
 /* r0 = XDP_PASS; exit. Run on live frames it delivers them to the stack. */
@@ -363,6 +382,7 @@ static void release(struct nic *n)
 
 int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 {
+	char drv[32];
 	struct loader_status st;
 	unsigned int q;
 	int rc;
@@ -378,6 +398,17 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 	}
 	if (read_mac(n->ifname, n->mac))
 		pr_warn("%s: cannot read its MAC address", n->ifname);
+	/* A veth's peer stack hands it TCP/UDP frames whose checksum is left
+	 * to offload (CHECKSUM_PARTIAL); XDP passes them on as they are. A
+	 * real NIC's frames come off the wire complete. */
+	read_driver(n->ifname, drv, sizeof(drv));
+	n->partial_csum = !strcmp(drv, "veth");
+	if (n->partial_csum)
+		pr_info("%s is a veth: frames its peer sends with checksum offload on arrive with "
+			"the checksum not done; xviod marks them (rx_csum_partial) so guests with "
+			"GUEST_CSUM take them and others get them completed. `ethtool -K PEER tx "
+			"off` on the peer avoids the work",
+			n->ifname);
 	if (!n->nqueues)
 		n->nqueues = device_queues(n->ifname);
 	rc = n->existing ? adopt(n, &st) : attach(n, &st);
@@ -681,6 +712,7 @@ static void report_queue_json(struct nic_queue *nq, unsigned int q, struct jsonw
 	jsonw_u64(w, "tx_ring_full", st->tx_ring_full);
 	jsonw_u64(w, "tx_too_big", st->tx_too_big);
 	jsonw_u64(w, "tx_rekicks", st->tx_rekicks);
+	jsonw_u64(w, "rx_csum_partial", nq->csum_partial);
 	jsonw_bool(w, "busy_poll", nq->busy_poll);
 	jsonw_u64(w, "umem_frames", u.frames);
 	jsonw_u64(w, "umem_free", u.free);
@@ -705,14 +737,15 @@ static void report_queue_text(struct nic_queue *nq, unsigned int q, FILE *out)
 	xdp_stats(nq, &xs);
 	fprintf(out,
 		"  q%u (%s AF_XDP) rx %llu tx %llu | umem %u: free %u fill %u tx %u%s"
-		" | xdp rx_dropped %llu rx_ring_full %llu fill_empty %llu tx_invalid %llu%s%s\n",
+		" | xdp rx_dropped %llu rx_ring_full %llu fill_empty %llu tx_invalid %llu%s%s"
+		" | rx_csum_partial %llu\n",
 		q, afxdp_queue__zerocopy(nq->q) ? "zero-copy" : "copy",
 		(unsigned long long)st->rx_packets, (unsigned long long)st->tx_packets, u.frames,
 		u.free, u.fill, u.tx, afxdp_queue__check(nq->q) ? " (FRAMES MISSING)" : "",
 		(unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
 		(unsigned long long)xs.rx_fill_ring_empty_descs,
 		(unsigned long long)xs.tx_invalid_descs, st->tx_no_frame ? " tx_no_frame" : "",
-		st->tx_ring_full ? " tx_ring_full" : "");
+		st->tx_ring_full ? " tx_ring_full" : "", (unsigned long long)nq->csum_partial);
 }
 
 /* Per queue: AF_XDP counters and UMEM accounting; then the XDP program's. */

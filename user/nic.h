@@ -60,6 +60,7 @@ struct nic_queue {
 	bool room_set[AFXDP_MAX_SOCKS];	/* its xvio_room limit reflects a non-empty ring */
 	uint32_t room_idle[AFXDP_MAX_SOCKS]; /* empty looks since (NIC_ROOM_REFRESH) */
 	unsigned int looped;		/* this burst: frames after f[n] the guard dropped */
+	uint64_t csum_partial;		/* frames off_rx_partial() marked (veth) */
 	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
 };
 
@@ -88,6 +89,7 @@ struct nic {
 	bool skb_mode;			/* the program runs in skb (generic) mode */
 	char xdp_mode[8];		/* "native", "skb", ... as attached */
 	bool host;			/* also hand flooded frames to the host stack */
+	bool partial_csum;		/* a veth: look for CHECKSUM_PARTIAL frames */
 	unsigned int busy_poll;		/* SO_BUSY_POLL usec; 0: off */
 	struct loader_maps *maps;
 	struct xvio_room *room;		/* xvio_room, mmapped */

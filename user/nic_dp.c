@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "nic.h"
+#include "offload.h"
 #include "util.h"
 
 #define BURST VHU_BURST
@@ -251,6 +252,8 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 			rx->pkts[i].nsegs = 1;
 			rx->pkts[i].len = nq->f[i].len;
 			rx->pkts[i].off = (struct vhu_offload){ 0 };
+			if (n->partial_csum && off_rx_partial(&rx->pkts[i]))
+				nq->csum_partial++;
 		}
 		rx->ctx = si;
 		if (port == XVIO_PORT_FLOOD) {

@@ -410,3 +410,70 @@ int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, e
 	segment(b, p, h, &l, nseg, caps);
 	return (int)nseg;
 }
+
+bool off_rx_partial(struct vhu_pkt *p)
+{
+	const uint8_t *h = p->segs[0].base;
+	uint32_t len = p->segs[0].len, off = 12, l3, l4, l4len, sum;
+	uint8_t proto, ph[40];
+	uint16_t et, field, pseudo;
+	unsigned int at;
+	int tags;
+
+	for (tags = 0;; tags++) {
+		if (off + 2 > len)
+			return false;
+		et = be16(h + off);
+		if ((et != ETH_P_8021Q && et != ETH_P_8021AD) || tags == 2)
+			break;
+		off += 4;
+	}
+	l3 = off + 2;
+	if (et == ETH_P_IP) {
+		uint32_t ihl;
+
+		if (l3 + 20 > len || h[l3] >> 4 != 4 || (be16(h + l3 + 6) & 0x3fff))
+			return false;
+		ihl = (h[l3] & 15u) * 4;
+		if (ihl < 20 || be16(h + l3 + 2) < ihl || l3 + be16(h + l3 + 2) != len)
+			return false;
+		proto = h[l3 + 9];
+		l4 = l3 + ihl;
+		l4len = len - l4;
+		memcpy(ph, h + l3 + 12, 8);
+		ph[8] = 0;
+		ph[9] = proto;
+		put_be16(ph + 10, (uint16_t)l4len);
+		sum = off_csum_add(0, ph, 12);
+	} else if (et == ETH_P_IPV6) {
+		if (l3 + 40 > len || h[l3] >> 4 != 6 || l3 + 40 + be16(h + l3 + 4) != len)
+			return false;
+		proto = h[l3 + 6];
+		l4 = l3 + 40;
+		l4len = len - l4;
+		memcpy(ph, h + l3 + 8, 32);
+		memset(ph + 32, 0, 8);
+		put_be16(ph + 34, (uint16_t)l4len);
+		ph[39] = proto;
+		sum = off_csum_add(0, ph, 40);
+	} else {
+		return false;
+	}
+	if (proto == 6 && l4len >= 20)
+		at = 16;
+	else if (proto == 17 && l4len >= 8)
+		at = 6;
+	else
+		return false;
+	memcpy(&field, h + l4 + at, 2);
+	pseudo = (uint16_t)~off_csum_fold(sum);
+	if (field != pseudo || (proto == 17 && !field))
+		return false;
+	/* the rare complete checksum that equals the pseudo-header's sum */
+	if (off_csum_fold(off_csum_add(sum, h + l4, l4len)) == 0)
+		return false;
+	p->off.flags = VHU_HDR_F_NEEDS_CSUM;
+	p->off.csum_start = (uint16_t)l4;
+	p->off.csum_offset = (uint16_t)at;
+	return true;
+}

@@ -89,6 +89,17 @@ bool off_room(const struct off_buf *b, const struct vhu_pkt *p);
  */
 int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, enum off_err *err);
 
+/*
+ * off_rx_partial() - a frame from a veth whose peer's stack left its TCP or
+ * UDP checksum to offload (CHECKSUM_PARTIAL: the field holds only the
+ * pseudo-header's sum, and XDP hands the frame on like that). Such a frame
+ * gets NEEDS_CSUM, so a guest with GUEST_CSUM takes it as it is and one
+ * without gets it completed in software. A frame whose field merely equals
+ * that sum (one in 65536) but whose checksum is right is left alone. @p is
+ * one contiguous segment (a UMEM frame). Return: true when marked.
+ */
+bool off_rx_partial(struct vhu_pkt *p);
+
 /* The Internet checksum's 32-bit running sum over @len bytes (native
  * 16-bit loads: fold and store natively), and its final form. */
 uint32_t off_csum_add(uint32_t sum, const void *p, uint32_t len);

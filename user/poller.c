@@ -85,14 +85,14 @@ static const uint8_t *eth_addrs(const struct vhu_pkt *p, uint8_t buf[12])
 
 
 /* What is in p->ob to @dst; the frames it took. */
-static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q)
+static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q, bool hold)
 {
 	struct port_stats *ds = &p->stats[dst->id - 1];
 	uint64_t bytes = 0;
 	unsigned int done = 0;
 
 	if (p->ob->npkts)
-		done = dst->ops->tx_burst(dst, q, p->ob->pkts, p->ob->npkts, false, &bytes);
+		done = dst->ops->tx_burst(dst, q, p->ob->pkts, p->ob->npkts, hold, &bytes);
 	ds->to_guest += done;
 	ds->to_guest_bytes += bytes;
 	return done;
@@ -103,15 +103,19 @@ static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q)
  * resolved in software into p->ob (segments, or the frame with its
  * checksum completed), the others as they are, in order. The receiver
  * counts frames (segments); the return counts the sender's: each frame
- * lost on the way counts one of them undelivered. Never held back: only
- * guests send offloads, and a guest's frames are never kept.
+ * lost on the way counts one of them undelivered. Segmented frames come
+ * from guests, which never hold theirs back; a holding sender (the NIC,
+ * whose frames only ever need a checksum: one frame each, one flush for a
+ * burst) gets the receiver's own count back, the frames it did not take
+ * being the last ones.
  */
 static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int q,
 			       const struct vhu_pkt *pkts, unsigned int n, unsigned int caps,
-			       struct port_stats *ss)
+			       bool hold, struct port_stats *ss)
 {
 	struct off_buf *b = p->ob;
 	unsigned int i, made = 0, sent = 0;
+	bool split = false;
 
 	off_reset(b);
 	for (i = 0; i < n; i++) {
@@ -119,8 +123,9 @@ static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int 
 		int r;
 
 		if (!off_room(b, &pkts[i])) {
-			sent += flush_sw(p, dst, q);
+			sent += flush_sw(p, dst, q, false);
 			off_reset(b);
+			split = true;
 		}
 		r = off_resolve(b, &pkts[i], caps, &err);
 		if (r < 0) { /* off_check() passed it: cannot happen */
@@ -133,11 +138,14 @@ static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int 
 		if (pkts[i].off.gso_type && r > 1) {
 			ss->sw_gso++;
 			ss->sw_gso_segs += (unsigned int)r;
+			split = true;
 		} else {
 			ss->sw_csum++;
 		}
 	}
-	sent += flush_sw(p, dst, q);
+	if (hold && !split && made == n)
+		return flush_sw(p, dst, q, true);
+	sent += flush_sw(p, dst, q, false);
 	return made - sent >= n ? 0 : n - (made - sent);
 }
 
@@ -154,7 +162,8 @@ static unsigned int deliver(struct poller *p, struct port *src, struct port *dst
 
 		for (i = 0; i < n; i++)
 			if (off_needed(&pkts[i], caps))
-				return deliver_sw(p, dst, q, pkts, n, caps, &p->stats[src->id - 1]);
+				return deliver_sw(p, dst, q, pkts, n, caps, hold,
+						  &p->stats[src->id - 1]);
 	}
 	done = dst->ops->tx_burst(dst, q, pkts, n, hold, &bytes);
 	ds->to_guest += done;
@@ -219,13 +228,14 @@ static unsigned int classify(struct poller *p, struct port *src, unsigned int n,
 			}
 			continue;
 		}
-		/* Offloads come from guests, whose frames are looked up. A GSO
-		 * frame's headers are checked once, here, for every receiver:
-		 * one that takes it as it is and one that needs it cut. */
-		if (__builtin_expect(pk->off.flags | pk->off.gso_type, 0) && lookup) {
+		/* Offloads come from guests, whose frames are looked up (and
+		 * NEEDS_CSUM from a veth NIC: off_rx_partial). A GSO frame's
+		 * headers are checked once, here, for every receiver: one that
+		 * takes it as it is and one that needs it cut. */
+		if (__builtin_expect(pk->off.flags | pk->off.gso_type, 0)) {
 			enum off_err err;
 
-			if (!off_check(pk, &err)) {
+			if (lookup && !off_check(pk, &err)) {
 				ss->drop_bad_offload++;
 				p->dest[i] = DEST_DROP;
 				continue;

@@ -277,7 +277,7 @@ expect ports_text 0 "^1 +vm0.sock +server +waiting +02:00:00:00:00:01" "$XC" --c
 expect ports_client 0 "gone.sock +client +connecting" "$XC" --ctl "$CTL" ports
 expect ports_json 0 '"name":"vm1.sock","path":"[^"]*vm1.sock","mode":"server","state":"waiting","mac":"","queue_pairs":2' \
 	"$XC" --ctl "$CTL" --json ports
-expect offered_features 0 '"features_offered_names":"MTU MRG_RXBUF STATUS CTRL_VQ GUEST_ANNOUNCE MQ LOG_ALL INDIRECT_DESC EVENT_IDX PROTOCOL_FEATURES VERSION_1 RING_PACKED"' \
+expect offered_features 0 '"features_offered_names":"CSUM GUEST_CSUM MTU GUEST_TSO4 GUEST_TSO6 GUEST_ECN HOST_TSO4 HOST_TSO6 HOST_ECN MRG_RXBUF STATUS CTRL_VQ GUEST_ANNOUNCE MQ LOG_ALL INDIRECT_DESC EVENT_IDX PROTOCOL_FEATURES VERSION_1 RING_PACKED"' \
 	"$XC" --ctl "$CTL" --json ports
 # No frontend has set an MTU yet; the limit is --max-mtu's.
 expect ports_mtu 0 '"name":"vm0.sock".*"mtu":0,"max_mtu":4000' "$XC" --ctl "$CTL" --json ports

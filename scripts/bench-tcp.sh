@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench, TCP part: what the checksum and segmentation offloads buy
+# Linux guests. Two guests (scripts/guest.sh: QEMU, TCG on this machine) on
+# one xviod with a veth NIC; each transfer is one TCP connection (busybox
+# httpd -> wget) of BENCH_TCP_MB MiB, timed inside the receiving guest
+# (tget) or around the wire's wget, with each guest's busy CPU time
+# (/proc/stat) meanwhile. Run twice: guests started with the offloads
+# (QEMU's defaults: CSUM, GUEST_CSUM, TSO4/6, ECN) and without
+# (csum=off,guest_csum=off: every other offload depends on these).
+#   guest -> guest   vm1 fetches from vm0
+#   guest -> wire    the wire namespace fetches from vm0
+#   wire -> guest    vm0 fetches from the wire namespace
+# What saturates: under TCG the guests' virtual CPUs (each a QEMU thread),
+# not xviod; the figures say what a guest pays per byte, which is what the
+# offloads change. Under KVM the ratios would be smaller.
+# Output: $O/bench/tcp.md and $O/bench/tcp.jsonl; the table on stdout.
+#   scripts/bench-tcp.sh BUILD_DIR
+set -u
+O=$(cd "${1:?build dir}" && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TMP=$(mktemp -d)
+. "$ROOT/scripts/topo.sh"
+GUEST_BUILD=$O GUEST_DIR=$TMP
+. "$ROOT/scripts/guest.sh"
+. "$ROOT/tests/lib/xviod.sh"
+MB=${BENCH_TCP_MB:-64} TRIALS=${BENCH_TCP_TRIALS:-2}
+OUT="$O/bench"
+mkdir -p "$OUT"
+topo_init bt
+H=${TOPO_ID}h NS=${TOPO_ID}-wire PEER=${TOPO_ID}p
+PEER_IP=198.18.96.1 VM0_IP=198.18.96.10 VM1_IP=198.18.96.11
+MAC0=52:54:00:00:96:10 MAC1=52:54:00:00:96:11
+trap 'set +u; for g in "${!GUEST_PID[@]}"; do guest_kill "$g"; done; xviod_stop; topo_cleanup; rm -rf "$TMP"' EXIT
+trap '' PIPE
+
+say() { echo "bench-tcp: $*"; }
+bash "$ROOT/scripts/guest-build.sh" "$O" >"$TMP/build.log" 2>&1 ||
+	{ say "cannot build the guest: $(tail -2 "$TMP/build.log")"; exit 1; }
+guest_accel || { say "$GUEST_ACCEL_WHY"; exit 1; }
+topo_pair "$H" "$NS" "$PEER" "" "$PEER_IP/24" || { say "cannot make the veth pair"; exit 1; }
+ip netns exec "$NS" ethtool -K "$PEER" tx off >/dev/null 2>&1
+mkdir -p "$TMP/www"
+head -c $((MB << 20)) /dev/zero >"$TMP/www/big"
+ip netns exec "$NS" busybox httpd -f -p 8081 -h "$TMP/www" &
+topo_track_pid $!
+xviod_start --nic "$H" --cores 0 --vhost "$TMP/vm0.sock,mac=$MAC0" --vhost "$TMP/vm1.sock,mac=$MAC1" ||
+	exit 1
+
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+busy() { guest_run "$1" cpubusy 20 && field "$(echo "$GUEST_OUT" | grep -o 'cpubusy=[0-9]*')" cpubusy; }
+# row DIR MODE BYTES MS SENDER_JIFFIES RECEIVER_JIFFIES
+row() {
+	local gbit sgb rgb
+	gbit=$(awk -v b="$3" -v ms="$4" 'BEGIN { printf "%.3f", ms ? b * 8 / ms / 1e6 : 0 }')
+	sgb=$(awk -v b="$3" -v j="$5" 'BEGIN { printf "%.1f", j == "" ? -1 : j / 100 / (b / 1e9) }')
+	rgb=$(awk -v b="$3" -v j="$6" 'BEGIN { printf "%.1f", j == "" ? -1 : j / 100 / (b / 1e9) }')
+	printf '{"dir":"%s","offloads":"%s","bytes":%s,"ms":%s,"gbit":%s,"sender_cpu_s_per_gb":%s,"receiver_cpu_s_per_gb":%s}\n' \
+		"$1" "$2" "$3" "$4" "$gbit" "$sgb" "$rgb" >>"$OUT/tcp.jsonl"
+	say "$1 offloads $2: $gbit Gbit/s, sender $sgb s CPU/GB, receiver $rgb s CPU/GB"
+}
+# tget in guest $1 from $2; sets B MS J (the fetching guest's busy jiffies)
+fetch() {
+	guest_run "$1" "tget $2" 300 || return 1
+	local l
+	l=$(echo "$GUEST_OUT" | grep -o 'tget bytes=[0-9]* ms=[0-9]* busy=[0-9]*' | tail -1)
+	B=$(field "$l" bytes) MS=$(field "$l" ms) J=$(field "$l" busy)
+	[ "${B:-0}" = $((MB << 20)) ]
+}
+
+: >"$OUT/tcp.jsonl"
+for mode in on off; do
+	opts=""
+	[ "$mode" = off ] && opts="csum=off,guest_csum=off"
+	for g in vm0 vm1; do
+		ip=$VM0_IP mac=$MAC0
+		[ "$g" = vm1 ] && ip=$VM1_IP mac=$MAC1
+		GUEST_NET_OPTS=$opts guest_start "$g" "$TMP/$g.sock" "$mac" "$ip/24" server >"$TMP/boot.out" ||
+			{ say "$(cat "$TMP/boot.out")"; exit 1; }
+	done
+	wait_for 20 port_running vm0.sock && wait_for 20 port_running vm1.sock ||
+		{ say "ports not running"; exit 1; }
+	guest_run vm0 "mkdir -p /www && head -c $((MB << 20)) /dev/zero >/www/big && httpd -p 8080 -h /www" 120
+	guest_run vm1 "ping -c 1 -W 5 $VM0_IP" 20 >/dev/null
+	gso0=$(xstat vm0.sock sw_gso)
+	for t in $(seq "$TRIALS"); do
+		# guest -> guest
+		s0=$(busy vm0)
+		if fetch vm1 "http://$VM0_IP:8080/big"; then
+			s1=$(busy vm0)
+			row guest-guest "$mode" "$B" "$MS" "$((s1 - s0))" "$J"
+		else
+			say "guest -> guest failed: $GUEST_OUT"
+		fi
+		# guest -> wire, timed on the host
+		s0=$(busy vm0)
+		t0=$(date +%s%N)
+		n=$(ip netns exec "$NS" busybox wget -q -O - "http://$VM0_IP:8080/big" | wc -c)
+		t1=$(date +%s%N)
+		s1=$(busy vm0)
+		if [ "$n" = $((MB << 20)) ]; then
+			row guest-wire "$mode" "$n" $(((t1 - t0) / 1000000)) "$((s1 - s0))" ""
+		else
+			say "guest -> wire: got $n bytes"
+		fi
+		# wire -> guest
+		if fetch vm0 "http://$PEER_IP:8081/big"; then
+			row wire-guest "$mode" "$B" "$MS" "" "$J"
+		else
+			say "wire -> guest failed: $GUEST_OUT"
+		fi
+	done
+	say "offloads $mode: vm0 frames segmented in software: $(($(xstat vm0.sock sw_gso) - gso0)), bad: $(xstat vm0.sock drop_bad_offload)"
+	guest_kill vm0
+	guest_kill vm1
+done
+python3 - "$OUT/tcp.jsonl" "$MB" "$GUEST_ACCEL" >"$OUT/tcp.md" <<'PY'
+import json, sys, statistics
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def med(d, o, k):
+    v = [r[k] for r in rows if r["dir"] == d and r["offloads"] == o and r[k] >= 0]
+    return statistics.median(v) if v else None
+print(f"TCP, one connection, {sys.argv[2]} MiB per transfer, guests under {sys.argv[3]}; medians\n")
+print("| direction | Gbit/s off | Gbit/s on | ratio | sender CPU s/GB off | on | receiver CPU s/GB off | on |")
+print("|---|---|---|---|---|---|---|---|")
+f = lambda x, p="%.3f": "-" if x is None else p % x
+for d in ("guest-guest", "guest-wire", "wire-guest"):
+    off, on = med(d, "off", "gbit"), med(d, "on", "gbit")
+    ratio = on / off if off and on else None
+    print(f"| {d} | {f(off)} | {f(on)} | {f(ratio, '%.2f')} | "
+          f"{f(med(d, 'off', 'sender_cpu_s_per_gb'), '%.1f')} | {f(med(d, 'on', 'sender_cpu_s_per_gb'), '%.1f')} | "
+          f"{f(med(d, 'off', 'receiver_cpu_s_per_gb'), '%.1f')} | {f(med(d, 'on', 'receiver_cpu_s_per_gb'), '%.1f')} |")
+PY
+cat "$OUT/tcp.md"
