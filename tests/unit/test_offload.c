@@ -331,6 +331,86 @@ static void test_buffer_bounds(void)
 	ASSERT_TRUE(ob.npkts <= OFF_BUF_PKTS && ob.nsegs <= OFF_BUF_SEGS);
 }
 
+/* A frame as a veth peer's stack leaves it (CHECKSUM_PARTIAL), and the same
+ * frame complete, cut short, or with other mistakes: only the first is
+ * marked. */
+static void test_rx_partial(void)
+{
+	static uint8_t f[2000];
+	struct vhu_seg seg = { .base = f };
+	struct vhu_pkt p = { .segs = &seg, .nsegs = 1 };
+	unsigned int k;
+
+	for (k = 0; k < 8; k++) {
+		bool v6 = k & 1, udp = k & 2, vlan = k & 4;
+		uint32_t l3 = vlan ? 18 : 14, l4 = l3 + (v6 ? 40 : 20), thl = udp ? 8 : 20;
+		uint32_t len = l4 + thl + 1 + rnd(1000), i, at = l4 + (udp ? 6 : 16), sum;
+		uint8_t ph[40];
+		uint16_t c;
+
+		for (i = 0; i < len; i++)
+			f[i] = (uint8_t)rnd(256);
+		if (vlan)
+			f[12] = 0x81, f[13] = 0, l3 = 18;
+		f[l3 - 2] = v6 ? 0x86 : 0x08, f[l3 - 1] = v6 ? 0xdd : 0;
+		if (!v6) {
+			f[l3] = 0x45, f[l3 + 6] = 0, f[l3 + 7] = 0, f[l3 + 9] = udp ? 17 : 6;
+			f[l3 + 2] = (uint8_t)((len - l3) >> 8), f[l3 + 3] = (uint8_t)(len - l3);
+			memcpy(ph, f + l3 + 12, 8);
+			ph[8] = 0, ph[9] = f[l3 + 9];
+			ph[10] = (uint8_t)((len - l4) >> 8), ph[11] = (uint8_t)(len - l4);
+			sum = off_csum_add(0, ph, 12);
+		} else {
+			f[l3] = 0x60, f[l3 + 6] = udp ? 17 : 6;
+			f[l3 + 4] = (uint8_t)((len - l4) >> 8), f[l3 + 5] = (uint8_t)(len - l4);
+			memcpy(ph, f + l3 + 8, 32);
+			memset(ph + 32, 0, 8);
+			ph[34] = (uint8_t)((len - l4) >> 8), ph[35] = (uint8_t)(len - l4);
+			ph[39] = f[l3 + 6];
+			sum = off_csum_add(0, ph, 40);
+		}
+		if (!udp)
+			f[l4 + 12] = 0x50;
+		/* partial: the field holds the pseudo-header's sum */
+		c = (uint16_t)~off_csum_fold(sum);
+		memcpy(f + at, &c, 2);
+		seg.len = p.len = len;
+		p.off = (struct vhu_offload){ 0 };
+		ASSERT_TRUE(off_rx_partial(&p));
+		ASSERT_EQ(p.off.flags, VHU_HDR_F_NEEDS_CSUM);
+		ASSERT_EQ(p.off.csum_start, l4);
+		ASSERT_EQ(p.off.csum_offset, udp ? 6 : 16);
+		/* completed in software, it verifies */
+		off_reset(&ob);
+		{
+			enum off_err err;
+
+			ASSERT_EQ(off_resolve(&ob, &p, 0, &err), 1);
+			ASSERT_EQ(flat(&ob.pkts[0], flatbuf), len);
+			ASSERT_EQ(off_csum_fold(off_csum_add(sum, flatbuf + l4, len - l4)), 0);
+			/* the complete frame is left alone */
+			memcpy(f, flatbuf, len);
+		}
+		p.off = (struct vhu_offload){ 0 };
+		ASSERT_TRUE(!off_rx_partial(&p));
+		memcpy(f + at, &c, 2);
+		/* Ethernet padding or a cut frame: the IP length disagrees */
+		seg.len = p.len = len - 1;
+		ASSERT_TRUE(!off_rx_partial(&p));
+		seg.len = p.len = len;
+		if (!v6) {
+			f[l3 + 6] = 0x20; /* a fragment */
+			ASSERT_TRUE(!off_rx_partial(&p));
+			f[l3 + 6] = 0;
+		}
+		if (udp) {
+			memset(f + at, 0, 2); /* UDP without a checksum */
+			ASSERT_TRUE(!off_rx_partial(&p));
+		}
+		ASSERT_EQ(p.off.flags, 0);
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_csum_reference);
@@ -338,5 +418,6 @@ int main(void)
 	RUN_TEST(test_single_segment_and_csum_only);
 	RUN_TEST(test_malformed);
 	RUN_TEST(test_buffer_bounds);
+	RUN_TEST(test_rx_partial);
 	TEST_EXIT();
 }
