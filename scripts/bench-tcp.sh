@@ -3,9 +3,9 @@
 # make bench, TCP part: what the checksum and segmentation offloads buy
 # Linux guests. Two guests (scripts/guest.sh: QEMU, TCG on this machine) on
 # one xviod with a veth NIC; each transfer is one TCP connection (busybox
-# httpd -> wget) of BENCH_TCP_MB MiB, timed inside the receiving guest
-# (tget) or around the wire's wget, with each guest's busy CPU time
-# (/proc/stat) meanwhile. Run twice: guests started with the offloads
+# httpd -> wget into /dev/null) of BENCH_TCP_MB MiB, timed inside the
+# receiving guest (tget) or around the wire's wget, with each guest's busy
+# CPU time (/proc/stat) meanwhile. Run twice: guests started with the offloads
 # (QEMU's defaults: CSUM, GUEST_CSUM, TSO4/6, ECN) and without
 # (csum=off,guest_csum=off: every other offload depends on these).
 #   guest -> guest   vm1 fetches from vm0
@@ -24,7 +24,8 @@ TMP=$(mktemp -d)
 GUEST_BUILD=$O GUEST_DIR=$TMP
 . "$ROOT/scripts/guest.sh"
 . "$ROOT/tests/lib/xviod.sh"
-MB=${BENCH_TCP_MB:-64} TRIALS=${BENCH_TCP_TRIALS:-2}
+MB=${BENCH_TCP_MB:-128} TRIALS=${BENCH_TCP_TRIALS:-3}
+GMEM=$((MB * 2 + 256)) # the guest serves the file from its RAM (initramfs)
 OUT="$O/bench"
 mkdir -p "$OUT"
 topo_init bt
@@ -48,24 +49,42 @@ xviod_start --nic "$H" --cores 0 --vhost "$TMP/vm0.sock,mac=$MAC0" --vhost "$TMP
 	exit 1
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
-busy() { guest_run "$1" cpubusy 20 && field "$(echo "$GUEST_OUT" | grep -o 'cpubusy=[0-9]*')" cpubusy; }
-# row DIR MODE BYTES MS SENDER_JIFFIES RECEIVER_JIFFIES
+# busy GUEST: its busy jiffies so far in BUSY (not in $(...): guest_run
+# counts its commands in this shell)
+busy() {
+	BUSY=""
+	guest_run "$1" cpubusy 20 && BUSY=$(echo "$GUEST_OUT" | grep -o 'cpubusy=[0-9]*' | tail -1 | cut -d= -f2)
+}
+# Host CPU time (USER_HZ ticks, all threads) of xviod and the two QEMUs:
+# what saturates the rig. HOSTCPU="xviod qemu0 qemu1".
+hostcpu() {
+	local p out=""
+	for p in "$XPID" "${GUEST_PID[vm0]}" "${GUEST_PID[vm1]}"; do
+		out="$out $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)"
+	done
+	HOSTCPU=$out
+}
+# row DIR MODE BYTES MS SENDER_JIFFIES RECEIVER_JIFFIES (host CPU: H0, now)
 row() {
-	local gbit sgb rgb
+	local gbit sgb rgb h1 hx h0q h1q
+	hostcpu
+	h1=$HOSTCPU
+	read -r hx h0q h1q < <(paste -d' ' <(echo "$H0" | tr ' ' '\n' | sed '/^$/d') \
+		<(echo "$h1" | tr ' ' '\n' | sed '/^$/d') | awk -v ms="$4" '{ printf "%.0f ", ($2 - $1) * 10 * 100 / ms }')
 	gbit=$(awk -v b="$3" -v ms="$4" 'BEGIN { printf "%.3f", ms ? b * 8 / ms / 1e6 : 0 }')
 	sgb=$(awk -v b="$3" -v j="$5" 'BEGIN { printf "%.1f", j == "" ? -1 : j / 100 / (b / 1e9) }')
 	rgb=$(awk -v b="$3" -v j="$6" 'BEGIN { printf "%.1f", j == "" ? -1 : j / 100 / (b / 1e9) }')
-	printf '{"dir":"%s","offloads":"%s","bytes":%s,"ms":%s,"gbit":%s,"sender_cpu_s_per_gb":%s,"receiver_cpu_s_per_gb":%s}\n' \
-		"$1" "$2" "$3" "$4" "$gbit" "$sgb" "$rgb" >>"$OUT/tcp.jsonl"
-	say "$1 offloads $2: $gbit Gbit/s, sender $sgb s CPU/GB, receiver $rgb s CPU/GB"
+	printf '{"dir":"%s","offloads":"%s","bytes":%s,"ms":%s,"gbit":%s,"sender_cpu_s_per_gb":%s,"receiver_cpu_s_per_gb":%s,"host_cpu_pct":{"xviod":%s,"qemu_vm0":%s,"qemu_vm1":%s}}\n' \
+		"$1" "$2" "$3" "$4" "$gbit" "$sgb" "$rgb" "$hx" "$h0q" "$h1q" >>"$OUT/tcp.jsonl"
+	say "$1 offloads $2: $gbit Gbit/s, guest CPU s/GB: sender $sgb receiver $rgb; host CPU % (about; includes the console round trips): xviod $hx, QEMU vm0 $h0q, vm1 $h1q"
 }
 # tget in guest $1 from $2; sets B MS J (the fetching guest's busy jiffies)
 fetch() {
 	guest_run "$1" "tget $2" 300 || return 1
 	local l
-	l=$(echo "$GUEST_OUT" | grep -o 'tget bytes=[0-9]* ms=[0-9]* busy=[0-9]*' | tail -1)
-	B=$(field "$l" bytes) MS=$(field "$l" ms) J=$(field "$l" busy)
-	[ "${B:-0}" = $((MB << 20)) ]
+	l=$(echo "$GUEST_OUT" | grep -o 'tget rc=[0-9]* ms=[0-9]* busy=[0-9]*' | tail -1)
+	B=$((MB << 20)) MS=$(field "$l" ms) J=$(field "$l" busy)
+	[ "$(field "$l" rc)" = 0 ]
 }
 
 : >"$OUT/tcp.jsonl"
@@ -75,7 +94,7 @@ for mode in on off; do
 	for g in vm0 vm1; do
 		ip=$VM0_IP mac=$MAC0
 		[ "$g" = vm1 ] && ip=$VM1_IP mac=$MAC1
-		GUEST_NET_OPTS=$opts guest_start "$g" "$TMP/$g.sock" "$mac" "$ip/24" server >"$TMP/boot.out" ||
+		GUEST_NET_OPTS=$opts guest_start "$g" "$TMP/$g.sock" "$mac" "$ip/24" server "$GMEM" >"$TMP/boot.out" ||
 			{ say "$(cat "$TMP/boot.out")"; exit 1; }
 	done
 	wait_for 20 port_running vm0.sock && wait_for 20 port_running vm1.sock ||
@@ -85,25 +104,26 @@ for mode in on off; do
 	gso0=$(xstat vm0.sock sw_gso)
 	for t in $(seq "$TRIALS"); do
 		# guest -> guest
-		s0=$(busy vm0)
+		busy vm0; s0=$BUSY; hostcpu; H0=$HOSTCPU
 		if fetch vm1 "http://$VM0_IP:8080/big"; then
-			s1=$(busy vm0)
+			busy vm0; s1=$BUSY
 			row guest-guest "$mode" "$B" "$MS" "$((s1 - s0))" "$J"
 		else
 			say "guest -> guest failed: $GUEST_OUT"
 		fi
 		# guest -> wire, timed on the host
-		s0=$(busy vm0)
+		busy vm0; s0=$BUSY; hostcpu; H0=$HOSTCPU
 		t0=$(date +%s%N)
-		n=$(ip netns exec "$NS" busybox wget -q -O - "http://$VM0_IP:8080/big" | wc -c)
+		n=$(ip netns exec "$NS" busybox wget -q -O - "http://$VM0_IP:8080/big" | wc -c) # the host has CPU to spare
 		t1=$(date +%s%N)
-		s1=$(busy vm0)
+		busy vm0; s1=$BUSY
 		if [ "$n" = $((MB << 20)) ]; then
 			row guest-wire "$mode" "$n" $(((t1 - t0) / 1000000)) "$((s1 - s0))" ""
 		else
 			say "guest -> wire: got $n bytes"
 		fi
 		# wire -> guest
+		hostcpu; H0=$HOSTCPU
 		if fetch vm0 "http://$PEER_IP:8081/big"; then
 			row wire-guest "$mode" "$B" "$MS" "" "$J"
 		else

@@ -37,7 +37,9 @@
 # the same run: BENCH_BRIDGES="xvio xvio-b", then scripts/bench-ab.py),
 # BENCH_PROFILE=0 (skip scripts/bench-profile.sh), BENCH_PLACEMENTS ("split
 # shared shared-cfs"), BENCH_GEN_SCHED (fifo | other: the generator's scheduling class),
-# BENCH_DUTY_SPLIT / BENCH_DUTY_SHARED (80 / 50: xvio-gen live --duty).
+# BENCH_DUTY_SPLIT / BENCH_DUTY_SHARED (80 / 50: xvio-gen live --duty),
+# BENCH_TCP=0 (skip scripts/bench-tcp.sh: TCP between Linux guests with and
+# without the offloads; BENCH_TCP_MB, BENCH_TCP_TRIALS).
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -476,5 +478,14 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 	bash "$ROOT/scripts/bench-profile.sh" "$O" >"$OUT/profile.log" 2>&1 ||
 		echo "bench: profile failed: $(tail -3 "$OUT/profile.log")"
 fi
+if [ "${BENCH_TCP:-1}" = 1 ]; then
+	# TCP between Linux guests, with and without the offloads (its own
+	# topology, guests and cleanup).
+	trap - EXIT
+	cleanup
+	bash "$ROOT/scripts/bench-tcp.sh" "$O" >"$OUT/tcp.log" 2>&1 ||
+		echo "bench: TCP part failed: $(tail -3 "$OUT/tcp.log")"
+fi
 cat "$OUT/results.md"
 [ -f "$OUT/profile.md" ] && cat "$OUT/profile.md"
+[ -f "$OUT/tcp.md" ] && cat "$OUT/tcp.md"
