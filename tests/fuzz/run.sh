@@ -17,7 +17,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-for name in vring msg mem; do
+for name in vring msg mem offload; do
 	bin="$O/fuzz/fuzz_$name"
 	if [ ! -x "$bin" ]; then
 		prereq_missing "$name" "$bin not built (clang's libFuzzer: scripts/deps.sh test installs libclang-rt-dev)"

@@ -103,3 +103,27 @@ write("mem", "two", bytes([2]) + reg(0, 0x10000, 0x7f0000000000, 0, 0) +
       reg(0x100000, 0x80000, 0x7f0000100000, 0x1000, 1) +
       look(0x100, 64, 0) + look(0xfff0, 64, 0) + look(0x7f0000000100, 16, 1) +
       look(0x17fff0, 100, 0))
+
+
+# ---- offload: [flags][gso_type][gso_size][csum_start][csum_offset][caps<<4 | cut][pieces][frame]
+def tcp_frame(v6, vlan, payload, opts=0):
+    eth = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01" + (b"\x81\0\0\x2a" if vlan else b"")
+    thl = 20 + opts
+    tcp = struct.pack(">HHIIBBHHH", 12345, 8080, 1000, 2000, (thl // 4) << 4, 0x18, 65535, 0, 0)
+    tcp += b"\x01" * opts
+    if v6:
+        ip = struct.pack(">IHBB", 0x60000000, thl + payload, 6, 64) + bytes(15) + b"\x01" + bytes(15) + b"\x02"
+        return eth + b"\x86\xdd" + ip + tcp + bytes(range(256)) * (payload // 256) + bytes(payload % 256)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + thl + payload, 7, 0x4000, 64, 6, 0,
+                     b"\xc6\x12\0\x01", b"\xc6\x12\0\x02")
+    return eth + b"\x08\x00" + ip + tcp + bytes(range(256)) * (payload // 256) + bytes(payload % 256)
+
+
+def off_hdr(flags, gso, gso_size, cs, co, caps_cut, pieces):
+    return struct.pack(">BBHHHBB", flags, gso, gso_size, cs, co, caps_cut, pieces)
+
+
+write("offload", "tso4", off_hdr(1, 1, 1448, 34, 16, 0x05, 3) + tcp_frame(False, False, 9000))
+write("offload", "tso6-vlan-ecn", off_hdr(1, 0x84, 1000, 58, 16, 0x13, 7) +
+      tcp_frame(True, True, 5000, 12))
+write("offload", "csum4", off_hdr(1, 0, 0, 34, 16, 0x00, 2) + tcp_frame(False, False, 700))
