@@ -34,6 +34,7 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 
 	memset(n, 0, sizeof(*n));
 	n->host = true;
+	n->port.gro = true;
 	n->busy_poll = NIC_BUSY_POLL_AUTO;
 	n->inject_fd = -1;
 	snprintf(buf, sizeof(buf), "%s", arg);
@@ -68,9 +69,11 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 			n->busy_poll = v;
 		} else if (!strcmp(tok, "host=on") || !strcmp(tok, "host=off")) {
 			n->host = !strcmp(tok, "host=on");
+		} else if (!strcmp(tok, "gro=on") || !strcmp(tok, "gro=off")) {
+			n->port.gro = !strcmp(tok, "gro=on");
 		} else {
 			snprintf(err, errlen,
-				 "--nic %s: unknown option '%s' (queues=, mode=, host=, busy_poll=)",
+				 "--nic %s: unknown option '%s' (queues=, mode=, host=, gro=, busy_poll=)",
 				 n->ifname, tok);
 			return -EINVAL;
 		}
@@ -676,6 +679,7 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 	jsonw_bool(w, "xdp_existing", n->existing);
 	jsonw_str(w, "afxdp_mode", zc ? "zerocopy" : "copy");
 	jsonw_bool(w, "host", n->host);
+	jsonw_bool(w, "gro", n->port.gro);
 }
 
 /* The kernel's XDP_STATISTICS of every socket of a queue, summed. */

@@ -411,7 +411,65 @@ int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, e
 	return (int)nseg;
 }
 
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* The pseudo-header's sum for IPv4 @ip, protocol @proto, L4 length @l4len,
+ * folded (not inverted): what a partial checksum field holds. Native words:
+ * the (0, protocol) word reads as proto << 8, the length's as its bytes
+ * swapped. */
+static inline uint16_t pseudo4(const uint8_t *ip, uint8_t proto, uint32_t l4len)
+{
+	uint64_t s = (uint64_t)ld32(ip + 12) + ld32(ip + 16) + ((uint32_t)proto << 8) +
+		     __builtin_bswap16((uint16_t)l4len);
+
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)((s & 0xffff) + (s >> 16));
+}
+
+static bool rx_partial_general(struct vhu_pkt *p);
+
+/* Per frame from a veth: the common case (untagged IPv4 without options,
+ * its checksum complete) costs a few loads and one pseudo-header sum. */
 bool off_rx_partial(struct vhu_pkt *p)
+{
+	const uint8_t *h = p->segs[0].base, *ip = h + 14;
+	uint32_t len = p->segs[0].len;
+	uint8_t proto;
+	unsigned int at;
+
+	if (len < 14 + 20 + 8 || ld16(h + 12) != 0x0008 /* ETH_P_IP */ || ip[0] != 0x45)
+		return rx_partial_general(p);
+	proto = ip[9];
+	if (proto == 17)
+		at = 6;
+	else if (proto == 6 && len >= 14 + 20 + 20)
+		at = 16;
+	else
+		return false;
+	if ((ip[6] & 0x3f) | ip[7] || 14u + be16(ip + 2) != len)
+		return false; /* a fragment, or padded: not ours to touch */
+	if (ld16(ip + 20 + at) != pseudo4(ip, proto, len - 34))
+		return false; /* nearly every frame: its checksum is complete */
+	return rx_partial_general(p);
+}
+
+static bool rx_partial_general(struct vhu_pkt *p)
 {
 	const uint8_t *h = p->segs[0].base;
 	uint32_t len = p->segs[0].len, off = 12, l3, l4, l4len, sum;
@@ -476,4 +534,190 @@ bool off_rx_partial(struct vhu_pkt *p)
 	p->off.csum_start = (uint16_t)l4;
 	p->off.csum_offset = (uint16_t)at;
 	return true;
+}
+
+/* A wire frame GRO may merge: one TCP segment with payload. */
+struct seg_info {
+	const uint8_t *h;
+	uint32_t len, l3, l4, hlen, payload, seq;
+	bool v6;
+	uint8_t flags;
+};
+
+#define TCP_ACK 0x10
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+
+static bool gro_parse(const struct vhu_pkt *p, bool v4ok, bool v6ok, struct seg_info *s)
+{
+	const uint8_t *h = p->segs[0].base;
+	uint32_t len = p->len, l3 = 14, doff;
+	uint16_t et;
+
+	if (p->nsegs != 1 || len < 14 + 40 + 20 || p->off.flags || p->off.gso_type)
+		return false;
+	et = be16(h + 12);
+	if (et == ETH_P_IP && v4ok) {
+		/* no IP options, DF, not a fragment, the length the frame has */
+		if (h[l3] != 0x45 || be16(h + l3 + 6) != 0x4000 || h[l3 + 9] != 6 ||
+		    l3 + be16(h + l3 + 2) != len)
+			return false;
+		s->l4 = l3 + 20;
+		s->v6 = false;
+	} else if (et == ETH_P_IPV6 && v6ok) {
+		if (h[l3] >> 4 != 6 || h[l3 + 6] != 6 || l3 + 40 + be16(h + l3 + 4) != len)
+			return false;
+		s->l4 = l3 + 40;
+		s->v6 = true;
+	} else {
+		return false;
+	}
+	doff = (h[s->l4 + 12] >> 4) * 4u;
+	if (doff < 20 || s->l4 + doff >= len)
+		return false; /* no payload: nothing to merge */
+	s->flags = h[s->l4 + 13];
+	if ((s->flags & ~(TCP_ACK | TCP_PSH)) || !(s->flags & TCP_ACK))
+		return false;
+	s->h = h;
+	s->len = len;
+	s->l3 = l3;
+	s->hlen = s->l4 + doff;
+	s->payload = len - s->hlen;
+	s->seq = (uint32_t)be16(h + s->l4 + 4) << 16 | be16(h + s->l4 + 6);
+	return true;
+}
+
+/* The pseudo-header's sum for @s's addresses and an L4 length of @l4len. */
+static uint32_t pseudo_sum(const struct seg_info *s, uint32_t l4len)
+{
+	uint8_t ph[40];
+
+	if (!s->v6) {
+		memcpy(ph, s->h + s->l3 + 12, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		put_be16(ph + 10, (uint16_t)l4len);
+		return off_csum_add(0, ph, 12);
+	}
+	memcpy(ph, s->h + s->l3 + 8, 32);
+	memset(ph + 32, 0, 8);
+	put_be16(ph + 34, (uint16_t)l4len);
+	ph[39] = 6;
+	return off_csum_add(0, ph, 40);
+}
+
+static bool gro_csum_ok(const struct seg_info *s)
+{
+	uint32_t l4len = s->len - s->l4;
+
+	return off_csum_fold(off_csum_add(pseudo_sum(s, l4len), s->h + s->l4, l4len)) == 0;
+}
+
+/* Does @b follow @a in one flow, mergeable (@mss: the run's)? */
+static bool gro_follows(const struct seg_info *a, const struct seg_info *b, uint32_t mss)
+{
+	if (a->v6 != b->v6 || a->hlen != b->hlen || a->payload != mss || b->payload > mss ||
+	    (a->flags & TCP_PSH) || b->seq != a->seq + a->payload)
+		return false;
+	/* Ethernet addresses and type */
+	if (memcmp(a->h, b->h, 14))
+		return false;
+	if (!a->v6) {
+		/* TOS, TTL, protocol, addresses (ID, length, checksum differ) */
+		if (a->h[a->l3 + 1] != b->h[b->l3 + 1] || a->h[a->l3 + 8] != b->h[b->l3 + 8] ||
+		    memcmp(a->h + a->l3 + 12, b->h + b->l3 + 12, 8))
+			return false;
+	} else {
+		/* version, traffic class, flow label; next header, hop limit, addresses */
+		if (memcmp(a->h + a->l3, b->h + b->l3, 4) ||
+		    memcmp(a->h + a->l3 + 6, b->h + b->l3 + 6, 34))
+			return false;
+	}
+	/* ports; ACK number, data offset, flags but PSH, window; options */
+	return !memcmp(a->h + a->l4, b->h + b->l4, 4) &&
+	       !memcmp(a->h + a->l4 + 8, b->h + b->l4 + 8, 5) &&
+	       (a->h[a->l4 + 13] & ~TCP_PSH) == (b->h[b->l4 + 13] & ~TCP_PSH) &&
+	       !memcmp(a->h + a->l4 + 14, b->h + b->l4 + 14, 2) &&
+	       !memcmp(a->h + a->l4 + 20, b->h + b->l4 + 20, a->hlen - a->l4 - 20);
+}
+
+/* One GSO frame from segments @s[0..k) in @b. */
+static void gro_emit(struct off_buf *b, const struct seg_info *s, unsigned int k)
+{
+	const struct seg_info *f = &s[0];
+	uint32_t total = 0, l4len;
+	uint8_t *hd = b->hdrs[b->nhdrs++];
+	struct vhu_pkt *o = new_pkt(b);
+	uint16_t c;
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		total += s[i].payload;
+	memcpy(hd, f->h, f->hlen);
+	l4len = f->hlen - f->l4 + total;
+	if (!f->v6) {
+		put_be16(hd + f->l3 + 2, (uint16_t)(f->hlen - f->l3 + total));
+		put_be16(hd + f->l3 + 10, 0);
+		c = ip4_csum(hd + f->l3, 20);
+		memcpy(hd + f->l3 + 10, &c, 2);
+	} else {
+		put_be16(hd + f->l3 + 4, (uint16_t)l4len);
+	}
+	hd[f->l4 + 13] |= s[k - 1].flags & TCP_PSH;
+	/* NEEDS_CSUM: the field holds the pseudo-header's sum */
+	c = (uint16_t)~off_csum_fold(pseudo_sum(f, l4len));
+	memcpy(hd + f->l4 + 16, &c, 2);
+	b->segs[b->nsegs].base = hd;
+	b->segs[b->nsegs].len = f->hlen;
+	b->nsegs++;
+	for (i = 0; i < k; i++) {
+		b->segs[b->nsegs].base = s[i].h + s[i].hlen;
+		b->segs[b->nsegs].len = s[i].payload;
+		b->nsegs++;
+	}
+	o->nsegs = (uint16_t)(1 + k);
+	o->len = f->hlen + total;
+	o->off.flags = VHU_HDR_F_NEEDS_CSUM;
+	o->off.gso_type = f->v6 ? VHU_GSO_TCPV6 : VHU_GSO_TCPV4;
+	o->off.gso_size = (uint16_t)f->payload;
+	o->off.hdr_len = (uint16_t)f->hlen;
+	o->off.csum_start = (uint16_t)f->l4;
+	o->off.csum_offset = 16;
+}
+
+unsigned int off_gro(struct off_buf *b, const struct vhu_pkt *pkts, unsigned int n,
+		     unsigned int caps, uint16_t *orig)
+{
+	bool v4ok = (caps & (VHU_OFF_CSUM | VHU_OFF_TSO4)) == (VHU_OFF_CSUM | VHU_OFF_TSO4);
+	bool v6ok = (caps & (VHU_OFF_CSUM | VHU_OFF_TSO6)) == (VHU_OFF_CSUM | VHU_OFF_TSO6);
+	struct seg_info run[OFF_GRO_MAX_SEGS];
+	unsigned int i = 0, out = 0;
+
+	while (i < n) {
+		unsigned int k = 1;
+		uint32_t total;
+
+		if (!gro_parse(&pkts[i], v4ok, v6ok, &run[0]) || !gro_csum_ok(&run[0]) ||
+		    i + 1 == n) {
+			b->pkts[b->npkts++] = pkts[i++];
+			orig[out++] = 1;
+			continue;
+		}
+		total = run[0].payload;
+		while (i + k < n && k < OFF_GRO_MAX_SEGS &&
+		       gro_parse(&pkts[i + k], v4ok, v6ok, &run[k]) &&
+		       gro_follows(&run[k - 1], &run[k], run[0].payload) &&
+		       run[0].hlen - run[0].l3 + total + run[k].payload <= 65535 &&
+		       gro_csum_ok(&run[k])) {
+			total += run[k].payload;
+			k++;
+		}
+		if (k == 1)
+			b->pkts[b->npkts++] = pkts[i];
+		else
+			gro_emit(b, run, k);
+		orig[out++] = (uint16_t)k;
+		i += k;
+	}
+	return out;
 }

@@ -100,6 +100,26 @@ int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, e
  */
 bool off_rx_partial(struct vhu_pkt *p);
 
+/*
+ * off_gro() - coalesce runs of consecutive TCP segments of one flow among
+ * @pkts (frames from the wire, one segment each) into GSO frames for a
+ * receiver that takes them (@caps: VHU_OFF_CSUM and VHU_OFF_TSO4/6). A
+ * run is what Linux's GRO would merge (tcp_gro_receive): the same
+ * addresses, ports, ACK number, window, TCP options, IPv4 TOS/TTL (DF, no
+ * IP options) or IPv6 traffic class/hop limit, sequence numbers that
+ * follow on, every segment but the last a full MSS (the first's length),
+ * only ACK set (PSH allowed on the last), at most 64 KiB and
+ * OFF_GRO_MAX_SEGS segments. Each segment's TCP checksum is verified
+ * first: a frame whose checksum is wrong is never merged (it goes as it
+ * is, for its receiver to drop), since a merged frame is handed over as
+ * NEEDS_CSUM, which its receiver trusts. Frames not merged are appended
+ * as they are, in order. @orig[k]: how many of @pkts output frame k
+ * stands for. Return: the frames appended to @b (room for @n is needed).
+ */
+#define OFF_GRO_MAX_SEGS 44	/* 64 KiB of 1448-byte segments */
+unsigned int off_gro(struct off_buf *b, const struct vhu_pkt *pkts, unsigned int n,
+		     unsigned int caps, uint16_t *orig);
+
 /* The Internet checksum's 32-bit running sum over @len bytes (native
  * 16-bit loads: fold and store natively), and its final form. */
 uint32_t off_csum_add(uint32_t sum, const void *p, uint32_t len);

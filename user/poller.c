@@ -149,6 +149,37 @@ static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int 
 	return made - sent >= n ? 0 : n - (made - sent);
 }
 
+/*
+ * @n frames from the wire for a guest that takes large TCP frames (@caps):
+ * runs of one flow's segments merged (off_gro), then handed over. The
+ * receiver counts the frames it got; the return counts the sender's, the
+ * merged ones each as the segments it holds. Holding senders get a prefix,
+ * as from any tx_burst.
+ */
+static unsigned int deliver_gro(struct poller *p, struct port *src, struct port *dst,
+				unsigned int q, const struct vhu_pkt *pkts, unsigned int n,
+				unsigned int caps, bool hold)
+{
+	struct port_stats *ss = &p->stats[src->id - 1], *ds = &p->stats[dst->id - 1];
+	uint16_t orig[BURST];
+	uint64_t bytes = 0;
+	unsigned int nout, sent, i, done = 0;
+
+	off_reset(p->ob);
+	nout = off_gro(p->ob, pkts, n, caps, orig);
+	for (i = 0; i < nout; i++)
+		if (orig[i] > 1) {
+			ss->gro_segs += orig[i];
+			ss->gro_frames++;
+		}
+	sent = dst->ops->tx_burst(dst, q, p->ob->pkts, nout, hold, &bytes);
+	ds->to_guest += sent;
+	ds->to_guest_bytes += bytes;
+	for (i = 0; i < sent; i++)
+		done += orig[i];
+	return done;
+}
+
 /* Hand @n frames from @src to @dst's queue @q; counts what it sent on @dst. */
 static unsigned int deliver(struct poller *p, struct port *src, struct port *dst, unsigned int q,
 			    const struct vhu_pkt *pkts, unsigned int n, bool hold)
@@ -164,6 +195,11 @@ static unsigned int deliver(struct poller *p, struct port *src, struct port *dst
 			if (off_needed(&pkts[i], caps))
 				return deliver_sw(p, dst, q, pkts, n, caps, hold,
 						  &p->stats[src->id - 1]);
+	} else if (src->gro && n > 1 && dst->ops->offloads) {
+		unsigned int caps = dst->ops->offloads(dst, q);
+
+		if ((caps & VHU_OFF_CSUM) && (caps & (VHU_OFF_TSO4 | VHU_OFF_TSO6)))
+			return deliver_gro(p, src, dst, q, pkts, n, caps, hold);
 	}
 	done = dst->ops->tx_burst(dst, q, pkts, n, hold, &bytes);
 	ds->to_guest += done;

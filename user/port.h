@@ -104,6 +104,9 @@ struct port {
 	 * (0: no limit). */
 	const uint8_t *src_mac;
 	uint32_t max_macs;
+	/* Its TCP segments may be merged for a guest that takes large frames
+	 * (offload.h: off_gro); the NIC's, unless gro=off. */
+	bool gro;
 };
 
 /*
@@ -111,6 +114,7 @@ struct port {
  * the control thread. For each frame a port received:
  *   from_guest = fwd_unicast + fwd_flood + drop_runt + drop_hairpin
  *              + drop_no_dest + drop_dest_down + drop_dest_full + drop_src_mac
+ *              + drop_bad_offload
  * to_guest counts frames sent out of this port.
  */
 struct port_stats {
@@ -132,6 +136,8 @@ struct port_stats {
 	uint64_t sw_gso;		/* frames segmented in software for a receiver */
 	uint64_t sw_gso_segs;		/* the segments they made */
 	uint64_t sw_csum;		/* checksums completed in software (not segmented) */
+	uint64_t gro_segs;		/* frames merged into larger ones for a guest (GRO) */
+	uint64_t gro_frames;		/* the frames they became */
 } __attribute__((aligned(64)));
 
 #define PORT_STATS_FIELDS(X)                                                            \
@@ -152,6 +158,8 @@ struct port_stats {
 	X(drop_bad_offload, "dropped: a GSO frame whose headers do not match its virtio-net header") \
 	X(sw_gso, "large frames segmented in software for a receiver without TSO")        \
 	X(sw_gso_segs, "segments made by software segmentation")                            \
-	X(sw_csum, "checksums completed in software for a receiver without CSUM")
+	X(sw_csum, "checksums completed in software for a receiver without CSUM")          \
+	X(gro_segs, "TCP segments merged into larger frames for a guest with GUEST_TSO (GRO)") \
+	X(gro_frames, "the frames GRO made of them")
 
 #endif

@@ -200,9 +200,9 @@ struct vhu_offload {
 
 struct vhu_pkt {
 	const struct vhu_seg *segs;
-	uint16_t nsegs;
 	uint32_t len;		/* sum of segs[].len */
-	struct vhu_offload off;
+	uint16_t nsegs;
+	struct vhu_offload off;	/* 24 bytes in all: the pollers copy these */
 };
 
 /* What a ring can take or give beyond complete frames (vhu_vq__offloads()):

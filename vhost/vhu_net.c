@@ -378,24 +378,37 @@ static int avail_index(struct vhu_vq *vq, uint16_t *idx)
 	return 0;
 }
 
-/* Drop the virtio-net header from the front of a segment list, keeping a
- * copy of it in @h (it may straddle buffers). */
-static bool strip_hdr(struct vhu_pkt *p, struct vhu_seg *seg, unsigned int nseg, uint64_t len,
-		      unsigned int hdr, uint8_t *h)
+/* A header that straddles buffers, gathered into @h. */
+static VHU_COLD const uint8_t *gather_hdr(const struct vhu_seg *seg, unsigned int hdr, uint8_t *h)
+{
+	unsigned int i, done = 0;
+
+	for (i = 0; done < hdr; i++) {
+		uint32_t c = seg[i].len < hdr - done ? seg[i].len : hdr - done;
+
+		memcpy(h + done, seg[i].base, c);
+		done += c;
+	}
+	return h;
+}
+
+/* Drop the virtio-net header from the front of a segment list. *@hp: the
+ * header's bytes, in the first buffer where it fits there (nearly always),
+ * else gathered into @h. */
+static VHU_INLINE bool strip_hdr(struct vhu_pkt *p, struct vhu_seg *seg, unsigned int nseg,
+				 uint64_t len, unsigned int hdr, uint8_t *h, const uint8_t **hp)
 {
 	unsigned int i = 0;
 	uint32_t skip = hdr;
 
 	if (len <= hdr)
 		return false;
+	*hp = likely(seg[0].len >= hdr) ? seg[0].base : gather_hdr(seg, hdr, h);
 	while (skip) {
 		if (seg[i].len <= skip) {
-			memcpy(h, seg[i].base, seg[i].len);
-			h += seg[i].len;
 			skip -= seg[i].len;
 			i++;
 		} else {
-			memcpy(h, seg[i].base, skip);
 			seg[i].base = (const uint8_t *)seg[i].base + skip;
 			seg[i].len -= skip;
 			skip = 0;
@@ -416,24 +429,30 @@ static inline uint16_t hdr16(const uint8_t *h, unsigned int off)
 }
 
 /*
- * The offload fields of a transmitted frame's header (@h, copied out of
- * guest memory: read once), checked against what the ring negotiated
+ * The offload fields of a transmitted frame's header (@h: in guest memory,
+ * or gathered from it; each field read once into *@o, and only *@o used
+ * after), checked against what the ring negotiated
  * (vq->offloads, the HOST_* features) and the frame's @len. Without CSUM the
  * fields are ignored, as before any offload existed (virtio 1.2 §5.1.6.2.1
  * has the driver send zeroes then). Unknown flag bits are ignored
  * (§5.1.6.2.2); DATA_VALID is the device's flag, never the driver's.
  * Returns false for a header to drop.
  */
-static bool tx_offload(const struct vhu_vq *vq, const uint8_t *h, uint32_t len,
+static VHU_INLINE bool tx_offload(const struct vhu_vq *vq, const uint8_t *h, uint32_t len,
 		       struct vhu_offload *o)
 {
-	uint8_t gt = h[1], type = gt & (uint8_t)~VHU_GSO_ECN;
+	uint8_t flags, gt, type;
 	unsigned int need;
 
-	memset(o, 0, sizeof(*o));
+	*o = (struct vhu_offload){ 0 };
 	if (!vq->offloads)
 		return true;
-	if (h[0] & VHU_HDR_F_NEEDS_CSUM) {
+	flags = __atomic_load_n(&h[0], __ATOMIC_RELAXED);
+	gt = __atomic_load_n(&h[1], __ATOMIC_RELAXED);
+	if (likely(!(flags & VHU_HDR_F_NEEDS_CSUM) && gt == VHU_GSO_NONE))
+		return true; /* a complete frame: the common case */
+	type = gt & (uint8_t)~VHU_GSO_ECN;
+	if (flags & VHU_HDR_F_NEEDS_CSUM) {
 		o->flags = VHU_HDR_F_NEEDS_CSUM;
 		o->csum_start = hdr16(h, 6);
 		o->csum_offset = hdr16(h, 8);
@@ -475,6 +494,7 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 				  .max = VHU_MAX_SEGS };
 		struct vhu_used *u = &vq->pending[vq->npending];
 		uint8_t h[12];
+		const uint8_t *hp;
 		int r = next_chain(vq, avail_idx, &w, u);
 
 		if (r <= 0) {
@@ -493,7 +513,7 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 			vq->stats.drop_too_big++;
 			continue;
 		}
-		if (unlikely(!strip_hdr(&pkts[out], w.seg, w.nseg, w.len, vq->hdr_len, h))) {
+		if (unlikely(!strip_hdr(&pkts[out], w.seg, w.nseg, w.len, vq->hdr_len, h, &hp))) {
 			vq->stats.drop_bad_hdr++;
 			continue;
 		}
@@ -501,7 +521,7 @@ unsigned int vhu_vq__dequeue_burst(struct vhu_vq *vq, struct vhu_pkt *pkts, stru
 			vq->stats.drop_too_big++;
 			continue;
 		}
-		if (unlikely(!tx_offload(vq, h, pkts[out].len, &pkts[out].off))) {
+		if (unlikely(!tx_offload(vq, hp, pkts[out].len, &pkts[out].off))) {
 			vq->stats.drop_bad_offload++;
 			continue;
 		}

@@ -411,6 +411,139 @@ static void test_rx_partial(void)
 	}
 }
 
+/* ---- GRO ---- */
+
+static uint8_t wire[48][1600];
+static struct vhu_seg wseg[48];
+static struct vhu_pkt wpkt[48];
+
+/* Segment @k of a flow as a sender with TSO off puts it on the wire:
+ * complete checksums, IPv4 ID and sequence number advancing. */
+static void wire_seg(unsigned int k, bool v6, uint32_t seq, uint32_t payload, uint8_t flags,
+		     uint16_t sport)
+{
+	uint8_t *f = wire[k], ph[40];
+	uint32_t l3 = 14, l4 = l3 + (v6 ? 40 : 20), len = l4 + 32 + payload, i;
+	uint16_t c;
+
+	memset(f, 0, l4 + 32);
+	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
+	f[12] = v6 ? 0x86 : 0x08, f[13] = v6 ? 0xdd : 0;
+	if (!v6) {
+		f[l3] = 0x45, f[l3 + 6] = 0x40, f[l3 + 8] = 64, f[l3 + 9] = 6;
+		f[l3 + 2] = (uint8_t)((len - l3) >> 8), f[l3 + 3] = (uint8_t)(len - l3);
+		f[l3 + 4] = 0x12, f[l3 + 5] = (uint8_t)(0x34 + k);
+		memcpy(f + l3 + 12, "\xc6\x12\0\x01\xc6\x12\0\x02", 8);
+		c = off_csum_fold(off_csum_add(0, f + l3, 20));
+		memcpy(f + l3 + 10, &c, 2);
+		memcpy(ph, f + l3 + 12, 8);
+		ph[8] = 0, ph[9] = 6, ph[10] = (uint8_t)((len - l4) >> 8), ph[11] = (uint8_t)(len - l4);
+	} else {
+		f[l3] = 0x60, f[l3 + 6] = 6, f[l3 + 7] = 64;
+		f[l3 + 4] = (uint8_t)((len - l4) >> 8), f[l3 + 5] = (uint8_t)(len - l4);
+		f[l3 + 8] = 0x20, f[l3 + 9] = 1, f[l3 + 23] = 1, f[l3 + 24] = 0x20, f[l3 + 25] = 1;
+		f[l3 + 39] = 2;
+		memcpy(ph, f + l3 + 8, 32);
+		memset(ph + 32, 0, 8);
+		ph[34] = (uint8_t)((len - l4) >> 8), ph[35] = (uint8_t)(len - l4), ph[39] = 6;
+	}
+	f[l4] = (uint8_t)(sport >> 8), f[l4 + 1] = (uint8_t)sport, f[l4 + 2] = 0x1f, f[l4 + 3] = 0x90;
+	f[l4 + 4] = (uint8_t)(seq >> 24), f[l4 + 5] = (uint8_t)(seq >> 16);
+	f[l4 + 6] = (uint8_t)(seq >> 8), f[l4 + 7] = (uint8_t)seq;
+	f[l4 + 8] = 0xaa, f[l4 + 11] = 0x55; /* ACK number */
+	f[l4 + 12] = 0x80, f[l4 + 13] = flags, f[l4 + 14] = 0x01, f[l4 + 15] = 0xf5;
+	f[l4 + 20] = 1, f[l4 + 21] = 1, f[l4 + 22] = 8, f[l4 + 23] = 10; /* NOP NOP TS */
+	f[l4 + 27] = 7;
+	for (i = 0; i < payload; i++)
+		f[l4 + 32 + i] = (uint8_t)(seq + i);
+	c = off_csum_fold(off_csum_add(off_csum_add(0, ph, v6 ? 40 : 12), f + l4, len - l4));
+	memcpy(f + l4 + 16, &c, 2);
+	wseg[k] = (struct vhu_seg){ .base = f, .len = len };
+	wpkt[k] = (struct vhu_pkt){ .segs = &wseg[k], .nsegs = 1, .len = len };
+}
+
+static void test_gro_merge_and_back(void)
+{
+	static uint8_t again[48][1600];
+	static struct off_buf ob2;
+	uint16_t orig[48];
+	unsigned int k, v, out;
+	enum off_err err;
+
+	for (v = 0; v < 2; v++) {
+		uint32_t seq = 0xfffff000u; /* wraps within the run */
+
+		for (k = 0; k < 12; k++)
+			wire_seg(k, v, seq + 1400 * k, k == 11 ? 500 : 1400, k == 11 ? 0x18 : 0x10, 1);
+		off_reset(&ob);
+		out = off_gro(&ob, wpkt, 12, VHU_OFF_CSUM | VHU_OFF_TSO4 | VHU_OFF_TSO6, orig);
+		ASSERT_EQ(out, 1);
+		ASSERT_EQ(orig[0], 12);
+		ASSERT_EQ(ob.pkts[0].off.flags, VHU_HDR_F_NEEDS_CSUM);
+		ASSERT_EQ(ob.pkts[0].off.gso_type, v ? VHU_GSO_TCPV6 : VHU_GSO_TCPV4);
+		ASSERT_EQ(ob.pkts[0].off.gso_size, 1400);
+		ASSERT_EQ(ob.pkts[0].len, wpkt[0].len + 11 * 1400 - 900);
+		/* cut again in software: the wire's own frames, byte for byte */
+		off_reset(&ob2);
+		ASSERT_TRUE(off_check(&ob.pkts[0], &err));
+		ASSERT_EQ(off_resolve(&ob2, &ob.pkts[0], 0, &err), 12);
+		for (k = 0; k < 12; k++) {
+			ASSERT_EQ(flat(&ob2.pkts[k], again[k]), wpkt[k].len);
+			ASSERT_TRUE(!memcmp(again[k], wire[k], wpkt[k].len));
+		}
+	}
+}
+
+static void test_gro_runs_break(void)
+{
+	uint16_t orig[48];
+	unsigned int k, out, caps = VHU_OFF_CSUM | VHU_OFF_TSO4 | VHU_OFF_TSO6;
+
+	/* 0-3 one flow; 4 another flow; 5-6 the first again, but 5 does not
+	 * follow 3 (a gap); 7 bad checksum; 8-9 a run; 10 SYN; 11 short, then
+	 * 12 full: 11 ends its run */
+	for (k = 0; k < 4; k++)
+		wire_seg(k, false, 1000 + 1000 * k, 1000, 0x10, 1);
+	wire_seg(4, false, 5000, 1000, 0x10, 2);
+	wire_seg(5, false, 6000, 1000, 0x10, 1);
+	wire_seg(6, false, 7000, 1000, 0x10, 1);
+	wire_seg(7, false, 8000, 1000, 0x10, 1);
+	wire[7][60] ^= 1;
+	wire_seg(8, false, 9000, 1000, 0x10, 1);
+	wire_seg(9, false, 10000, 1000, 0x10, 1);
+	wire_seg(10, false, 11000, 1000, 0x12, 1);
+	wire_seg(11, false, 12000, 500, 0x10, 1);
+	wire_seg(12, false, 12500, 1000, 0x10, 1);
+	off_reset(&ob);
+	out = off_gro(&ob, wpkt, 13, caps, orig);
+	{
+		static const uint16_t want[] = { 4, 1, 2, 1, 2, 1, 1, 1 };
+
+		ASSERT_EQ(out, 8);
+		for (k = 0; k < out; k++)
+			ASSERT_EQ(orig[k], want[k]);
+	}
+	ASSERT_TRUE(ob.pkts[1].segs == wpkt[4].segs); /* as it is */
+	ASSERT_TRUE(ob.pkts[3].segs == wpkt[7].segs);
+	/* without TSO4 nothing IPv4 is merged; IPv6 still is */
+	for (k = 0; k < 3; k++)
+		wire_seg(k, false, 1000 * k, 1000, 0x10, 1);
+	for (k = 3; k < 6; k++)
+		wire_seg(k, true, 1000 * k, 1000, 0x10, 1);
+	off_reset(&ob);
+	out = off_gro(&ob, wpkt, 6, VHU_OFF_CSUM | VHU_OFF_TSO6, orig);
+	ASSERT_EQ(out, 4);
+	ASSERT_EQ(orig[3], 3);
+	/* at most OFF_GRO_MAX_SEGS in one frame */
+	for (k = 0; k < 48; k++)
+		wire_seg(k, false, 1400 * k, 1400, 0x10, 1);
+	off_reset(&ob);
+	out = off_gro(&ob, wpkt, 48, caps, orig);
+	ASSERT_EQ(out, 2);
+	ASSERT_EQ(orig[0], OFF_GRO_MAX_SEGS);
+	ASSERT_TRUE(ob.pkts[0].len <= 65535 + 14);
+}
+
 int main(void)
 {
 	RUN_TEST(test_csum_reference);
@@ -419,5 +552,7 @@ int main(void)
 	RUN_TEST(test_malformed);
 	RUN_TEST(test_buffer_bounds);
 	RUN_TEST(test_rx_partial);
+	RUN_TEST(test_gro_merge_and_back);
+	RUN_TEST(test_gro_runs_break);
 	TEST_EXIT();
 }
