@@ -45,7 +45,7 @@ mkdir -p "$TMP/www"
 head -c $((MB << 20)) /dev/zero >"$TMP/www/big"
 ip netns exec "$NS" busybox httpd -f -p 8081 -h "$TMP/www" &
 topo_track_pid $!
-xviod_start --nic "$H" --cores 0 --vhost "$TMP/vm0.sock,mac=$MAC0" --vhost "$TMP/vm1.sock,mac=$MAC1" ||
+xviod_start --nic "$H${BENCH_TCP_NIC_OPTS:+,$BENCH_TCP_NIC_OPTS}" --cores 0 --vhost "$TMP/vm0.sock,mac=$MAC0" --vhost "$TMP/vm1.sock,mac=$MAC1" ||
 	exit 1
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }

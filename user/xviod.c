@@ -65,6 +65,8 @@ static void usage(FILE *f)
 		"                                     existing (use the xvio program already\n"
 		"                                     attached, e.g. by xdp-loader; keep it)\n"
 		"                          host=off   do not hand flooded frames to the host\n"
+		"                          gro=off    do not merge TCP segments for guests\n"
+		"                                     that take large frames (GUEST_TSO)\n"
 		"                          busy_poll=USEC  SO_PREFER_BUSY_POLL on the sockets\n"
 		"                                     (default: 20 with --poll busy, else 0)\n"
 		"  --vhost PATH[,opts]   a guest port (repeatable, up to %d; more can be added\n"

@@ -6,6 +6,7 @@
 #   ping_both_ways       peer <-> guest over XDP/AF_XDP
 #   tcp_to_guest / tcp_from_guest   4 MiB each way, md5 checked at both ends
 #   guest_to_guest       two guests reach each other (no NIC) and the peer
+#   gro_to_guest         tcp_to_guest's segments were merged for the guest (GRO)
 #   tso_from_guest       tcp_from_guest's 64 KiB TSO frames were segmented
 #                        in software for the NIC
 #   tcp_partial_csum     tcp_to_guest again with the peer's TX checksum
@@ -110,6 +111,17 @@ else
 	fail tcp_to_guest "want md5 $want, guest has: $GUEST_OUT"
 fi
 timing tcp_to_guest $((SECONDS - t0))
+# The guest took GUEST_TSO: runs of the wire's segments reached it merged
+# (GRO, counted on the NIC's port), and the md5 above held.
+gs=$(xstat "$H" gro_segs) gf=$(xstat "$H" gro_frames)
+if [ -n "$NO_TCP" ]; then
+	:
+elif [ "${gs:-0}" -gt 0 ] && [ "${gf:-0}" -gt 0 ] && [ "$gs" -gt "$gf" ]; then
+	pass gro_to_guest
+	note "tcp_to_guest: $gs segments from the wire reached the guest as $gf merged frames"
+else
+	fail gro_to_guest "gro_segs ${gs:-?}, gro_frames ${gf:-?}: nothing was merged for a guest with GUEST_TSO"
+fi
 
 t0=$SECONDS
 guest_run vm0 "mkdir -p /www && head -c $((4 << 20)) /dev/urandom > /www/tx && md5sum /www/tx && httpd -p 8080 -h /www" 60
