@@ -12,6 +12,7 @@
 # guest. Counted, after a warm-up, with callgrind_control --zero/--dump:
 #   nic_to_guest   N frames from the wire peer (xvio-pkt, paced)
 #   guest_to_nic   N frames from the guest (tx_first rounds)
+# CG_NIC_OPTS: more --nic options (e.g. gro=off).
 # Prints "name test frames instructions per-frame"; the dumps are kept in
 # BUILD_DIR/bench-cg/NAME-TEST.callgrind (callgrind_annotate reads them).
 set -u
@@ -73,7 +74,7 @@ for b in "${BINS[@]}"; do
 	name=${b%%=*} bin=${b#*=}
 	rm -f "$CTL" "$S1"
 	valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$name.%p" --dump-instr=no \
-		--collect-atstart=yes "$bin" --ctl "$CTL" --nic "$H" --vhost "$S1,mac=$G1" \
+		--collect-atstart=yes "$bin" --ctl "$CTL" --nic "$H${CG_NIC_OPTS:+,$CG_NIC_OPTS}" --vhost "$S1,mac=$G1" \
 		--poll interrupt >"$TMP/xviod-$name.log" 2>&1 &
 	XPID=$!
 	wait_for 120 test -S "$CTL" || { echo "bench-cg: $name did not start: $(tail -3 "$TMP/xviod-$name.log")"; exit 1; }

@@ -9,7 +9,10 @@
  * first; everything else is the fuzzer's. Every frame off_resolve() makes
  * must point into the input or the off_buf's headers and is read whole; a
  * frame off_check() passes must resolve; off_rx_partial() gets the frame
- * as one piece.
+ * as one piece. With the top bit of the first byte set, the input is a
+ * burst from the wire instead ([len:16 BE][frame] records, up to 64) for
+ * off_gro(): every frame it makes points into the input or the off_buf,
+ * merged frames stay within 64 KiB, and the frames it stands for add up.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +20,8 @@
 #include "offload.h"
 
 static struct off_buf ob;
+
+static int resolve(const uint8_t *data, size_t size);
 
 static uint16_t be(const uint8_t *p)
 {
@@ -30,14 +35,74 @@ static int inside(const void *p, uint32_t len, const void *base, size_t size)
 	return a >= b && a + len <= b + size;
 }
 
+static void check_out(const uint8_t *in, size_t size)
+{
+	volatile uint8_t sink = 0;
+
+	for (unsigned int i = 0; i < ob.npkts; i++) {
+		uint32_t total = 0;
+
+		for (unsigned int s = 0; s < ob.pkts[i].nsegs; s++) {
+			const struct vhu_seg *g = &ob.pkts[i].segs[s];
+
+			if (!inside(g->base, g->len, in, size) &&
+			    !inside(g->base, g->len, ob.hdrs, sizeof(ob.hdrs)))
+				abort();
+			for (uint32_t b = 0; b < g->len; b++)
+				sink ^= ((const uint8_t *)g->base)[b];
+			total += g->len;
+		}
+		if (total != ob.pkts[i].len || total > VHU_MAX_FRAME)
+			abort();
+	}
+	(void)sink;
+}
+
+static int gro(const uint8_t *data, size_t size)
+{
+	static struct vhu_seg segs[64];
+	static struct vhu_pkt pkts[64];
+	uint16_t orig[64];
+	unsigned int n = 0, out, i, sum = 0;
+	size_t at = 1;
+
+	while (n < 64 && at + 2 <= size) {
+		size_t len = (size_t)(data[at] << 8 | data[at + 1]);
+
+		at += 2;
+		if (len > size - at)
+			len = size - at;
+		segs[n] = (struct vhu_seg){ .base = data + at, .len = (uint32_t)len };
+		pkts[n] = (struct vhu_pkt){ .segs = &segs[n], .nsegs = 1, .len = (uint32_t)len };
+		n++;
+		at += len;
+	}
+	off_reset(&ob);
+	out = off_gro(&ob, pkts, n, data[0] & 0xf, orig);
+	if (out != ob.npkts || out > n)
+		abort();
+	for (i = 0; i < out; i++)
+		sum += orig[i];
+	if (sum != n)
+		abort();
+	check_out(data, size);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size && (data[0] & 0x80))
+		return gro(data, size);
+	return resolve(data, size);
+}
+
+static int resolve(const uint8_t *data, size_t size)
 {
 	struct vhu_seg pieces[VHU_MAX_SEGS];
 	struct vhu_pkt p = { .segs = pieces };
 	const uint8_t *frame = data + 10;
 	uint32_t len, at = 0, i, n, cut;
 	enum off_err err;
-	volatile uint8_t sink = 0;
 	int r;
 
 	if (size < 10 + 14 || size - 10 > VHU_MAX_FRAME)
@@ -78,22 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = off_resolve(&ob, &p, data[8] >> 4 & 0xf, &err);
 		if (r < 1 || (unsigned int)r != ob.npkts)
 			abort();
-		for (i = 0; i < ob.npkts; i++) {
-			uint32_t total = 0;
-
-			for (unsigned int s = 0; s < ob.pkts[i].nsegs; s++) {
-				const struct vhu_seg *g = &ob.pkts[i].segs[s];
-
-				if (!inside(g->base, g->len, frame, len) &&
-				    !inside(g->base, g->len, ob.hdrs, sizeof(ob.hdrs)))
-					abort();
-				for (uint32_t b = 0; b < g->len; b++)
-					sink ^= ((const uint8_t *)g->base)[b];
-				total += g->len;
-			}
-			if (total != ob.pkts[i].len || total > VHU_MAX_FRAME)
-				abort();
-		}
+		check_out(frame, len);
 	} else if (!p.off.gso_type) {
 		abort(); /* only GSO frames are refused */
 	}
@@ -102,6 +152,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.nsegs = 1;
 	p.off = (struct vhu_offload){ 0 };
 	off_rx_partial(&p);
-	(void)sink;
 	return 0;
 }

@@ -127,3 +127,34 @@ write("offload", "tso4", off_hdr(1, 1, 1448, 34, 16, 0x05, 3) + tcp_frame(False,
 write("offload", "tso6-vlan-ecn", off_hdr(1, 0x84, 1000, 58, 16, 0x13, 7) +
       tcp_frame(True, True, 5000, 12))
 write("offload", "csum4", off_hdr(1, 0, 0, 34, 16, 0x00, 2) + tcp_frame(False, False, 700))
+
+
+# ---- offload, GRO mode: [0x80 | caps][len:16 BE][frame]... (a burst from the wire)
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def wire_tcp(seq, payload, flags=0x10):
+    """A TCP segment as the wire carries it: checksums complete (GRO
+    verifies them before merging)."""
+    eth = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00"
+    src, dst = b"\xc6\x12\0\x01", b"\xc6\x12\0\x02"
+    data = bytes((seq + i) & 0xff for i in range(payload))
+    tcp = struct.pack(">HHIIBBHHH", 12345, 8080, seq, 2000, 0x50, flags, 65535, 0, 0)
+    ph = src + dst + struct.pack(">BBH", 0, 6, 20 + payload)
+    tcp = tcp[:16] + struct.pack(">H", csum(ph + tcp + data)) + tcp[18:]
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 40 + payload, 7, 0x4000, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack(">H", csum(ip)) + ip[12:]
+    return eth + ip + tcp + data
+
+
+burst = bytes([0x80 | 0x3])
+for k in range(6):
+    f = wire_tcp(1000 + 1400 * k, 1400)
+    burst += struct.pack(">H", len(f)) + f
+write("offload", "gro-run", burst)

@@ -81,6 +81,15 @@ extern const char *test_cur;
 	} while (0)
 
 /* Define the globals once, in the file that has main(). */
+/* In helpers: fail the running case like ASSERT_* and return -1 to it. */
+#define CHECK(c, ...)                           \
+	do {                                    \
+		if (!(c)) {                     \
+			TEST_FAIL(__VA_ARGS__); \
+			return -1;              \
+		}                               \
+	} while (0)
+
 #define TEST_GLOBALS(suite)                 \
 	const char *test_suite = suite;     \
 	const char *test_cur = "";          \

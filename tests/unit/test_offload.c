@@ -15,14 +15,6 @@
 
 TEST_GLOBALS("offload");
 
-/* In helpers: fail the running case and return -1 to it. */
-#define CHECK(c, ...)                           \
-	do {                                    \
-		if (!(c)) {                     \
-			TEST_FAIL(__VA_ARGS__); \
-			return -1;              \
-		}                               \
-	} while (0)
 
 static struct off_buf ob;
 static uint8_t frame[70000], flatbuf[70000];

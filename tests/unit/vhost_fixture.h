@@ -27,14 +27,6 @@
 #define SD(q, i) ((struct vdrv_desc *)(q)->desc + (i))
 #define PD(q, i) ((struct vdrv_pdesc *)(q)->desc + (i))
 
-/* In helpers: fail the running case like ASSERT_* and return -1 to it. */
-#define CHECK(c, ...)                           \
-	do {                                    \
-		if (!(c)) {                     \
-			TEST_FAIL(__VA_ARGS__); \
-			return -1;              \
-		}                               \
-	} while (0)
 
 /* Every case runs on a fresh fixture: fx_stop() after it, passed or not. */
 #define RUN(fn)               \
