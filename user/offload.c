@@ -332,16 +332,27 @@ static void segment(struct off_buf *b, const struct vhu_pkt *p, const uint8_t *h
 	}
 }
 
-bool off_room(const struct off_buf *b, const struct vhu_pkt *p)
+/* The most frames @p can become, and what they take of an off_buf. */
+static uint32_t max_frames(const struct vhu_pkt *p)
 {
 	uint32_t n = 1;
 
 	if (p->off.gso_type && p->off.gso_size)
 		n = p->len / p->off.gso_size + 1;
-	if (n > OFF_MAX_SEGS_PER_FRAME)
-		n = 1; /* refused without using the buffer */
+	/* gso_layout() refuses more than this many: clamp to it, never
+	 * below (its count is smaller than this estimate) */
+	return n > OFF_MAX_SEGS_PER_FRAME ? OFF_MAX_SEGS_PER_FRAME : n;
+}
+
+static bool room_for(const struct off_buf *b, uint32_t n, unsigned int nsegs)
+{
 	return b->npkts + n <= OFF_BUF_PKTS && b->nhdrs + n <= OFF_BUF_PKTS &&
-	       b->nsegs + 2 * n + p->nsegs + 2 <= OFF_BUF_SEGS;
+	       b->nsegs + 2 * n + nsegs + 2 <= OFF_BUF_SEGS;
+}
+
+bool off_room(const struct off_buf *b, const struct vhu_pkt *p)
+{
+	return room_for(b, max_frames(p), p->nsegs);
 }
 
 /* A GSO frame's headers into @h, parsed into @l; its segment count (1: a
@@ -365,6 +376,11 @@ static uint32_t gso_layout(const struct vhu_pkt *p, uint8_t *h, struct layout *l
 	payload = p->len - l->hlen;
 	if (payload <= p->off.gso_size)
 		return 1;
+	/* each segment's IPv4 total length or IPv6 payload length must fit */
+	if ((l->v6 ? l->hlen - l->l4 : l->hlen - l->l3) + p->off.gso_size > 65535) {
+		*err = OFF_ERR_PARSE;
+		return 0;
+	}
 	nseg = (payload + p->off.gso_size - 1) / p->off.gso_size;
 	if (nseg > OFF_MAX_SEGS_PER_FRAME) {
 		*err = OFF_ERR_TOO_MANY;
@@ -389,6 +405,12 @@ int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, e
 	uint32_t nseg;
 
 	*err = OFF_ERR_NONE;
+	/* off_room() asked first keeps these from failing; without it a
+	 * frame is refused rather than written past the buffer */
+	if (!room_for(b, 1, p->nsegs)) {
+		*err = OFF_ERR_TOO_MANY;
+		return -1;
+	}
 	if (!off_needed(p, caps)) {
 		b->pkts[b->npkts++] = *p;
 		return 1;
@@ -401,6 +423,10 @@ int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, e
 	nseg = gso_layout(p, h, &l, err);
 	if (!nseg)
 		return -1;
+	if (!room_for(b, nseg, p->nsegs)) {
+		*err = OFF_ERR_TOO_MANY;
+		return -1;
+	}
 	if (nseg == 1) {
 		/* One segment: sent as it is, its checksum completed (what
 		 * Linux does with a GSO frame no longer than its MSS). */
@@ -560,8 +586,8 @@ static bool gro_parse(const struct vhu_pkt *p, bool v4ok, bool v6ok, struct seg_
 	if (et == ETH_P_IP && v4ok) {
 		/* no IP options, DF, not a fragment, the length the frame has */
 		if (h[l3] != 0x45 || be16(h + l3 + 6) != 0x4000 || h[l3 + 9] != 6 ||
-		    l3 + be16(h + l3 + 2) != len)
-			return false;
+		    l3 + be16(h + l3 + 2) != len || ip4_csum(h + l3, 20) != 0)
+			return false; /* the merged frame gets a new header checksum */
 		s->l4 = l3 + 20;
 		s->v6 = false;
 	} else if (et == ETH_P_IPV6 && v6ok) {

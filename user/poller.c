@@ -84,17 +84,25 @@ static const uint8_t *eth_addrs(const struct vhu_pkt *p, uint8_t buf[12])
 }
 
 
-/* What is in p->ob to @dst; the frames it took. */
+/* What is in p->ob to @dst, at most a burst per call (a port takes no
+ * more at once; segmenting makes up to OFF_BUF_PKTS); stops at the first
+ * burst not taken whole. The frames it took, in order. */
 static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q, bool hold)
 {
 	struct port_stats *ds = &p->stats[dst->id - 1];
-	uint64_t bytes = 0;
-	unsigned int done = 0;
+	unsigned int done = 0, k, got;
 
-	if (p->ob->npkts)
-		done = dst->ops->tx_burst(dst, q, p->ob->pkts, p->ob->npkts, hold, &bytes);
-	ds->to_guest += done;
-	ds->to_guest_bytes += bytes;
+	while (done < p->ob->npkts) {
+		uint64_t bytes = 0;
+
+		k = p->ob->npkts - done < BURST ? p->ob->npkts - done : BURST;
+		got = dst->ops->tx_burst(dst, q, p->ob->pkts + done, k, hold, &bytes);
+		ds->to_guest += got;
+		ds->to_guest_bytes += bytes;
+		done += got;
+		if (got < k)
+			break;
+	}
 	return done;
 }
 
@@ -114,22 +122,26 @@ static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int 
 			       bool hold, struct port_stats *ss)
 {
 	struct off_buf *b = p->ob;
-	unsigned int i, made = 0, sent = 0;
-	bool split = false;
+	unsigned int i, made = 0, sent = 0, lost = 0, ncsum = 0, out;
+	bool split = false, csum[BURST];
 
 	off_reset(b);
 	for (i = 0; i < n; i++) {
 		enum off_err err;
 		int r;
 
+		csum[i] = false;
 		if (!off_room(b, &pkts[i])) {
 			sent += flush_sw(p, dst, q, false);
 			off_reset(b);
 			split = true;
 		}
 		r = off_resolve(b, &pkts[i], caps, &err);
-		if (r < 0) { /* off_check() passed it: cannot happen */
-			ss->drop_bad_offload++;
+		if (r < 0) {
+			/* off_check() passed it, and the guest changed its
+			 * headers since: lost here (counted with the others) */
+			lost++;
+			split = true;
 			continue;
 		}
 		made += (unsigned int)r;
@@ -140,13 +152,24 @@ static unsigned int deliver_sw(struct poller *p, struct port *dst, unsigned int 
 			ss->sw_gso_segs += (unsigned int)r;
 			split = true;
 		} else {
-			ss->sw_csum++;
+			csum[i] = true;
 		}
 	}
-	if (hold && !split && made == n)
-		return flush_sw(p, dst, q, true);
+	if (hold && !split && made == n) {
+		/* one frame each: the first `out` were taken; the others
+		 * come again next round, and are counted then */
+		out = flush_sw(p, dst, q, true);
+		for (i = 0; i < out; i++)
+			ncsum += csum[i];
+		ss->sw_csum += ncsum;
+		return out;
+	}
+	for (i = 0; i < n; i++)
+		ncsum += csum[i];
+	ss->sw_csum += ncsum;
 	sent += flush_sw(p, dst, q, false);
-	return made - sent >= n ? 0 : n - (made - sent);
+	lost += made - sent;
+	return lost >= n ? 0 : n - lost;
 }
 
 /*
@@ -167,14 +190,15 @@ static unsigned int deliver_gro(struct poller *p, struct port *src, struct port 
 
 	off_reset(p->ob);
 	nout = off_gro(p->ob, pkts, n, caps, orig);
-	for (i = 0; i < nout; i++)
+	sent = dst->ops->tx_burst(dst, q, p->ob->pkts, nout, hold, &bytes);
+	ds->to_guest += sent;
+	ds->to_guest_bytes += bytes;
+	/* with hold, the frames not taken come again next round: counted then */
+	for (i = 0; i < (hold ? sent : nout); i++)
 		if (orig[i] > 1) {
 			ss->gro_segs += orig[i];
 			ss->gro_frames++;
 		}
-	sent = dst->ops->tx_burst(dst, q, p->ob->pkts, nout, hold, &bytes);
-	ds->to_guest += sent;
-	ds->to_guest_bytes += bytes;
 	for (i = 0; i < sent; i++)
 		done += orig[i];
 	return done;

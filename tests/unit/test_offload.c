@@ -321,6 +321,42 @@ static void test_buffer_bounds(void)
 	while (off_room(&ob, &p))
 		ASSERT_TRUE(off_resolve(&ob, &p, 0, &err) > 0);
 	ASSERT_TRUE(ob.npkts <= OFF_BUF_PKTS && ob.nsegs <= OFF_BUF_SEGS);
+	/* A frame whose estimate (len / gso_size + 1) is above the limit but
+	 * whose count (payload / gso_size, rounded up) is exactly 1400: after
+	 * one plain frame there is no room, and off_room must say so (review:
+	 * it once reserved one slot for it and the segments overran). */
+	s = (struct fspec){ .v6 = false, .mss = 46, .payload = 64400, .flags = 0x10 };
+	build(&s, &p, 8);
+	off_reset(&ob);
+	ASSERT_TRUE(off_check(&p, &err));
+	{
+		struct vhu_pkt plain = p;
+
+		plain.off = (struct vhu_offload){ 0 };
+		ASSERT_EQ(off_resolve(&ob, &plain, 0, &err), 1);
+	}
+	ASSERT_TRUE(!off_room(&ob, &p));
+	/* and asked without off_room(), off_resolve refuses instead of writing */
+	ASSERT_EQ(off_resolve(&ob, &p, 0, &err), -1);
+	ASSERT_EQ(err, OFF_ERR_TOO_MANY);
+	ASSERT_EQ(ob.npkts, 1);
+	off_reset(&ob);
+	ASSERT_EQ(off_resolve(&ob, &p, 0, &err), 1400);
+}
+
+/* An MSS so large that a segment's IPv4 total length would wrap. */
+static void test_length_wrap(void)
+{
+	struct fspec s = { .v6 = false, .mss = 65507, .payload = 65562 - 54, .flags = 0x10 };
+	struct vhu_pkt p;
+	enum off_err err;
+
+	build(&s, &p, 3);
+	ASSERT_TRUE(!off_check(&p, &err));
+	ASSERT_EQ(err, OFF_ERR_PARSE);
+	s.mss = 65535 - 40;
+	build(&s, &p, 3);
+	ASSERT_TRUE(off_check(&p, &err)); /* 40 + MSS fits */
 }
 
 /* A frame as a veth peer's stack leaves it (CHECKSUM_PARTIAL), and the same
@@ -517,6 +553,14 @@ static void test_gro_runs_break(void)
 	}
 	ASSERT_TRUE(ob.pkts[1].segs == wpkt[4].segs); /* as it is */
 	ASSERT_TRUE(ob.pkts[3].segs == wpkt[7].segs);
+	/* an IPv4 header whose checksum is wrong (TTL changed) is not merged:
+	 * the merged frame would carry a fresh, good one */
+	for (k = 0; k < 3; k++)
+		wire_seg(k, false, 1000 * k, 1000, 0x10, 1);
+	wire[1][14 + 8] = 63;
+	off_reset(&ob);
+	out = off_gro(&ob, wpkt, 3, caps, orig);
+	ASSERT_EQ(out, 3);
 	/* without TSO4 nothing IPv4 is merged; IPv6 still is */
 	for (k = 0; k < 3; k++)
 		wire_seg(k, false, 1000 * k, 1000, 0x10, 1);
@@ -543,6 +587,7 @@ int main(void)
 	RUN_TEST(test_single_segment_and_csum_only);
 	RUN_TEST(test_malformed);
 	RUN_TEST(test_buffer_bounds);
+	RUN_TEST(test_length_wrap);
 	RUN_TEST(test_rx_partial);
 	RUN_TEST(test_gro_merge_and_back);
 	RUN_TEST(test_gro_runs_break);
