@@ -85,25 +85,28 @@ static const uint8_t *eth_addrs(const struct vhu_pkt *p, uint8_t buf[12])
 
 
 /* What is in p->ob to @dst, at most a burst per call (a port takes no
- * more at once; segmenting makes up to OFF_BUF_PKTS); stops at the first
- * burst not taken whole. The frames it took, in order. */
+ * more at once; segmenting makes up to OFF_BUF_PKTS). Returns the frames
+ * taken. With @hold, a prefix: it stops at the first burst not taken
+ * whole. Without, a count: a port also skips single frames it cannot
+ * place and takes the rest, so it goes on unless a burst got nothing. */
 static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q, bool hold)
 {
 	struct port_stats *ds = &p->stats[dst->id - 1];
-	unsigned int done = 0, k, got;
+	unsigned int at = 0, taken = 0, k, got;
 
-	while (done < p->ob->npkts) {
+	while (at < p->ob->npkts) {
 		uint64_t bytes = 0;
 
-		k = p->ob->npkts - done < BURST ? p->ob->npkts - done : BURST;
-		got = dst->ops->tx_burst(dst, q, p->ob->pkts + done, k, hold, &bytes);
+		k = p->ob->npkts - at < BURST ? p->ob->npkts - at : BURST;
+		got = dst->ops->tx_burst(dst, q, p->ob->pkts + at, k, hold, &bytes);
 		ds->to_guest += got;
 		ds->to_guest_bytes += bytes;
-		done += got;
-		if (got < k)
+		taken += got;
+		at += k;
+		if (!got || (hold && got < k))
 			break;
 	}
-	return done;
+	return taken;
 }
 
 /*
