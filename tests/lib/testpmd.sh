@@ -139,14 +139,27 @@ tp_port_stat() {
 	fi
 }
 
-# Paced sending: each round sends BURSTS bursts of 32 per tx queue, then stops.
+_tp_stops() { # log: how many times testpmd finished stopping
+	grep -cE '^Done\.$' "$1"
+}
+_tp_stopped() { # log count
+	[ "$(_tp_stops "$1")" -gt "$2" ]
+}
+
+# Paced sending: each round sends BURSTS bursts of 32 per tx queue, then
+# stops. Each command is waited for (testpmd says it started, then that it
+# stopped): commands written ahead of a testpmd whose command thread is
+# starved by busy lcores pile up, and a count read "10 s later" then saw
+# rounds not yet run. Returns 1 if testpmd does not answer within 10 s.
 tp_rounds() {
-	local name=$1 n=$2 bursts=$3 i
+	local name=$1 n=$2 bursts=$3 i log="$TP_DIR/$1.log" c
 	for ((i = 0; i < n; i++)); do
+		c=$(_tp_starts "$log")
 		tp_cmd "$name" "start tx_first $bursts"
-		sleep 0.05
+		wait_for 10 _tp_started "$log" "$c" || return 1
+		c=$(_tp_stops "$log")
 		tp_cmd "$name" "stop"
-		sleep 0.05
+		wait_for 10 _tp_stopped "$log" "$c" || return 1
 	done
 }
 
