@@ -61,39 +61,39 @@ void fwd_init(struct fwd_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-uint16_t fwd_lookup(const struct fwd_table *t, const uint8_t mac[6])
-{
-	uint64_t m = fwd_mac64(mac);
-	uint32_t h = hash_mac(m), i;
-
-	for (i = 0; i < FWD_PROBE; i++) {
-		uint64_t e = __atomic_load_n(&t->entry[(h + i) & (FWD_SLOTS - 1)],
-					     __ATOMIC_ACQUIRE);
-
-		if (e == 0)
-			break;
-		if (e != FWD_TOMB && e >> 16 == m)
-			return (uint16_t)e;
-	}
-	return FWD_PORT_NONE;
-}
-
-uint16_t fwd_static_port(const struct fwd_table *t, const uint8_t mac[6])
+/* The slot holding @mac's entry within its probe window, its entry in
+ * *@e; -1 when it has none. */
+static inline int find_slot(const struct fwd_table *t, const uint8_t mac[6], uint64_t *e)
 {
 	uint64_t m = fwd_mac64(mac);
 	uint32_t h = hash_mac(m), i;
 
 	for (i = 0; i < FWD_PROBE; i++) {
 		uint32_t s = (h + i) & (FWD_SLOTS - 1);
-		uint64_t e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
 
-		if (e == 0)
+		*e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
+		if (*e == 0)
 			break;
-		if (e != FWD_TOMB && e >> 16 == m)
-			return __atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED) ? (uint16_t)e :
-										FWD_PORT_NONE;
+		if (*e != FWD_TOMB && *e >> 16 == m)
+			return (int)s;
 	}
-	return FWD_PORT_NONE;
+	return -1;
+}
+
+uint16_t fwd_lookup(const struct fwd_table *t, const uint8_t mac[6])
+{
+	uint64_t e;
+
+	return find_slot(t, mac, &e) < 0 ? FWD_PORT_NONE : (uint16_t)e;
+}
+
+uint16_t fwd_static_port(const struct fwd_table *t, const uint8_t mac[6])
+{
+	uint64_t e;
+	int s = find_slot(t, mac, &e);
+
+	return s >= 0 && __atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED) ? (uint16_t)e :
+									       FWD_PORT_NONE;
 }
 
 #define NO_SLOT UINT32_MAX
@@ -215,28 +215,18 @@ int fwd_add_static(struct fwd_table *t, const uint8_t mac[6], uint16_t port)
 
 int fwd_del_static(struct fwd_table *t, const uint8_t mac[6])
 {
-	uint64_t m = fwd_mac64(mac);
-	uint32_t h = hash_mac(m), i;
+	uint64_t e;
+	int s = find_slot(t, mac, &e);
 
-	for (i = 0; i < FWD_PROBE; i++) {
-		uint32_t s = (h + i) & (FWD_SLOTS - 1);
-		uint64_t e = __atomic_load_n(&t->entry[s], __ATOMIC_ACQUIRE);
-
-		if (e == 0)
-			break;
-		if (e == FWD_TOMB || e >> 16 != m)
-			continue;
-		if (!__atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED))
-			return -ENOENT;
-		/* The entry goes first, still static (no learner moves it
-		 * meanwhile); then the flag, on a free slot. Static entries are
-		 * only ever added by this (the control) thread. */
-		__atomic_compare_exchange_n(&t->entry[s], &e, FWD_TOMB, false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE);
-		__atomic_store_n(&t->is_static[s], false, __ATOMIC_RELAXED);
-		return 0;
-	}
-	return -ENOENT;
+	if (s < 0 || !__atomic_load_n(&t->is_static[s], __ATOMIC_RELAXED))
+		return -ENOENT;
+	/* The entry goes first, still static (no learner moves it meanwhile);
+	 * then the flag, on a free slot. Static entries are only ever added
+	 * by this (the control) thread. */
+	__atomic_compare_exchange_n(&t->entry[s], &e, FWD_TOMB, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	__atomic_store_n(&t->is_static[s], false, __ATOMIC_RELAXED);
+	return 0;
 }
 
 unsigned int fwd_expire(struct fwd_table *t, uint32_t now, uint32_t max_age, uint16_t port)
