@@ -37,6 +37,7 @@ struct afxdp_queue {
 	uint32_t nframes;
 	uint32_t fq_size;
 	uint32_t ring_size;
+	bool sg;		/* bound with XDP_USE_SG */
 	uint64_t *free;		/* free-list stack of frame addresses */
 	uint32_t nfree;
 	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
@@ -45,6 +46,16 @@ struct afxdp_queue {
 	unsigned int nsocks;
 	struct afxdp_queue_stats stats;
 };
+
+/* Multi-buffer (Linux 6.6): not in older uapi headers. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+/* What the kernel leaves in front of a received frame in each UMEM frame. */
+#define AFXDP_RX_HEADROOM 256
 
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9
@@ -149,19 +160,29 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 		int tries = 20;
 
 		/* Zero-copy when the driver can; veth and most virtual NICs
-		 * cannot, and copy mode works everywhere. Sockets of a process
-		 * that just died are released asynchronously: EBUSY for a
-		 * moment after a crash is retried. */
+		 * cannot, and copy mode works everywhere. Multi-buffer
+		 * (jumbo frames) where the kernel and driver have it (6.6+;
+		 * zero-copy needs the driver's support too), single frames
+		 * otherwise; the sockets sharing the UMEM inherit both. Sockets
+		 * of a process that just died are released asynchronously:
+		 * EBUSY for a moment after a crash is retried. */
+		static const uint16_t modes[] = {
+			XDP_ZEROCOPY | XDP_USE_SG, XDP_COPY | XDP_USE_SG, XDP_ZEROCOPY, XDP_COPY,
+		};
+		unsigned int m;
+
 		do {
-			rc = bind_one(q, s, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
-			q->zerocopy = !rc;
-			if (rc)
-				rc = bind_one(q, s, XDP_COPY | XDP_USE_NEED_WAKEUP);
+			for (m = 0, rc = -EINVAL; rc && rc != -EBUSY && m < 4; m++) {
+				rc = bind_one(q, s, modes[m] | XDP_USE_NEED_WAKEUP);
+				q->zerocopy = !rc && (modes[m] & XDP_ZEROCOPY);
+				q->sg = !rc && (modes[m] & XDP_USE_SG);
+			}
 			if (rc == -EBUSY)
 				usleep(100 * 1000);
 		} while (rc == -EBUSY && --tries);
 	} else {
-		rc = bind_one(q, s, (q->zerocopy ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP);
+		rc = bind_one(q, s, (q->zerocopy ? XDP_ZEROCOPY : XDP_COPY) |
+					    (q->sg ? XDP_USE_SG : 0) | XDP_USE_NEED_WAKEUP);
 	}
 	if (rc) {
 		snprintf(err, errlen, "%s q%u: AF_XDP bind failed: %s", q->ifname, q->qid,
@@ -225,12 +246,14 @@ unsigned int afxdp_queue__complete(struct afxdp_queue *q)
 }
 
 unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
-				 struct afxdp_frame *f, unsigned int n)
+				 struct afxdp_frame *f, unsigned int n, unsigned int max_pkts,
+				 unsigned int *npkts)
 {
-	uint32_t idx, got, i;
+	uint32_t idx, got, i, start = 0, pkts = 0;
+	uint64_t bytes = 0, pkt_bytes = 0;
 
 	got = xsk_ring_cons__peek(&s->rx, n, &idx);
-	for (i = 0; i < got; i++) {
+	for (i = 0; i < got && pkts < max_pkts; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
 		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
 
@@ -239,12 +262,33 @@ unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
 		f[i].addr = d->addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
 		f[i].data = xsk_umem__get_data(q->area, addr);
 		f[i].len = d->len;
-		s->rx_packets++;
-		s->rx_bytes += d->len;
-		q->stats.rx_packets++;
-		q->stats.rx_bytes += d->len;
+		f[i].more = q->sg && (d->options & XDP_PKT_CONTD);
+		pkt_bytes += d->len;
+		if (f[i].more && i + 1 - start < AFXDP_MAX_FRAGS)
+			continue;
+		if (f[i].more) {
+			/* Longer than any packet the kernel builds: cut here.
+			 * The rest shows up as a packet of its own, which the
+			 * port's checks then judge (a frame without headers). */
+			f[i].more = false;
+			q->stats.rx_bad_chain++;
+		}
+		if (i > start)
+			q->stats.rx_multi++;
+		pkts++;
+		bytes += pkt_bytes;
+		pkt_bytes = 0;
+		start = i + 1;
 	}
-	return got;
+	/* The packets past @max_pkts, and the start of one whose end the
+	 * kernel has not published yet, stay in the ring for the next peek. */
+	xsk_ring_cons__cancel(&s->rx, got - start);
+	*npkts = pkts;
+	s->rx_packets += pkts;
+	s->rx_bytes += bytes;
+	q->stats.rx_packets += pkts;
+	q->stats.rx_bytes += bytes;
+	return start;
 }
 
 uint32_t afxdp_sock__rx_level(const struct afxdp_sock *s)
@@ -259,9 +303,13 @@ void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
 
 	xsk_ring_cons__cancel(&s->rx, n);
 	for (i = 0; i < n; i++) { /* counted again when peeked again */
-		s->rx_packets--;
+		if (!f[i].more) {
+			s->rx_packets--;
+			q->stats.rx_packets--;
+		} else if (i + 1 < n && !f[i + 1].more) {
+			q->stats.rx_multi--;
+		}
 		s->rx_bytes -= f[i].len;
-		q->stats.rx_packets--;
 		q->stats.rx_bytes -= f[i].len;
 	}
 }
@@ -307,12 +355,8 @@ unsigned int afxdp_queue__tx_kick(struct afxdp_queue *q)
 	return pending;
 }
 
-void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint32_t len, uint64_t *addr)
+void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
 {
-	if (len > AFXDP_FRAME_SIZE) {
-		q->stats.tx_too_big++;
-		return NULL;
-	}
 	if (!q->nfree) {
 		afxdp_queue__complete(q);
 		if (!q->nfree) {
@@ -324,32 +368,58 @@ void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint32_t len, uint64_t *addr)
 	return xsk_umem__get_data(q->area, *addr);
 }
 
+uint32_t afxdp_queue__max_packet(const struct afxdp_queue *q)
+{
+	return q->sg ? 65535 : AFXDP_FRAME_SIZE - AFXDP_RX_HEADROOM;
+}
+
+bool afxdp_queue__sg(const struct afxdp_queue *q)
+{
+	return q->sg;
+}
+
 void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr)
 {
 	q->free[q->nfree++] = addr;
 }
 
 unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
-				   const uint64_t *addr, const uint32_t *len, unsigned int n)
+				   const struct afxdp_frame *d, unsigned int n)
 {
-	uint32_t idx, got, i;
+	uint32_t idx, got, i, whole = 0;
 
 	if (!n)
 		return 0;
-	got = xsk_ring_prod__reserve(&s->tx, n, &idx);
+	/* As many whole packets as the ring has room for. */
+	got = xsk_prod_nb_free(&s->tx, n);
+	if (got >= n) {
+		got = n;
+	} else {
+		for (i = 0; i < got; i++)
+			if (!d[i].more)
+				whole = i + 1;
+		got = whole;
+	}
+	if (got && xsk_ring_prod__reserve(&s->tx, got, &idx) != got)
+		got = 0;
 	for (i = 0; i < got; i++) {
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&s->tx, idx + i);
+		struct xdp_desc *x = xsk_ring_prod__tx_desc(&s->tx, idx + i);
 
-		d->addr = addr[i];
-		d->len = len[i];
-		q->stats.tx_packets++;
-		q->stats.tx_bytes += len[i];
+		x->addr = d[i].addr;
+		x->len = d[i].len;
+		x->options = d[i].more ? XDP_PKT_CONTD : 0;
+		q->stats.tx_bytes += d[i].len;
+		if (!d[i].more)
+			q->stats.tx_packets++;
+		else if (i + 1 < n && !d[i + 1].more)
+			q->stats.tx_multi++;
 	}
 	xsk_ring_prod__submit(&s->tx, got);
 	q->tx_out += got;
 	for (i = got; i < n; i++) {
-		q->free[q->nfree++] = addr[i];
-		q->stats.tx_ring_full++;
+		q->free[q->nfree++] = d[i].addr;
+		if (!d[i].more)
+			q->stats.tx_ring_full++;
 	}
 	/* Copy mode always wants the kick; with need_wakeup it says so. */
 	if (got && xsk_ring_prod__needs_wakeup(&s->tx)) {

@@ -25,6 +25,9 @@
 
 #define AFXDP_MAX_SOCKS 64
 #define AFXDP_FRAME_SIZE 4096
+/* Descriptors one packet may take, in either direction (multi-buffer,
+ * XDP_USE_SG): the kernel's MAX_SKB_FRAGS + 1. 65535 bytes need 17. */
+#define AFXDP_MAX_FRAGS 18
 
 struct afxdp_queue;	/* one UMEM and the sockets bound to one NIC queue */
 struct afxdp_sock;	/* one of those sockets */
@@ -36,7 +39,9 @@ struct afxdp_queue_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_no_frame;	/* TX dropped: no free UMEM frame */
 	uint64_t tx_ring_full;	/* TX dropped: TX ring full */
-	uint64_t tx_too_big;	/* TX dropped: frame larger than a UMEM frame */
+	uint64_t rx_multi;	/* packets received in more than one frame (jumbo) */
+	uint64_t tx_multi;	/* packets sent in more than one frame */
+	uint64_t rx_bad_chain;	/* multi-frame packets with too many frames: dropped */
 	uint64_t wakeups;	/* sendto/recvfrom kicks for need_wakeup */
 	uint64_t tx_rekicks;	/* sendto again for frames a busy device left */
 };
@@ -78,39 +83,58 @@ unsigned int afxdp_queue__refill(struct afxdp_queue *q, unsigned int max);
 /* Reclaim completed TX frames into the free list; returns how many. */
 unsigned int afxdp_queue__complete(struct afxdp_queue *q);
 
-/* A received frame: points into the UMEM until afxdp_sock__rx_release(). */
+/*
+ * One descriptor: a UMEM frame and the bytes of a packet in it. A packet is
+ * one descriptor, or with multi-buffer (afxdp_queue__sg()) several in a row,
+ * each but the last with @more set. Received ones point into the UMEM until
+ * afxdp_sock__rx_release().
+ */
 struct afxdp_frame {
 	void *data;
-	uint32_t len;
 	uint64_t addr;
+	uint32_t len;
+	bool more;		/* the packet goes on in the next descriptor */
 };
 
-/* Peek up to @n frames from @s's RX ring. */
+/*
+ * Peek whole packets from @s's RX ring: at most @n descriptors and @max_pkts
+ * packets. Returns the descriptors taken (never part of a packet); *@npkts
+ * says how many packets they make. A packet of more than AFXDP_MAX_FRAGS
+ * descriptors (a kernel that should not make one) is released at once and
+ * counted (rx_bad_chain).
+ */
 unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
-				 struct afxdp_frame *f, unsigned int n);
+				 struct afxdp_frame *f, unsigned int n, unsigned int max_pkts,
+				 unsigned int *npkts);
 /* Entries of @s's RX ring in use: filled by the kernel, not released yet. */
 uint32_t afxdp_sock__rx_level(const struct afxdp_sock *s);
-/* Give the last @n peeked frames back to the RX ring: the next peek sees
- * them again (their receiver had no room; the ring is the buffer). */
+/* Give the last @n peeked descriptors (whole packets) back to the RX ring:
+ * the next peek sees them again (their receiver had no room; the ring is
+ * the buffer). */
 void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
 			   const struct afxdp_frame *f, unsigned int n);
-/* Release @n peeked frames: back to the fill ring (they were fq_out). */
+/* Release @n peeked descriptors: back to the fill ring (they were fq_out). */
 void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 			    const struct afxdp_frame *f, unsigned int n);
 
-/* TX: reserve a free frame to copy @len bytes into (then submit it on a
- * socket); NULL, counted as tx_too_big or tx_no_frame, when @len does not
- * fit a frame or none is free. */
-void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint32_t len, uint64_t *addr);
+/* TX: reserve a free frame to copy up to AFXDP_FRAME_SIZE bytes into (then
+ * submit it on a socket); NULL, counted as tx_no_frame, when none is free. */
+void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr);
+/* Largest packet a socket of @q can send or receive whole: the NIC's limit
+ * aside, one UMEM frame (less the RX headroom) without multi-buffer. */
+uint32_t afxdp_queue__max_packet(const struct afxdp_queue *q);
+/* Whether the sockets were bound with XDP_USE_SG (multi-buffer packets). */
+bool afxdp_queue__sg(const struct afxdp_queue *q);
 /* Kick every socket of @q whose TX ring still holds descriptors the kernel
  * has not taken (the device said busy). Returns how many still had some. */
 unsigned int afxdp_queue__tx_kick(struct afxdp_queue *q);
 /* Give back a frame reserved but not sent. */
 void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr);
-/* Submit @n frames (addr, len) on @s's TX ring and kick if needed; frames
- * that do not fit are returned to the free list and counted. Returns sent. */
+/* Submit @n descriptors (addr, len, more; whole packets) on @s's TX ring
+ * and kick if needed; packets that do not fit are returned to the free
+ * list and counted. Returns the descriptors sent (whole packets). */
 unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
-				   const uint64_t *addr, const uint32_t *len, unsigned int n);
+				   const struct afxdp_frame *d, unsigned int n);
 
 int afxdp_sock__xdp_stats(const struct afxdp_sock *s, struct afxdp_xdp_stats *st);
 /* SO_PREFER_BUSY_POLL + SO_BUSY_POLL(@usec) + SO_BUSY_POLL_BUDGET on every

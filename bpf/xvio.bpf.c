@@ -104,7 +104,7 @@ static __always_inline int reinjected(struct xdp_md *ctx, __u64 cookie)
 	return hit;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xvio_rx(struct xdp_md *ctx)
 {
 	struct cursor c;

@@ -112,6 +112,46 @@ static int read_mac(const char *ifname, uint8_t mac[6])
 	return err;
 }
 
+static int read_mtu(const char *ifname, uint32_t *mtu)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		err = -errno;
+	else
+		*mtu = (uint32_t)ifr.ifr_mtu;
+	close(fd);
+	return err;
+}
+
+void nic_mtu_sync(struct nic *n)
+{
+	uint32_t mtu = 0, carry, frame;
+
+	if (!n->nqueues || !n->queues[0].q || read_mtu(n->ifname, &mtu) || mtu == n->mtu)
+		return;
+	carry = afxdp_queue__max_packet(n->queues[0].q);
+	frame = mtu + 18 < carry ? mtu + 18 : carry;
+	if (n->mtu)
+		pr_info("%s: MTU %u -> %u: frames to the wire up to %u bytes", n->ifname, n->mtu,
+			mtu, frame);
+	else
+		pr_info("%s: MTU %u: frames to the wire up to %u bytes (%s)", n->ifname, mtu,
+			frame, afxdp_queue__sg(n->queues[0].q) ? "multi-buffer AF_XDP" :
+			"one UMEM frame each");
+	if (mtu + 18 > carry)
+		pr_warn("%s: MTU %u is more than these AF_XDP sockets carry (%u bytes a frame: the "
+			"kernel lacks multi-buffer AF_XDP, Linux 6.6+, or the driver does): larger "
+			"frames are dropped both ways (xdp_rx_dropped, tx_too_big); lower the MTU",
+			n->ifname, mtu, carry);
+	n->mtu = mtu;
+	atomic_store_explicit(&n->max_frame, frame, memory_order_relaxed);
+}
+
 /* The interface's driver name (ETHTOOL_GDRVINFO), or "" when unknown. */
 static void read_driver(const char *ifname, char *drv, size_t len)
 {
@@ -456,6 +496,7 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 		}
 		n->queues[q].busy_poll = true;
 	}
+	nic_mtu_sync(n);
 	pr_info("%s: %u queue(s), %s mode AF_XDP, %u socket(s) per queue, host stack %s",
 		n->ifname, n->nqueues, afxdp_queue__zerocopy(n->queues[0].q) ? "zero-copy" : "copy",
 		afxdp_queue__nsocks(n->queues[0].q),
@@ -664,9 +705,11 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 	if (!w) {
 		snprintf(q, sizeof(q), "%u", n->nqueues);
 		fprintf(out,
-			"%-4u %-16s %-6s %-11s %-17s %-6s %-5s XDP %s, AF_XDP %s mode, host %s\n",
+			"%-4u %-16s %-6s %-11s %-17s %-6s %-5s XDP %s, AF_XDP %s mode%s, host %s, "
+			"MTU %u (frames up to %u)\n",
 			p->id, p->name, "nic", "running", mac, q, "-", n->xdp_mode,
-			zc ? "zero-copy" : "copy", n->host ? "gets floods" : "off");
+			zc ? "zero-copy" : "copy", afxdp_queue__sg(n->queues[0].q) ? " multi-buffer" : "",
+			n->host ? "gets floods" : "off", n->mtu, atomic_load(&n->max_frame));
 		return;
 	}
 	jsonw_u64(w, "port", p->id);
@@ -680,6 +723,9 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 	jsonw_str(w, "afxdp_mode", zc ? "zerocopy" : "copy");
 	jsonw_bool(w, "host", n->host);
 	jsonw_bool(w, "gro", n->port.gro);
+	jsonw_u64(w, "mtu", n->mtu);
+	jsonw_u64(w, "max_frame", atomic_load(&n->max_frame));
+	jsonw_bool(w, "multi_buffer", afxdp_queue__sg(n->queues[0].q));
 }
 
 /* The kernel's XDP_STATISTICS of every socket of a queue, summed. */
@@ -714,7 +760,10 @@ static void report_queue_json(struct nic_queue *nq, unsigned int q, struct jsonw
 	jsonw_u64(w, "tx_packets", st->tx_packets);
 	jsonw_u64(w, "tx_no_frame", st->tx_no_frame);
 	jsonw_u64(w, "tx_ring_full", st->tx_ring_full);
-	jsonw_u64(w, "tx_too_big", st->tx_too_big);
+	jsonw_u64(w, "tx_too_big", nq->tx_too_big);
+	jsonw_u64(w, "rx_multi_buffer", st->rx_multi);
+	jsonw_u64(w, "tx_multi_buffer", st->tx_multi);
+	jsonw_u64(w, "rx_bad_chain", st->rx_bad_chain);
 	jsonw_u64(w, "tx_rekicks", st->tx_rekicks);
 	jsonw_u64(w, "rx_csum_partial", nq->csum_partial);
 	jsonw_bool(w, "busy_poll", nq->busy_poll);
@@ -742,14 +791,16 @@ static void report_queue_text(struct nic_queue *nq, unsigned int q, FILE *out)
 	fprintf(out,
 		"  q%u (%s AF_XDP) rx %llu tx %llu | umem %u: free %u fill %u tx %u%s"
 		" | xdp rx_dropped %llu rx_ring_full %llu fill_empty %llu tx_invalid %llu%s%s"
-		" | rx_csum_partial %llu\n",
+		" | rx_csum_partial %llu | multi-buffer rx %llu tx %llu | tx_too_big %llu\n",
 		q, afxdp_queue__zerocopy(nq->q) ? "zero-copy" : "copy",
 		(unsigned long long)st->rx_packets, (unsigned long long)st->tx_packets, u.frames,
 		u.free, u.fill, u.tx, afxdp_queue__check(nq->q) ? " (FRAMES MISSING)" : "",
 		(unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
 		(unsigned long long)xs.rx_fill_ring_empty_descs,
 		(unsigned long long)xs.tx_invalid_descs, st->tx_no_frame ? " tx_no_frame" : "",
-		st->tx_ring_full ? " tx_ring_full" : "", (unsigned long long)nq->csum_partial);
+		st->tx_ring_full ? " tx_ring_full" : "", (unsigned long long)nq->csum_partial,
+		(unsigned long long)st->rx_multi, (unsigned long long)st->tx_multi,
+		(unsigned long long)nq->tx_too_big);
 }
 
 /* Per queue: AF_XDP counters and UMEM accounting; then the XDP program's. */

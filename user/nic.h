@@ -59,9 +59,13 @@ struct nic_queue {
 	uint32_t stalled[AFXDP_MAX_SOCKS]; /* rounds a socket's guest took nothing */
 	bool room_set[AFXDP_MAX_SOCKS];	/* its xvio_room limit reflects a non-empty ring */
 	uint32_t room_idle[AFXDP_MAX_SOCKS]; /* empty looks since (NIC_ROOM_REFRESH) */
-	unsigned int looped;		/* this burst: frames after f[n] the guard dropped */
 	uint64_t csum_partial;		/* frames off_rx_partial() marked (veth) */
-	struct afxdp_frame f[VHU_BURST]; /* the burst between rx_burst and rx_done */
+	uint64_t tx_too_big;		/* frames to the wire over max_frame: dropped */
+	/* The burst between rx_burst and rx_done: its descriptors, and where
+	 * each packet's first is (a jumbo frame takes several). */
+	struct afxdp_frame f[VHU_BURST];
+	uint16_t first[VHU_BURST + 1];
+	unsigned int ndesc;
 };
 
 /* A queue's lock: one burst at a time, and the control thread adding a
@@ -90,6 +94,10 @@ struct nic {
 	char xdp_mode[8];		/* "native", "skb", ... as attached */
 	bool host;			/* also hand flooded frames to the host stack */
 	bool partial_csum;		/* a veth: look for CHECKSUM_PARTIAL frames */
+	uint32_t mtu;			/* the interface's, as last read (control thread) */
+	_Atomic uint32_t max_frame;	/* largest frame sent to the wire: MTU + 18 (an
+					 * Ethernet header and a VLAN tag, as Linux
+					 * forwards), no more than the sockets carry */
 	unsigned int busy_poll;		/* SO_BUSY_POLL usec; 0: off */
 	struct loader_maps *maps;
 	struct xvio_room *room;		/* xvio_room, mmapped */
@@ -112,6 +120,9 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen);
  * (every port in d->ports), fill the L2 table. 0 or -errno (logged). */
 int nic_setup(struct daemon *d, struct nic *n, uint16_t id);
 void nic_teardown(struct nic *n);
+/* Read the interface's MTU again; the largest frame sent to the wire
+ * follows it (logged when it changes). Control thread, each second. */
+void nic_mtu_sync(struct nic *n);
 /* Guest port @id at runtime: its socket on every queue (made once per id,
  * kept when the port goes) and in the XSKMAP; 0 or -errno (logged). */
 int nic_port_add(struct nic *n, unsigned int id);

@@ -75,9 +75,14 @@ static bool guard_hit(struct nic_loop_guard *g, uint64_t h, uint64_t t)
 
 /* Hand a flooded frame to the host stack, with the cookie in the 8 bytes
  * of metadata before it (xvio/host.h). They are written into the UMEM
- * frame's own headroom: AF_XDP leaves XDP_PACKET_HEADROOM there. */
-static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
+ * frame's own headroom: AF_XDP leaves XDP_PACKET_HEADROOM there. A frame
+ * in several UMEM frames (jumbo) cannot be handed on: the kernel's live
+ * frames mode takes one page; counted as an injection error. */
+static void host_inject(struct nic *n, const struct vhu_pkt *pk)
 {
+	/* The frame is the UMEM's: the poller only read it. */
+	uint8_t *frame = (uint8_t *)(uintptr_t)pk->segs[0].base;
+	uint32_t len = pk->len;
 	const uint32_t meta = sizeof(n->cookie);
 	struct xdp_md ctx = { .data = meta, .data_end = meta + len,
 			      .ingress_ifindex = (__u32)n->ifindex };
@@ -87,6 +92,11 @@ static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
 
 	if (n->inject_fd < 0 || len < 14)
 		return;
+	if (pk->nsegs != 1) {
+		/* BPF_PROG_RUN takes live frames of one page only */
+		n->host_inject_errors++;
+		return;
+	}
 	if (((uintptr_t)frame & (AFXDP_FRAME_SIZE - 1)) < meta) {
 		n->host_inject_errors++;
 		return;
@@ -106,36 +116,36 @@ static void host_inject(struct nic *n, uint8_t *frame, uint32_t len)
  * the end of the burst (they are released with it, never delivered). No
  * hashing unless something was handed to the host within the window; one
  * lock a burst. */
-static unsigned int drop_looped(struct nic *n, struct nic_queue *nq, unsigned int got)
+static unsigned int drop_looped(struct nic *n, struct vhu_pkt *pkts, unsigned int got)
 {
 	struct nic_loop_guard *g = &n->guard;
 	uint64_t t = util_mono_ns();
-	unsigned int i = 0;
+	unsigned int i = 0, looped = 0;
 
-	nq->looped = 0;
 	if (t - atomic_load_explicit(&g->last_ns, memory_order_relaxed) >= NIC_LOOP_WINDOW_NS)
 		return got;
 	guard_lock(g);
-	while (i < got - nq->looped) {
-		struct afxdp_frame tmp;
+	while (i < got - looped) {
+		struct vhu_pkt tmp;
 		unsigned int last;
 
-		if (!guard_hit(g, fingerprint(nq->f[i].data, nq->f[i].len), t)) {
-			i++;
+		if (pkts[i].nsegs != 1 ||
+		    !guard_hit(g, fingerprint(pkts[i].segs[0].base, pkts[i].len), t)) {
+			i++; /* what was injected is one UMEM frame */
 			continue;
 		}
-		last = got - ++nq->looped;
-		tmp = nq->f[i];
-		nq->f[i] = nq->f[last];
-		nq->f[last] = tmp;
+		last = got - ++looped;
+		tmp = pkts[i];
+		pkts[i] = pkts[last];
+		pkts[last] = tmp;
 	}
 	guard_unlock(g);
-	if (nq->looped && !atomic_exchange(&g->warned, true))
+	if (looped && !atomic_exchange(&g->warned, true))
 		pr_warn("%s: a flooded frame handed to the host stack came back to xviod: the "
 			"kernel dropped the cookie in front of it; dropping such frames "
 			"(host_loop_drops), so the host stack misses broadcasts that came back "
 			"(see docs/operations.md)", n->ifname);
-	return got - nq->looped;
+	return got - looped;
 }
 
 /* Once, at a busy-polled queue's first frame: a socket without a NAPI id
@@ -225,35 +235,44 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 		rx->cursor = 1;
 	}
 	while (rx->cursor <= nq->nsocks) {
-		unsigned int si = rx->cursor++ - 1, got, i;
+		unsigned int si = rx->cursor++ - 1, got, nd, d, k;
 		struct afxdp_sock *sk = nq->socks[si];
 		uint32_t port = nq->sock_port[si];
 
-		got = afxdp_sock__rx_peek(nq->q, sk, nq->f, max);
+		/* Descriptors for a full burst whatever the destination takes:
+		 * a multi-buffer packet is never left half peeked. */
+		nd = afxdp_sock__rx_peek(nq->q, sk, nq->f, BURST, max, &got);
 		if (!got) {
 			room_update(n, nq, qi, si, false);
 			continue;
 		}
 		if (nq->busy_poll && !nq->napi_checked)
 			check_napi(n, qi, sk);
+		for (k = 0, d = 0; k < got; k++) {
+			struct vhu_pkt *pk = &rx->pkts[k];
+
+			nq->first[k] = (uint16_t)d;
+			pk->segs = &rx->segs[d];
+			pk->len = 0;
+			do {
+				rx->segs[d].base = nq->f[d].data;
+				rx->segs[d].len = nq->f[d].len;
+				pk->len += nq->f[d].len;
+			} while (nq->f[d++].more);
+			pk->nsegs = (uint16_t)(d - nq->first[k]);
+			pk->off = (struct vhu_offload){ 0 };
+			if (n->partial_csum && off_rx_partial(pk))
+				nq->csum_partial++;
+		}
+		nq->first[got] = (uint16_t)nd;
+		nq->ndesc = nd;
 		if (port == XVIO_PORT_FLOOD && n->skb_mode && n->inject_fd >= 0) {
-			got = drop_looped(n, nq, got);
+			got = drop_looped(n, rx->pkts, got);
 			if (!got) {
-				afxdp_sock__rx_release(nq->q, sk, nq->f, nq->looped);
-				nq->looped = 0;
+				afxdp_sock__rx_release(nq->q, sk, nq->f, nd);
 				room_update(n, nq, qi, si, true); /* room came back */
 				continue;
 			}
-		}
-		for (i = 0; i < got; i++) {
-			rx->segs[i].base = nq->f[i].data;
-			rx->segs[i].len = nq->f[i].len;
-			rx->pkts[i].segs = &rx->segs[i];
-			rx->pkts[i].nsegs = 1;
-			rx->pkts[i].len = nq->f[i].len;
-			rx->pkts[i].off = (struct vhu_offload){ 0 };
-			if (n->partial_csum && off_rx_partial(&rx->pkts[i]))
-				nq->csum_partial++;
 		}
 		rx->ctx = si;
 		if (port == XVIO_PORT_FLOOD) {
@@ -278,12 +297,12 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 	struct nic *nic = nic_of(p);
 	struct nic_queue *nq = &nic->queues[qi];
 	struct afxdp_sock *sk = nq->socks[rx->ctx];
-	unsigned int i;
+	unsigned int i, nd;
 
 	if (rx->dst == PORT_DST_FLOOD) {
 		if (nic->host)
 			for (i = 0; i < n; i++)
-				host_inject(nic, nq->f[i].data, nq->f[i].len);
+				host_inject(nic, &rx->pkts[i]);
 	} else if (delivered) {
 		nq->stalled[rx->ctx] = 0;
 	} else if (nq->stalled[rx->ctx] < NIC_STALL_ROUNDS) {
@@ -291,15 +310,71 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 		 * dropped for again, so a stuck guest cannot hold the UMEM. */
 		nq->stalled[rx->ctx]++;
 	}
-	if (kept) {
-		afxdp_sock__rx_unpeek(nq->q, sk, nq->f + n - kept, kept);
-		n -= kept;
+	nd = nq->ndesc;
+	if (kept) { /* guest sockets only: their burst is in peek order */
+		unsigned int kd = nd - nq->first[n - kept];
+
+		afxdp_sock__rx_unpeek(nq->q, sk, nq->f + nd - kd, kd);
+		nd -= kd;
 	}
-	/* The guard's drops sit after the burst (flood sockets never keep). */
-	afxdp_sock__rx_release(nq->q, sk, nq->f, n + nq->looped);
-	nq->looped = 0;
+	/* All of a flood burst, what the guard dropped too (after n). */
+	afxdp_sock__rx_release(nq->q, sk, nq->f, nd);
 	/* After the release: what a full guest kept still fills the ring. */
 	room_update(nic, nq, qi, rx->ctx, true);
+}
+
+/* Packets and bytes in the first @n descriptors of @d (whole packets). */
+static unsigned int tx_count(const struct afxdp_frame *d, unsigned int n, uint64_t *bytes)
+{
+	unsigned int i, pkts = 0;
+
+	for (i = 0; i < n; i++) {
+		*bytes += d[i].len;
+		pkts += !d[i].more;
+	}
+	return pkts;
+}
+
+/* Copy @pk into free UMEM frames, one descriptor per AFXDP_FRAME_SIZE bytes
+ * (several only with multi-buffer: max_frame says so). Returns the
+ * descriptors written at @d, 0 when no frame was free (all given back). */
+static unsigned int tx_copy(struct afxdp_queue *q, const struct vhu_pkt *pk, struct afxdp_frame *d)
+{
+	uint32_t room = 0;
+	unsigned int nd = 0;
+	uint8_t *dst = NULL;
+	uint16_t s;
+
+	for (s = 0; s < pk->nsegs; s++) {
+		const uint8_t *src = pk->segs[s].base;
+		uint32_t left = pk->segs[s].len;
+
+		while (left) {
+			uint32_t c;
+
+			if (!room) {
+				dst = afxdp_queue__tx_frame(q, &d[nd].addr);
+				if (!dst) {
+					while (nd--)
+						afxdp_queue__tx_unused(q, d[nd].addr);
+					return 0;
+				}
+				d[nd].len = 0;
+				d[nd].more = false;
+				if (nd)
+					d[nd - 1].more = true;
+				nd++;
+				room = AFXDP_FRAME_SIZE;
+			}
+			c = left < room ? left : room;
+			memcpy(dst + d[nd - 1].len, src, c);
+			d[nd - 1].len += c;
+			src += c;
+			left -= c;
+			room -= c;
+		}
+	}
+	return nd;
 }
 
 unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,
@@ -307,9 +382,9 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 {
 	struct nic *n = nic_of(p);
 	struct nic_queue *nq = &n->queues[qp % n->nqueues];
-	unsigned int i, k = 0, sent;
-	uint64_t addr[BURST];
-	uint32_t len[BURST];
+	uint32_t max = atomic_load_explicit(&n->max_frame, memory_order_relaxed);
+	struct afxdp_frame d[BURST + 2 * AFXDP_MAX_FRAGS];
+	unsigned int i, k = 0, pk_sent = 0, sent;
 
 	(void)hold; /* what the device refuses waits in the TX ring, never here */
 	*bytes = 0;
@@ -317,25 +392,25 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 		cnt = BURST;
 	qlock(nq);
 	for (i = 0; i < cnt; i++) {
-		const struct vhu_pkt *pk = &pkts[i];
-		uint8_t *dst = afxdp_queue__tx_frame(nq->q, pk->len, &addr[k]);
-		uint32_t off = 0;
-		uint16_t s;
+		unsigned int nd;
 
-		if (!dst)
-			continue; /* counted: tx_too_big or tx_no_frame */
-		for (s = 0; s < pk->nsegs; s++) {
-			memcpy(dst + off, pk->segs[s].base, pk->segs[s].len);
-			off += pk->segs[s].len;
+		if (pkts[i].len > max || !pkts[i].len) {
+			nq->tx_too_big++;
+			continue;
 		}
-		len[k++] = off;
+		if (k + AFXDP_MAX_FRAGS > sizeof(d) / sizeof(d[0])) { /* jumbo frames: send what is ready */
+			sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
+			pk_sent += tx_count(d, sent, bytes);
+			k = 0;
+		}
+		nd = tx_copy(nq->q, &pkts[i], d + k);
+		k += nd; /* none: counted as tx_no_frame */
 	}
-	sent = afxdp_sock__tx_submit(nq->q, nq->flood, addr, len, k);
+	sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
+	pk_sent += tx_count(d, sent, bytes);
 	afxdp_queue__complete(nq->q);
 	qunlock(nq);
-	for (i = 0; i < sent; i++)
-		*bytes += len[i];
-	return sent;
+	return pk_sent;
 }
 
 bool nic_tx_ready(struct port *p, unsigned int q)
@@ -368,20 +443,22 @@ int nic_send_frame(struct port *p, const void *frame, uint32_t len)
 {
 	struct nic *n = nic_of(p);
 	struct nic_queue *nq = &n->queues[0];
-	uint64_t addr;
+	struct afxdp_frame d = { .len = len };
 	uint8_t *dst;
 	unsigned int sent;
 
 	if (!nq->q)
 		return -EINVAL;
+	if (len > AFXDP_FRAME_SIZE)
+		return -EMSGSIZE;
 	qlock(nq);
-	dst = afxdp_queue__tx_frame(nq->q, len, &addr);
+	dst = afxdp_queue__tx_frame(nq->q, &d.addr);
 	if (!dst) {
 		qunlock(nq);
 		return -ENOBUFS;
 	}
 	memcpy(dst, frame, len);
-	sent = afxdp_sock__tx_submit(nq->q, nq->flood, &addr, &len, 1);
+	sent = afxdp_sock__tx_submit(nq->q, nq->flood, &d, 1);
 	afxdp_queue__complete(nq->q);
 	qunlock(nq);
 	return sent ? 0 : -ENOBUFS;

@@ -475,16 +475,16 @@ static bool rx_partial_general(struct vhu_pkt *p);
 bool off_rx_partial(struct vhu_pkt *p)
 {
 	const uint8_t *h = p->segs[0].base, *ip = h + 14;
-	uint32_t len = p->segs[0].len;
+	uint32_t len = p->len, hl = p->segs[0].len; /* headers: in the first */
 	uint8_t proto;
 	unsigned int at;
 
-	if (len < 14 + 20 + 8 || ld16(h + 12) != 0x0008 /* ETH_P_IP */ || ip[0] != 0x45)
+	if (hl < 14 + 20 + 8 || ld16(h + 12) != 0x0008 /* ETH_P_IP */ || ip[0] != 0x45)
 		return rx_partial_general(p);
 	proto = ip[9];
 	if (proto == 17)
 		at = 6;
-	else if (proto == 6 && len >= 14 + 20 + 20)
+	else if (proto == 6 && hl >= 14 + 20 + 20)
 		at = 16;
 	else
 		return false;
@@ -497,15 +497,17 @@ bool off_rx_partial(struct vhu_pkt *p)
 
 static bool rx_partial_general(struct vhu_pkt *p)
 {
+	/* Headers are read from the first segment (@hl bytes: a jumbo frame's
+	 * first UMEM frame holds them); lengths are the frame's (@len). */
 	const uint8_t *h = p->segs[0].base;
-	uint32_t len = p->segs[0].len, off = 12, l3, l4, l4len, sum;
+	uint32_t len = p->len, hl = p->segs[0].len, off = 12, l3, l4, l4len, sum;
 	uint8_t proto, ph[40];
 	uint16_t et, field, pseudo;
 	unsigned int at;
 	int tags;
 
 	for (tags = 0;; tags++) {
-		if (off + 2 > len)
+		if (off + 2 > hl)
 			return false;
 		et = be16(h + off);
 		if ((et != ETH_P_8021Q && et != ETH_P_8021AD) || tags == 2)
@@ -516,13 +518,15 @@ static bool rx_partial_general(struct vhu_pkt *p)
 	if (et == ETH_P_IP) {
 		uint32_t ihl;
 
-		if (l3 + 20 > len || h[l3] >> 4 != 4 || (be16(h + l3 + 6) & 0x3fff))
+		if (l3 + 20 > hl || h[l3] >> 4 != 4 || (be16(h + l3 + 6) & 0x3fff))
 			return false;
 		ihl = (h[l3] & 15u) * 4;
 		if (ihl < 20 || be16(h + l3 + 2) < ihl || l3 + be16(h + l3 + 2) != len)
 			return false;
 		proto = h[l3 + 9];
 		l4 = l3 + ihl;
+		if (l4 > hl)
+			return false;
 		l4len = len - l4;
 		memcpy(ph, h + l3 + 12, 8);
 		ph[8] = 0;
@@ -530,7 +534,7 @@ static bool rx_partial_general(struct vhu_pkt *p)
 		put_be16(ph + 10, (uint16_t)l4len);
 		sum = off_csum_add(0, ph, 12);
 	} else if (et == ETH_P_IPV6) {
-		if (l3 + 40 > len || h[l3] >> 4 != 6 || l3 + 40 + be16(h + l3 + 4) != len)
+		if (l3 + 40 > hl || h[l3] >> 4 != 6 || l3 + 40 + be16(h + l3 + 4) != len)
 			return false;
 		proto = h[l3 + 6];
 		l4 = l3 + 40;
@@ -549,12 +553,14 @@ static bool rx_partial_general(struct vhu_pkt *p)
 		at = 6;
 	else
 		return false;
+	if (l4 + at + 2 > hl)
+		return false;
 	memcpy(&field, h + l4 + at, 2);
 	pseudo = (uint16_t)~off_csum_fold(sum);
 	if (field != pseudo || (proto == 17 && !field))
 		return false;
 	/* the rare complete checksum that equals the pseudo-header's sum */
-	if (off_csum_fold(off_csum_add(sum, h + l4, l4len)) == 0)
+	if (off_csum_fold(add32(sum, sum_range(p, l4, l4len))) == 0)
 		return false;
 	p->off.flags = VHU_HDR_F_NEEDS_CSUM;
 	p->off.csum_start = (uint16_t)l4;

@@ -289,6 +289,8 @@ static void on_timer(struct xviod *x)
 	unsigned int i, n;
 
 	pollers_watchdog(d);
+	if (d->nic)
+		nic_mtu_sync(d->nic);
 	if (x->metrics)
 		metrics_run(x->metrics); /* its connection timeouts */
 	for (i = 0; (vp = vport_next(d, &i));) {

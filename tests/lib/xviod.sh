@@ -60,7 +60,7 @@ xstat() {
 	xjson_port stats "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
 }
 xport() {
-	xjson_port ports "$1" | grep -o "\"$2\":\(\"[^\"]*\"\|[0-9]*\)" | head -1 | cut -d: -f2- |
+	xjson_port ports "$1" | grep -o "\"$2\":\(\"[^\"]*\"\|[0-9]*\|true\|false\)" | head -1 | cut -d: -f2- |
 		tr -d '"'
 }
 xdrops() {
