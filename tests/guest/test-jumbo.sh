@@ -16,6 +16,8 @@
 #                        ends, with 9000-byte segments (MSS 8960)
 #   oversize_counted     the wire's MTU lowered to 1500 under the guest's 9000:
 #                        the guest's jumbo pings are dropped, counted (tx_too_big)
+#   *_chained            the guest again without mergeable receive buffers
+#                        (mrg_rxbuf=off): jumbo frames in chained descriptors
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -66,106 +68,124 @@ ip netns exec "$NS" ip link set "$PEER" mtu 9000
 
 guest_accel || { fail accel "$GUEST_ACCEL_WHY"; exit 0; }
 note "accel: $GUEST_ACCEL_WHY"
-t0=$SECONDS
-if ! GUEST_NET_OPTS="host_mtu=9000" guest_start vm0 "$VHOST0" "$MAC0" "$VM0_IP/24" server \
-	>"$TMP/boot.out"; then
-	fail boot "$(cat "$TMP/boot.out")"
-	exit 0
-fi
-timing boot_vm0 $((SECONDS - t0))
-wait_for 20 port_running vm0.sock || fail boot "vm0's port never ran: $("$XC" --ctl "$CTL" ports)"
-
-if guest_run vm0 "cat /sys/class/net/eth0/mtu" 20 && [ "$(echo "$GUEST_OUT" | tail -1)" = 9000 ] &&
-	[ "$(xport vm0.sock mtu)" = 9000 ]; then
-	pass guest_mtu
-else
-	fail guest_mtu "guest eth0 MTU: ${GUEST_OUT:-?}; xviod's port: mtu $(xport vm0.sock mtu)"
-fi
-
-# ---- ping, 8972 bytes of payload: 9000-byte IPv4 packets ------------------------------
-reasm() { # NS: the IPv4 reassemblies its stack has started
-	ip netns exec "$1" cat /proc/net/snmp |
-		awk '/^Ip: [A-Z]/ { for (i = 2; i <= NF; i++) if ($i == "ReasmReqds") c = i }
-		     /^Ip: [0-9]/ { print $c }'
-}
-t0=$SECONDS
-if ip netns exec "$NS" ping -M do -s 8972 -c 3 -i 0.3 -W 5 "$VM0_IP" >"$TMP/ping.out" 2>&1; then
-	pass ping_jumbo_to_guest
-else
-	fail ping_jumbo_to_guest "$(tail -3 "$TMP/ping.out")"
-fi
-r0=$(reasm "$NS")
-if ! guest_run vm0 "ping -c 3 -s 8972 -W 5 $PEER_IP" 40; then
-	fail ping_jumbo_from_guest "$GUEST_OUT"
-elif [ "$(reasm "$NS")" != "$r0" ]; then
-	fail ping_jumbo_from_guest "the peer reassembled fragments ($r0 -> $(reasm "$NS")): the echoes did not arrive whole"
-else
-	pass ping_jumbo_from_guest
-fi
-timing ping $((SECONDS - t0))
-rxm=$("$XC" --ctl "$CTL" --json stats | grep -o '"rx_multi_buffer":[0-9]*' | head -1 | cut -d: -f2)
-txm=$("$XC" --ctl "$CTL" --json stats | grep -o '"tx_multi_buffer":[0-9]*' | head -1 | cut -d: -f2)
-if [ "${rxm:-0}" -ge 3 ] && [ "${txm:-0}" -ge 3 ]; then
-	pass multi_buffer
-	note "after the pings: $rxm packets came in, $txm went out, in several UMEM frames"
-else
-	fail multi_buffer "rx_multi_buffer ${rxm:-?}, tx_multi_buffer ${txm:-?}: want 3 each way at least"
-fi
-
-# ---- TCP, 4 MiB each way with 9000-byte segments --------------------------------------
-t0=$SECONDS
 mkdir -p "$TMP/www"
 head -c $((4 << 20)) /dev/urandom >"$TMP/www/blob"
 want=$(md5sum <"$TMP/www/blob" | cut -c1-32)
 ip netns exec "$NS" busybox httpd -f -p 8081 -h "$TMP/www" &
 topo_track_pid $!
-rx0=$rxm
-if ! wait_for 10 ip netns exec "$NS" busybox wget -q -O /dev/null "http://127.0.0.1:8081/blob"; then
-	fail tcp_jumbo_to_guest "busybox httpd did not serve in the wire namespace"
-elif guest_run vm0 "wget -O /tmp/rx http://$PEER_IP:8081/blob 2>&1 | tail -2; md5sum /tmp/rx" 120 &&
-	echo "$GUEST_OUT" | grep -q "$want"; then
-	rxm=$("$XC" --ctl "$CTL" --json stats | grep -o '"rx_multi_buffer":[0-9]*' | head -1 | cut -d: -f2)
-	if [ $((rxm - rx0)) -ge 400 ]; then # 4 MiB / 8960 = 469 segments
-		pass tcp_jumbo_to_guest
-		note "tcp_jumbo_to_guest: $((rxm - rx0)) multi-buffer frames from the wire"
-	else
-		fail tcp_jumbo_to_guest "md5 right, but only $((rxm - rx0)) multi-buffer frames came in: not jumbo"
-	fi
-else
-	fail tcp_jumbo_to_guest "want md5 $want, guest has: $GUEST_OUT"
-fi
-timing tcp_jumbo_to_guest $((SECONDS - t0))
+wait_for 10 ip netns exec "$NS" busybox wget -q -O /dev/null "http://127.0.0.1:8081/blob" ||
+	fail setup "busybox httpd did not serve in the wire namespace"
 
-t0=$SECONDS
-tx0=$("$XC" --ctl "$CTL" --json stats | grep -o '"tx_multi_buffer":[0-9]*' | head -1 | cut -d: -f2)
-guest_run vm0 "mkdir -p /www && head -c $((4 << 20)) /dev/urandom > /www/tx && md5sum /www/tx && httpd -p 8080 -h /www" 60
-gmd5=$(echo "$GUEST_OUT" | grep -o '^[0-9a-f]\{32\}' | head -1)
-rm -f "$TMP/rx"
-timeout 120 ip netns exec "$NS" busybox wget -q -O "$TMP/rx" "http://$VM0_IP:8080/tx"
-got=$(md5sum <"$TMP/rx" 2>/dev/null | cut -c1-32)
-txm=$("$XC" --ctl "$CTL" --json stats | grep -o '"tx_multi_buffer":[0-9]*' | head -1 | cut -d: -f2)
-if [ -z "$gmd5" ] || [ "$got" != "$gmd5" ] || [ "$(stat -c %s "$TMP/rx" 2>/dev/null)" != $((4 << 20)) ]; then
-	fail tcp_jumbo_from_guest "guest md5 ${gmd5:-?}, peer got ${got:-nothing} ($(stat -c %s "$TMP/rx" 2>/dev/null) bytes)"
-elif [ $((txm - tx0)) -lt 400 ]; then
-	fail tcp_jumbo_from_guest "md5 right, but only $((txm - tx0)) multi-buffer frames went out: not jumbo"
-else
-	pass tcp_jumbo_from_guest
-	note "tcp_jumbo_from_guest: $((txm - tx0)) multi-buffer frames to the wire"
-fi
-timing tcp_jumbo_from_guest $((SECONDS - t0))
+reasm() { # NS: the IPv4 reassemblies its stack has started
+	ip netns exec "$1" cat /proc/net/snmp |
+		awk '/^Ip: [A-Z]/ { for (i = 2; i <= NF; i++) if ($i == "ReasmReqds") c = i }
+		     /^Ip: [0-9]/ { print $c }'
+}
+nstat() { # FIELD: the NIC queue's counter
+	"$XC" --ctl "$CTL" --json stats | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2
+}
+
+# boot_guest SUFFIX OPTS: vm0 with MTU 9000 and virtio-net-pci OPTS
+boot_guest() {
+	local t0=$SECONDS
+	if ! GUEST_NET_OPTS="host_mtu=9000${2:+,$2}" guest_start vm0 "$VHOST0" "$MAC0" "$VM0_IP/24" \
+		server >"$TMP/boot.out"; then
+		fail "boot$1" "$(cat "$TMP/boot.out")"
+		return 1
+	fi
+	timing "boot_vm0$1" $((SECONDS - t0))
+	wait_for 20 port_running vm0.sock || fail "boot$1" "vm0's port never ran: $("$XC" --ctl "$CTL" ports)"
+	if guest_run vm0 "cat /sys/class/net/eth0/mtu" 20 && [ "$(echo "$GUEST_OUT" | tail -1)" = 9000 ] &&
+		[ "$(xport vm0.sock mtu)" = 9000 ]; then
+		pass "guest_mtu$1"
+	else
+		fail "guest_mtu$1" "guest eth0 MTU: ${GUEST_OUT:-?}; xviod's port: mtu $(xport vm0.sock mtu)"
+	fi
+}
+
+# jumbo_traffic SUFFIX: pings of 9000-byte packets and 4 MiB of TCP each way
+jumbo_traffic() {
+	local sfx=$1 t0=$SECONDS r0 rx0 tx0 rxm txm gmd5 got
+	rx0=$(nstat rx_multi_buffer) tx0=$(nstat tx_multi_buffer)
+	if ip netns exec "$NS" ping -M do -s 8972 -c 3 -i 0.3 -W 5 "$VM0_IP" >"$TMP/ping.out" 2>&1; then
+		pass "ping_jumbo_to_guest$sfx"
+	else
+		fail "ping_jumbo_to_guest$sfx" "$(tail -3 "$TMP/ping.out")"
+	fi
+	r0=$(reasm "$NS")
+	if ! guest_run vm0 "ping -c 3 -s 8972 -W 5 $PEER_IP" 40; then
+		fail "ping_jumbo_from_guest$sfx" "$GUEST_OUT"
+	elif [ "$(reasm "$NS")" != "$r0" ]; then
+		fail "ping_jumbo_from_guest$sfx" "the peer reassembled fragments ($r0 -> $(reasm "$NS")): the echoes did not arrive whole"
+	else
+		pass "ping_jumbo_from_guest$sfx"
+	fi
+	timing "ping$sfx" $((SECONDS - t0))
+	rxm=$(nstat rx_multi_buffer) txm=$(nstat tx_multi_buffer)
+	if [ $((rxm - rx0)) -ge 3 ] && [ $((txm - tx0)) -ge 3 ]; then
+		pass "multi_buffer$sfx"
+		note "pings$sfx: $((rxm - rx0)) packets came in, $((txm - tx0)) went out, in several UMEM frames"
+	else
+		fail "multi_buffer$sfx" "rx_multi_buffer +$((rxm - rx0)), tx_multi_buffer +$((txm - tx0)): want 3 each way at least"
+	fi
+
+	t0=$SECONDS rx0=$(nstat rx_multi_buffer)
+	if guest_run vm0 "wget -O /tmp/rx http://$PEER_IP:8081/blob 2>&1 | tail -2; md5sum /tmp/rx; rm /tmp/rx" 120 &&
+		echo "$GUEST_OUT" | grep -q "$want"; then
+		rxm=$(nstat rx_multi_buffer)
+		if [ $((rxm - rx0)) -ge 400 ]; then # 4 MiB / 8960 = 469 segments
+			pass "tcp_jumbo_to_guest$sfx"
+			note "tcp_jumbo_to_guest$sfx: $((rxm - rx0)) multi-buffer frames from the wire"
+		else
+			fail "tcp_jumbo_to_guest$sfx" "md5 right, but only $((rxm - rx0)) multi-buffer frames came in: not jumbo"
+		fi
+	else
+		fail "tcp_jumbo_to_guest$sfx" "want md5 $want, guest has: $GUEST_OUT"
+	fi
+	timing "tcp_jumbo_to_guest$sfx" $((SECONDS - t0))
+
+	t0=$SECONDS tx0=$(nstat tx_multi_buffer)
+	guest_run vm0 "mkdir -p /www && head -c $((4 << 20)) /dev/urandom > /www/tx && md5sum /www/tx && (httpd -p 8080 -h /www || true)" 60
+	gmd5=$(echo "$GUEST_OUT" | grep -o '^[0-9a-f]\{32\}' | head -1)
+	rm -f "$TMP/rx"
+	timeout 120 ip netns exec "$NS" busybox wget -q -O "$TMP/rx" "http://$VM0_IP:8080/tx"
+	got=$(md5sum <"$TMP/rx" 2>/dev/null | cut -c1-32)
+	txm=$(nstat tx_multi_buffer)
+	if [ -z "$gmd5" ] || [ "$got" != "$gmd5" ] || [ "$(stat -c %s "$TMP/rx" 2>/dev/null)" != $((4 << 20)) ]; then
+		fail "tcp_jumbo_from_guest$sfx" "guest md5 ${gmd5:-?}, peer got ${got:-nothing} ($(stat -c %s "$TMP/rx" 2>/dev/null) bytes)"
+	elif [ $((txm - tx0)) -lt 400 ]; then
+		fail "tcp_jumbo_from_guest$sfx" "md5 right, but only $((txm - tx0)) multi-buffer frames went out: not jumbo"
+	else
+		pass "tcp_jumbo_from_guest$sfx"
+		note "tcp_jumbo_from_guest$sfx: $((txm - tx0)) multi-buffer frames to the wire"
+	fi
+	timing "tcp_jumbo_from_guest$sfx" $((SECONDS - t0))
+}
+
+# Mergeable receive buffers (QEMU's default): a jumbo frame is spread over
+# several of the guest's buffers.
+boot_guest "" "" && jumbo_traffic ""
 
 # ---- frames larger than the wire's MTU --------------------------------------------------
-big0=$("$XC" --ctl "$CTL" --json stats | grep -o '"tx_too_big":[0-9]*' | head -1 | cut -d: -f2)
+big0=$(nstat tx_too_big)
 ip link set "$H" mtu 1500
 if ! wait_for 5 mf_is 1518; then
 	fail oversize_counted "after MTU 1500 max_frame is $(nic_mf)"
 elif guest_run vm0 "ping -c 2 -s 8972 -W 2 $PEER_IP" 30; then
 	fail oversize_counted "a 9014-byte frame reached a wire at MTU 1500: $GUEST_OUT"
 else
-	big=$("$XC" --ctl "$CTL" --json stats | grep -o '"tx_too_big":[0-9]*' | head -1 | cut -d: -f2)
+	big=$(nstat tx_too_big)
 	if [ $((big - big0)) -ge 2 ]; then
 		pass oversize_counted
 	else
 		fail oversize_counted "tx_too_big ${big0:-?} -> ${big:-?}: want 2 more"
 	fi
 fi
+ip link set "$H" mtu 9000
+
+# Without mergeable buffers the guest posts chains of pages (Linux's "big
+# packets"): one frame fills one chained descriptor list each way.
+guest_kill vm0
+wait_for 10 port_state_is vm0.sock waiting || note "vm0.sock after QEMU was killed: $(xport vm0.sock state)"
+wait_for 5 mf_is 9018 || fail mtu_followed "back to MTU 9000: max_frame $(nic_mf)"
+boot_guest _chained "mrg_rxbuf=off" && jumbo_traffic _chained
