@@ -11,7 +11,8 @@ static __always_inline void stat_add(struct xdp_md *ctx, __u32 idx)
 
 	if (v) {
 		v->packets++;
-		v->bytes += ctx->data_end - ctx->data;
+		/* the whole frame: a jumbo one's fragments too (xdp.frags) */
+		v->bytes += bpf_xdp_get_buff_len(ctx);
 	}
 }
 
