@@ -123,6 +123,9 @@ void nic_teardown(struct nic *n);
 /* Read the interface's MTU again; the largest frame sent to the wire
  * follows it (logged when it changes). Control thread, each second. */
 void nic_mtu_sync(struct nic *n);
+/* The MTU as last read, and the interface's name (control thread). */
+static inline uint32_t nic_mtu(const struct nic *n) { return n->mtu; }
+static inline const char *nic_name(const struct nic *n) { return n->ifname; }
 /* Guest port @id at runtime: its socket on every queue (made once per id,
  * kept when the port goes) and in the XSKMAP; 0 or -errno (logged). */
 int nic_port_add(struct nic *n, unsigned int id);

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "util.h"
+#include "nic.h"
 #include "vport.h"
 
 /* ---- options -------------------------------------------------------------- */
@@ -139,6 +140,19 @@ static void cb_quiesce(void *ctx, struct vhu_dev *dev)
 	pollers_quiesce(vp->d);
 }
 
+/* A guest whose MTU (QEMU's host_mtu=, NET_SET_MTU) is larger than the
+ * wire's sends frames the NIC cannot take: say so once it runs. */
+static void mtu_check(struct vport *vp, struct vhu_dev *dev)
+{
+	uint32_t wire = vp->d->nic ? nic_mtu(vp->d->nic) : 0, mtu = vhu_dev__mtu(dev);
+
+	if (wire && mtu > wire)
+		pr_warn("%s: the guest's MTU is %u, the wire's (%s) %u: its frames over %u bytes "
+			"are dropped on the way to the wire (tx_too_big); raise the NIC's MTU or "
+			"lower the device's host_mtu",
+			vp->port.name, mtu, nic_name(vp->d->nic), wire, wire + 18);
+}
+
 static void cb_queue_state(void *ctx, struct vhu_dev *dev, unsigned int qidx, bool ready)
 {
 	struct vport *vp = ctx;
@@ -160,6 +174,7 @@ static void cb_queue_state(void *ctx, struct vhu_dev *dev, unsigned int qidx, bo
 	if (qidx == 1) {
 		vhu_features_str(vhu_dev__features(dev), f, sizeof(f));
 		pr_info("%s: port %u running (%s)", vp->port.name, vp->port.id, f);
+		mtu_check(vp, dev);
 		/* The guest runs here now: its MAC comes along at once (after a
 		 * live migration from another port with the same mac=, whose
 		 * guest stopped when this one started). */
