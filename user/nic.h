@@ -64,8 +64,9 @@ struct nic_queue {
 	/* The burst between rx_burst and rx_done: its descriptors, and where
 	 * each packet's first is (a jumbo frame takes several). */
 	struct afxdp_frame f[VHU_BURST];
-	uint16_t first[VHU_BURST + 1];
+	uint16_t first[VHU_BURST + 1];	/* set only when multi */
 	unsigned int ndesc;
+	bool multi;			/* some packet took several descriptors */
 };
 
 /* A queue's lock: one burst at a time, and the control thread adding a

@@ -248,24 +248,32 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 		}
 		if (nq->busy_poll && !nq->napi_checked)
 			check_napi(n, qi, sk);
+		nq->ndesc = nd;
+		nq->multi = nd != got;
 		for (k = 0, d = 0; k < got; k++) {
 			struct vhu_pkt *pk = &rx->pkts[k];
 
-			nq->first[k] = (uint16_t)d;
 			pk->segs = &rx->segs[d];
-			pk->len = 0;
-			do {
-				rx->segs[d].base = nq->f[d].data;
-				rx->segs[d].len = nq->f[d].len;
-				pk->len += nq->f[d].len;
-			} while (nq->f[d++].more);
-			pk->nsegs = (uint16_t)(d - nq->first[k]);
 			pk->off = (struct vhu_offload){ 0 };
+			if (!nq->multi) { /* one UMEM frame each, as nearly always */
+				rx->segs[d].base = nq->f[d].data;
+				pk->len = rx->segs[d].len = nq->f[d].len;
+				pk->nsegs = 1;
+				d++;
+			} else {
+				nq->first[k] = (uint16_t)d;
+				pk->len = 0;
+				do {
+					rx->segs[d].base = nq->f[d].data;
+					rx->segs[d].len = nq->f[d].len;
+					pk->len += nq->f[d].len;
+				} while (nq->f[d++].more);
+				pk->nsegs = (uint16_t)(d - nq->first[k]);
+			}
 			if (n->partial_csum && off_rx_partial(pk))
 				nq->csum_partial++;
 		}
 		nq->first[got] = (uint16_t)nd;
-		nq->ndesc = nd;
 		if (port == XVIO_PORT_FLOOD && n->skb_mode && n->inject_fd >= 0) {
 			got = drop_looped(n, rx->pkts, got);
 			if (!got) {
@@ -312,7 +320,7 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 	}
 	nd = nq->ndesc;
 	if (kept) { /* guest sockets only: their burst is in peek order */
-		unsigned int kd = nd - nq->first[n - kept];
+		unsigned int kd = nq->multi ? nd - nq->first[n - kept] : kept;
 
 		afxdp_sock__rx_unpeek(nq->q, sk, nq->f + nd - kd, kd);
 		nd -= kd;
@@ -335,8 +343,8 @@ static unsigned int tx_count(const struct afxdp_frame *d, unsigned int n, uint64
 	return pkts;
 }
 
-/* Copy @pk into free UMEM frames, one descriptor per AFXDP_FRAME_SIZE bytes
- * (several only with multi-buffer: max_frame says so). Returns the
+/* Copy @pk, longer than one UMEM frame, into free UMEM frames, one
+ * descriptor per AFXDP_FRAME_SIZE bytes (multi-buffer: max_frame says so). Returns the
  * descriptors written at @d, 0 when no frame was free (all given back). */
 static unsigned int tx_copy(struct afxdp_queue *q, const struct vhu_pkt *pk, struct afxdp_frame *d)
 {
@@ -392,19 +400,35 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 		cnt = BURST;
 	qlock(nq);
 	for (i = 0; i < cnt; i++) {
-		unsigned int nd;
+		const struct vhu_pkt *pk = &pkts[i];
 
-		if (pkts[i].len > max || !pkts[i].len) {
+		if (pk->len - 1 >= max) { /* longer than the wire takes, or empty */
 			nq->tx_too_big++;
 			continue;
 		}
-		if (k + AFXDP_MAX_FRAGS > sizeof(d) / sizeof(d[0])) { /* jumbo frames: send what is ready */
+		if (pk->len <= AFXDP_FRAME_SIZE) { /* the common case: one frame */
+			uint8_t *dst = afxdp_queue__tx_frame(nq->q, &d[k].addr);
+			uint32_t off = 0;
+			uint16_t sg;
+
+			if (!dst)
+				continue; /* counted: tx_no_frame */
+			for (sg = 0; sg < pk->nsegs; sg++) {
+				memcpy(dst + off, pk->segs[sg].base, pk->segs[sg].len);
+				off += pk->segs[sg].len;
+			}
+			d[k].len = off;
+			d[k++].more = false;
+			continue;
+		}
+		/* A jumbo frame: room for its frames and one for each frame
+		 * left, or send what is ready first. */
+		if (k + AFXDP_MAX_FRAGS + (cnt - i - 1) > sizeof(d) / sizeof(d[0])) {
 			sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
 			pk_sent += tx_count(d, sent, bytes);
 			k = 0;
 		}
-		nd = tx_copy(nq->q, &pkts[i], d + k);
-		k += nd; /* none: counted as tx_no_frame */
+		k += tx_copy(nq->q, pk, d + k); /* none: counted as tx_no_frame */
 	}
 	sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
 	pk_sent += tx_count(d, sent, bytes);
