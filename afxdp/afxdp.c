@@ -7,6 +7,7 @@
  * ownership rules this file keeps.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,16 @@
 #include <linux/if_xdp.h>
 #include "afxdp.h"
 
+/* One mmapped ring: where it is and how long, for munmap. */
+struct ring_map {
+	void *map;
+	size_t len;
+};
+
 struct afxdp_sock {
-	struct xsk_socket *xsk;
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
+	struct ring_map rx_map, tx_map;
 	int fd;
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
@@ -31,13 +38,16 @@ struct afxdp_queue {
 	bool zerocopy;
 	void *area;
 	uint64_t area_size;
-	struct xsk_umem *umem;
+	int umem_fd;		/* the UMEM's socket, also the first socket */
 	struct xsk_ring_prod fq;
 	struct xsk_ring_cons cq;
+	struct ring_map fq_map, cq_map;
+	uint32_t tx_meta;	/* tx_metadata_len registered: 0 when none */
 	uint32_t nframes;
 	uint32_t fq_size;
 	uint32_t ring_size;
 	bool sg;		/* bound with XDP_USE_SG */
+	bool need_sg;		/* AFXDP_Q_NEED_SG */
 	uint64_t *free;		/* free-list stack of frame addresses */
 	uint32_t nfree;
 	uint32_t fq_out;	/* frames given to the fill ring, not returned by RX */
@@ -57,14 +67,117 @@ struct afxdp_queue {
 /* What the kernel leaves in front of a received frame in each UMEM frame. */
 #define AFXDP_RX_HEADROOM 256
 
+/* TX metadata (Linux 6.8; the flag that turns it on, 6.11). Our own copy of
+ * the uapi, which Debian 12's headers and libxdp 1.3 do not have. */
+#define AFXDP_UMEM_TX_METADATA_LEN (1 << 2)
+#define AFXDP_TX_METADATA (1 << 1)		/* xdp_desc.options */
+#define AFXDP_TXMD_FLAGS_CHECKSUM (1 << 1)
+struct afxdp_umem_reg {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t chunk_size;
+	uint32_t headroom;
+	uint32_t flags;
+	uint32_t tx_metadata_len;
+};
+struct afxdp_tx_meta {			/* union xsk_tx_metadata, request side */
+	uint64_t flags;
+	uint16_t csum_start;		/* from the descriptor's address */
+	uint16_t csum_offset;		/* from csum_start */
+	uint32_t pad;
+	uint64_t launch_time;
+};
+/* Where TX data starts in a UMEM frame when metadata goes in front. */
+#define AFXDP_TX_META_ROOM 64
+
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9
 #endif
 
-int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
+static void ring_unmap(struct ring_map *m)
+{
+	if (m->map)
+		munmap(m->map, m->len);
+	m->map = NULL;
+}
+
+/* mmap one ring of @fd (@pgoff: XDP_PGOFF_RX_RING ...) and fill in the
+ * ring struct the xsk.h helpers use (the same layout for both kinds).
+ * @prod: we produce into it. */
+static int ring_map(int fd, const struct xdp_ring_offset *o, uint32_t size, size_t entry,
+		    uint64_t pgoff, bool prod, struct xsk_ring_prod *r, struct ring_map *m)
+{
+	m->len = o->desc + size * entry;
+	m->map = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		      (off_t)pgoff);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		return -errno;
+	}
+	r->mask = size - 1;
+	r->size = size;
+	r->producer = (uint32_t *)((uint8_t *)m->map + o->producer);
+	r->consumer = (uint32_t *)((uint8_t *)m->map + o->consumer);
+	r->flags = (uint32_t *)((uint8_t *)m->map + o->flags);
+	r->ring = (uint8_t *)m->map + o->desc;
+	r->cached_prod = *r->producer;
+	/* a producer's cached_cons runs one ring ahead (xsk.h) */
+	r->cached_cons = *r->consumer + (prod ? size : 0);
+	return 0;
+}
+
+static int mmap_offsets(int fd, struct xdp_mmap_offsets *off)
+{
+	socklen_t len = sizeof(*off);
+
+	return getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, off, &len) ? -errno : 0;
+}
+
+/*
+ * Register the UMEM on a new AF_XDP socket, with room for TX metadata in
+ * front of each TX frame where the kernel has it (checksum offload), and
+ * map its fill and completion rings. libxdp 1.3 cannot ask for the
+ * metadata, hence our own.
+ */
+static int umem_setup(struct afxdp_queue *q)
+{
+	struct afxdp_umem_reg reg = {
+		.addr = (uintptr_t)q->area, .len = q->area_size, .chunk_size = AFXDP_FRAME_SIZE,
+		.flags = AFXDP_UMEM_TX_METADATA_LEN, .tx_metadata_len = sizeof(struct afxdp_tx_meta),
+	};
+	struct xdp_mmap_offsets off;
+	uint32_t fq = q->fq_size, cq = q->ring_size;
+	int fd, err;
+
+	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	q->umem_fd = fd;
+	q->tx_meta = reg.tx_metadata_len;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
+		/* a kernel without TX metadata (before 6.11) refuses the flag */
+		reg.flags = 0;
+		reg.tx_metadata_len = 0;
+		q->tx_meta = 0;
+		if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)))
+			return -errno;
+	}
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &fq, sizeof(fq)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &cq, sizeof(cq)))
+		return -errno;
+	err = mmap_offsets(fd, &off);
+	if (!err)
+		err = ring_map(fd, &off.fr, fq, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING, true,
+			       &q->fq, &q->fq_map);
+	if (!err)
+		err = ring_map(fd, &off.cr, cq, sizeof(uint64_t), XDP_UMEM_PGOFF_COMPLETION_RING,
+			       false, (struct xsk_ring_prod *)&q->cq, &q->cq_map);
+	return err;
+}
+
+int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size, unsigned int flags,
 		     struct afxdp_queue **out)
 {
-	struct xsk_umem_config cfg = { .frame_size = AFXDP_FRAME_SIZE };
 	struct afxdp_queue *q;
 	uint32_t i;
 	int err;
@@ -77,6 +190,8 @@ int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
 		return -ENOMEM;
 	snprintf(q->ifname, sizeof(q->ifname), "%s", ifname);
 	q->qid = qid;
+	q->umem_fd = -1;
+	q->need_sg = flags & AFXDP_Q_NEED_SG;
 	q->ring_size = ring_size;
 	/* Several sockets' RX rings are fed from one fill ring: make it deep.
 	 * Frames: everything the fill ring and one TX ring can hold, plus a
@@ -99,15 +214,17 @@ int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
 	for (i = 0; i < q->nframes; i++)
 		q->free[i] = (uint64_t)i * AFXDP_FRAME_SIZE;
 	q->nfree = q->nframes;
-	cfg.fill_size = q->fq_size;
-	cfg.comp_size = ring_size;
-	err = xsk_umem__create(&q->umem, q->area, q->area_size, &q->fq, &q->cq, &cfg);
+	err = umem_setup(q);
 	if (err)
 		goto err_free;
 	*out = q;
 	return 0;
 
 err_free:
+	ring_unmap(&q->fq_map);
+	ring_unmap(&q->cq_map);
+	if (q->umem_fd >= 0)
+		close(q->umem_fd);
 	free(q->free);
 err_unmap:
 	munmap(q->area, q->area_size);
@@ -121,26 +238,59 @@ void afxdp_queue__free(struct afxdp_queue *q)
 
 	if (!q)
 		return;
-	for (i = 0; i < q->nsocks; i++)
-		xsk_socket__delete(q->socks[i].xsk);
-	if (q->umem)
-		xsk_umem__delete(q->umem);
+	for (i = 0; i < q->nsocks; i++) {
+		ring_unmap(&q->socks[i].rx_map);
+		ring_unmap(&q->socks[i].tx_map);
+		if (q->socks[i].fd != q->umem_fd)
+			close(q->socks[i].fd);
+	}
+	ring_unmap(&q->fq_map);
+	ring_unmap(&q->cq_map);
+	if (q->umem_fd >= 0)
+		close(q->umem_fd);
 	free(q->free);
 	munmap(q->area, q->area_size);
 	free(q);
 }
 
+/* The socket's RX and TX rings, mapped. */
+static int sock_rings(struct afxdp_queue *q, struct afxdp_sock *s)
+{
+	struct xdp_mmap_offsets off;
+	uint32_t n = q->ring_size;
+	int err;
+
+	if (setsockopt(s->fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
+	    setsockopt(s->fd, SOL_XDP, XDP_TX_RING, &n, sizeof(n)))
+		return -errno;
+	err = mmap_offsets(s->fd, &off);
+	if (!err)
+		err = ring_map(s->fd, &off.rx, n, sizeof(struct xdp_desc), XDP_PGOFF_RX_RING, false,
+			       (struct xsk_ring_prod *)&s->rx, &s->rx_map);
+	if (!err)
+		err = ring_map(s->fd, &off.tx, n, sizeof(struct xdp_desc), XDP_PGOFF_TX_RING, true,
+			       &s->tx, &s->tx_map);
+	return err;
+}
+
+/* The first socket is the UMEM's and chooses the mode (@flags); the
+ * others share its UMEM, its mode and its fill and completion rings. */
 static int bind_one(struct afxdp_queue *q, struct afxdp_sock *s, uint16_t flags)
 {
-	struct xsk_socket_config cfg = {
-		.rx_size = q->ring_size,
-		.tx_size = q->ring_size,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = flags,
+	struct sockaddr_xdp sxdp = {
+		.sxdp_family = AF_XDP,
+		.sxdp_ifindex = if_nametoindex(q->ifname),
+		.sxdp_queue_id = q->qid,
+		.sxdp_flags = flags,
 	};
 
-	return xsk_socket__create_shared(&s->xsk, q->ifname, q->qid, q->umem, &s->rx, &s->tx,
-					 &q->fq, &q->cq, &cfg);
+	if (!sxdp.sxdp_ifindex)
+		return -ENODEV;
+	if (s->fd != q->umem_fd) {
+		sxdp.sxdp_flags = XDP_SHARED_UMEM;
+		sxdp.sxdp_shared_umem_fd = (uint32_t)q->umem_fd;
+	}
+	return bind(s->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? -errno : 0;
 }
 
 int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
@@ -156,6 +306,12 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 	}
 	s = &q->socks[q->nsocks];
 	memset(s, 0, sizeof(*s));
+	s->fd = q->nsocks ? socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0) : q->umem_fd;
+	rc = s->fd < 0 ? -errno : sock_rings(q, s);
+	if (rc) {
+		snprintf(err, errlen, "%s q%u: AF_XDP socket: %s", q->ifname, q->qid, strerror(-rc));
+		goto fail;
+	}
 	if (q->nsocks == 0) {
 		int tries = 20;
 
@@ -163,12 +319,18 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 		 * cannot, and copy mode works everywhere. Multi-buffer
 		 * (jumbo frames) where the kernel and driver have it (6.6+;
 		 * zero-copy needs the driver's support too), single frames
-		 * otherwise; the sockets sharing the UMEM inherit both. Sockets
-		 * of a process that just died are released asynchronously:
-		 * EBUSY for a moment after a crash is retried. */
-		static const uint16_t modes[] = {
+		 * otherwise; the sockets sharing the UMEM inherit both. A
+		 * driver with single-buffer zero-copy keeps it, unless the
+		 * caller needs multi-buffer (AFXDP_Q_NEED_SG). Sockets of a
+		 * process that just died are released asynchronously: EBUSY
+		 * for a moment after a crash is retried. */
+		static const uint16_t zc_first[] = {
+			XDP_ZEROCOPY | XDP_USE_SG, XDP_ZEROCOPY, XDP_COPY | XDP_USE_SG, XDP_COPY,
+		};
+		static const uint16_t sg_first[] = {
 			XDP_ZEROCOPY | XDP_USE_SG, XDP_COPY | XDP_USE_SG, XDP_ZEROCOPY, XDP_COPY,
 		};
+		const uint16_t *modes = q->need_sg ? sg_first : zc_first;
 		unsigned int m;
 
 		do {
@@ -181,15 +343,13 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 				usleep(100 * 1000);
 		} while (rc == -EBUSY && --tries);
 	} else {
-		rc = bind_one(q, s, (q->zerocopy ? XDP_ZEROCOPY : XDP_COPY) |
-					    (q->sg ? XDP_USE_SG : 0) | XDP_USE_NEED_WAKEUP);
+		rc = bind_one(q, s, 0);
 	}
 	if (rc) {
 		snprintf(err, errlen, "%s q%u: AF_XDP bind failed: %s", q->ifname, q->qid,
 			 strerror(-rc));
-		return rc;
+		goto fail;
 	}
-	s->fd = xsk_socket__fd(s->xsk);
 	/* Copy mode hands the driver at most 32 frames per sendto unless told
 	 * more (Linux 6.17+): let one kick send everything queued. Older
 	 * kernels answer ENOPROTOOPT and keep 32. */
@@ -203,6 +363,14 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 		afxdp_queue__refill(q, q->fq_size);
 	*out = s;
 	return 0;
+
+fail:
+	/* the UMEM's socket stays for the next try; another one goes */
+	ring_unmap(&s->rx_map);
+	ring_unmap(&s->tx_map);
+	if (s->fd >= 0 && s->fd != q->umem_fd)
+		close(s->fd);
+	return rc;
 }
 
 static void wake_rx(struct afxdp_queue *q)
@@ -239,7 +407,8 @@ unsigned int afxdp_queue__complete(struct afxdp_queue *q)
 
 	n = xsk_ring_cons__peek(&q->cq, q->ring_size, &idx);
 	for (i = 0; i < n; i++)
-		q->free[q->nfree++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i);
+		q->free[q->nfree++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i) &
+				       ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
 	xsk_ring_cons__release(&q->cq, n);
 	q->tx_out -= n;
 	return n;
@@ -265,6 +434,7 @@ static __attribute__((noinline)) unsigned int rx_group(struct afxdp_queue *q, st
 		f[i].data = xsk_umem__get_data(q->area, addr);
 		f[i].len = d->len;
 		f[i].more = q->sg && (d->options & XDP_PKT_CONTD);
+		f[i].cut = false;
 		pkt_bytes += d->len;
 		if (f[i].more && i + 1 - start < AFXDP_MAX_FRAGS)
 			continue;
@@ -273,6 +443,7 @@ static __attribute__((noinline)) unsigned int rx_group(struct afxdp_queue *q, st
 			 * The rest shows up as a packet of its own, which the
 			 * port's checks then judge (a frame without headers). */
 			f[i].more = false;
+			f[i].cut = true;
 			q->stats.rx_bad_chain++;
 		}
 		if (i > start)
@@ -327,6 +498,7 @@ void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
 		}
 		s->rx_bytes -= f[i].len;
 		q->stats.rx_bytes -= f[i].len;
+		q->stats.rx_bad_chain -= f[i].cut;
 	}
 }
 
@@ -380,8 +552,37 @@ void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
 			return NULL;
 		}
 	}
-	*addr = q->free[--q->nfree];
+	/* With TX metadata the kernel reads it in front of the data, inside
+	 * the same UMEM frame. */
+	*addr = q->free[--q->nfree] + (q->tx_meta ? AFXDP_TX_META_ROOM : 0);
 	return xsk_umem__get_data(q->area, *addr);
+}
+
+void *afxdp_queue__data(struct afxdp_queue *q, uint64_t addr)
+{
+	return xsk_umem__get_data(q->area, addr);
+}
+
+uint32_t afxdp_queue__tx_room(const struct afxdp_queue *q)
+{
+	return AFXDP_FRAME_SIZE - (q->tx_meta ? AFXDP_TX_META_ROOM : 0);
+}
+
+bool afxdp_queue__tx_csum_ok(const struct afxdp_queue *q)
+{
+	return q->tx_meta != 0;
+}
+
+void afxdp_queue__tx_csum(struct afxdp_queue *q, struct afxdp_frame *d, uint16_t start,
+			  uint16_t offset)
+{
+	struct afxdp_tx_meta *m = (void *)((uint8_t *)xsk_umem__get_data(q->area, d->addr) -
+					   q->tx_meta);
+
+	m->flags = AFXDP_TXMD_FLAGS_CHECKSUM;
+	m->csum_start = start;
+	m->csum_offset = offset;
+	d->meta = true;
 }
 
 uint32_t afxdp_queue__max_packet(const struct afxdp_queue *q)
@@ -396,7 +597,7 @@ bool afxdp_queue__sg(const struct afxdp_queue *q)
 
 void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr)
 {
-	q->free[q->nfree++] = addr;
+	q->free[q->nfree++] = addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
 }
 
 unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
@@ -423,7 +624,7 @@ unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
 
 		x->addr = d[i].addr;
 		x->len = d[i].len;
-		x->options = d[i].more ? XDP_PKT_CONTD : 0;
+		x->options = (d[i].more ? XDP_PKT_CONTD : 0) | (d[i].meta ? AFXDP_TX_METADATA : 0);
 		q->stats.tx_bytes += d[i].len;
 		if (!d[i].more)
 			q->stats.tx_packets++;
@@ -433,7 +634,7 @@ unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
 	xsk_ring_prod__submit(&s->tx, got);
 	q->tx_out += got;
 	for (i = got; i < n; i++) {
-		q->free[q->nfree++] = d[i].addr;
+		q->free[q->nfree++] = d[i].addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
 		if (!d[i].more)
 			q->stats.tx_ring_full++;
 	}

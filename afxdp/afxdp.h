@@ -26,7 +26,8 @@
 #define AFXDP_MAX_SOCKS 64
 #define AFXDP_FRAME_SIZE 4096
 /* Descriptors one packet may take, in either direction (multi-buffer,
- * XDP_USE_SG): the kernel's MAX_SKB_FRAGS + 1. 65535 bytes need 17. */
+ * XDP_USE_SG): the kernel's MAX_SKB_FRAGS + 1. 65535 bytes need 18 on
+ * receive (3840 bytes each), 17 on transmit (4032). */
 #define AFXDP_MAX_FRAGS 18
 
 struct afxdp_queue;	/* one UMEM and the sockets bound to one NIC queue */
@@ -68,7 +69,9 @@ struct afxdp_xdp_stats {
  * afxdp_queue__new() - UMEM for queue @qid of @ifname, sized from the ring
  * sizes: fill + TX + slack frames of AFXDP_FRAME_SIZE.
  */
-int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size,
+#define AFXDP_Q_NEED_SG 2u	/* multi-buffer before zero-copy: a driver whose
+				 * zero-copy is single-buffer binds in copy mode */
+int afxdp_queue__new(const char *ifname, uint32_t qid, uint32_t ring_size, unsigned int flags,
 		     struct afxdp_queue **out);
 void afxdp_queue__free(struct afxdp_queue *q);
 /**
@@ -94,14 +97,17 @@ struct afxdp_frame {
 	uint64_t addr;
 	uint32_t len;
 	bool more;		/* the packet goes on in the next descriptor */
+	bool meta;		/* TX: afxdp_queue__tx_csum() wrote its metadata */
+	bool cut;		/* RX: a chain cut here at AFXDP_MAX_FRAGS */
 };
 
 /*
  * Peek whole packets from @s's RX ring: at most @n descriptors and @max_pkts
  * packets. Returns the descriptors taken (never part of a packet); *@npkts
- * says how many packets they make. A packet of more than AFXDP_MAX_FRAGS
- * descriptors (a kernel that should not make one) is released at once and
- * counted (rx_bad_chain).
+ * says how many packets they make. A chain longer than AFXDP_MAX_FRAGS
+ * descriptors, which no kernel makes, is cut into packets of at most that
+ * many (counted rx_bad_chain): they go where the XDP program sent the whole,
+ * and their bytes are judged there as any frame's.
  */
 unsigned int afxdp_sock__rx_peek(struct afxdp_queue *q, struct afxdp_sock *s,
 				 struct afxdp_frame *f, unsigned int n, unsigned int max_pkts,
@@ -117,9 +123,21 @@ void afxdp_sock__rx_unpeek(struct afxdp_queue *q, struct afxdp_sock *s,
 void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
 			    const struct afxdp_frame *f, unsigned int n);
 
-/* TX: reserve a free frame to copy up to AFXDP_FRAME_SIZE bytes into (then
- * submit it on a socket); NULL, counted as tx_no_frame, when none is free. */
+/* TX: reserve a free frame to copy up to afxdp_queue__tx_room() bytes into
+ * (then submit it on a socket); NULL, counted as tx_no_frame, when none is
+ * free. *@addr is the descriptor's address (the data's). */
 void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr);
+/* Where UMEM address @addr is in this process. */
+void *afxdp_queue__data(struct afxdp_queue *q, uint64_t addr);
+/* Bytes one TX frame takes: a UMEM frame, less room for TX metadata. */
+uint32_t afxdp_queue__tx_room(const struct afxdp_queue *q);
+/* Whether TX metadata can ask the kernel (or the device) to checksum. */
+bool afxdp_queue__tx_csum_ok(const struct afxdp_queue *q);
+/* Ask for the checksum of the packet whose first descriptor is @d: the
+ * 16 bits at @start + @offset get the sum from @start to the end, which
+ * the field seeds with the pseudo-header's (CHECKSUM_PARTIAL). */
+void afxdp_queue__tx_csum(struct afxdp_queue *q, struct afxdp_frame *d, uint16_t start,
+			  uint16_t offset);
 /* Largest packet a socket of @q can send or receive whole: the NIC's limit
  * aside, one UMEM frame (less the RX headroom) without multi-buffer. */
 uint32_t afxdp_queue__max_packet(const struct afxdp_queue *q);

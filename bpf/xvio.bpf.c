@@ -44,14 +44,19 @@ static __always_inline int to_xsk(struct xdp_md *ctx, __u32 port, __u32 ok, __u3
 	ret = bpf_redirect_map(&xvio_xsks, slot, XDP_PASS);
 	room = ret == XDP_REDIRECT ? bpf_map_lookup_elem(&xvio_room, &slot) : NULL;
 	if (room && room->limit) {
-		if (room->admitted >= room->limit) {
+		/* the RX entries it takes: several for a jumbo frame */
+		__u32 len = (__u32)bpf_xdp_get_buff_len(ctx);
+		__u32 need = len <= XVIO_RX_FRAME_DATA ? 1 :
+			     (len + XVIO_RX_FRAME_DATA - 1) / XVIO_RX_FRAME_DATA;
+
+		if (room->admitted + need > room->limit) {
 			stat_add(ctx, XVIO_STAT_ACT_XSK_FULL);
 			return XDP_DROP;
 		}
 		/* No atomic: a queue's receive work runs on one CPU at a time
 		 * in native mode; a count lost in skb mode lets one more frame
 		 * through to the kernel's own full-ring check, nothing worse. */
-		room->admitted++;
+		room->admitted += need;
 	}
 	stat_add(ctx, ret == XDP_REDIRECT ? ok : nosock);
 	return ret;

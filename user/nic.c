@@ -35,6 +35,7 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 	memset(n, 0, sizeof(*n));
 	n->host = true;
 	n->port.gro = true;
+	n->tx_csum = true;
 	n->busy_poll = NIC_BUSY_POLL_AUTO;
 	n->inject_fd = -1;
 	snprintf(buf, sizeof(buf), "%s", arg);
@@ -71,9 +72,12 @@ int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen)
 			n->host = !strcmp(tok, "host=on");
 		} else if (!strcmp(tok, "gro=on") || !strcmp(tok, "gro=off")) {
 			n->port.gro = !strcmp(tok, "gro=on");
+		} else if (!strcmp(tok, "tx_csum=on") || !strcmp(tok, "tx_csum=off")) {
+			n->tx_csum = !strcmp(tok, "tx_csum=on");
 		} else {
 			snprintf(err, errlen,
-				 "--nic %s: unknown option '%s' (queues=, mode=, host=, gro=, busy_poll=)",
+				 "--nic %s: unknown option '%s' (queues=, mode=, host=, gro=, tx_csum=, "
+				 "busy_poll=)",
 				 n->ifname, tok);
 			return -EINVAL;
 		}
@@ -131,10 +135,26 @@ static int read_mtu(const char *ifname, uint32_t *mtu)
 void nic_mtu_sync(struct nic *n)
 {
 	uint32_t mtu = 0, carry, frame;
+	char name[IF_NAMESIZE];
+	unsigned int q;
 
-	if (!n->nqueues || !n->queues[0].q || read_mtu(n->ifname, &mtu) || mtu == n->mtu)
+	if (!n->nqueues || !n->queues[0].q)
 		return;
-	carry = afxdp_queue__max_packet(n->queues[0].q);
+	/* the smallest any queue carries (they bind alike, but may not) */
+	for (q = 0, carry = UINT32_MAX; q < n->nqueues; q++)
+		if (n->queues[q].q && afxdp_queue__max_packet(n->queues[q].q) < carry)
+			carry = afxdp_queue__max_packet(n->queues[q].q);
+	/* by index: the name may have changed since */
+	if (!if_indextoname((unsigned int)n->ifindex, name) || read_mtu(name, &mtu)) {
+		if (!atomic_load(&n->max_frame)) { /* never read: what the sockets carry */
+			pr_warn("%s: cannot read its MTU; frames to the wire up to %u bytes",
+				n->ifname, carry);
+			atomic_store(&n->max_frame, carry);
+		}
+		return;
+	}
+	if (mtu == n->mtu)
+		return;
 	frame = mtu + 18 < carry ? mtu + 18 : carry;
 	if (n->mtu)
 		pr_info("%s: MTU %u -> %u: frames to the wire up to %u bytes", n->ifname, n->mtu,
@@ -237,11 +257,15 @@ static int port_sock(struct nic *n, unsigned int q, uint32_t port)
 static int open_queue(struct daemon *d, struct nic *n, unsigned int q)
 {
 	struct nic_queue *nq = &n->queues[q];
-	unsigned int id;
+	unsigned int id, flags = 0;
+	uint32_t mtu = 0;
 	int rc;
 
 	atomic_flag_clear(&nq->lock);
-	rc = afxdp_queue__new(n->ifname, q, NIC_RING_SIZE, &nq->q);
+	/* Jumbo frames already: multi-buffer before zero-copy */
+	if (!read_mtu(n->ifname, &mtu) && mtu + 18 > XVIO_RX_FRAME_DATA)
+		flags |= AFXDP_Q_NEED_SG;
+	rc = afxdp_queue__new(n->ifname, q, NIC_RING_SIZE, flags, &nq->q);
 	if (rc) {
 		pr_err("%s q%u: cannot create the UMEM: %s", n->ifname, q, strerror(-rc));
 		return rc;
@@ -497,6 +521,23 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 		n->queues[q].busy_poll = true;
 	}
 	nic_mtu_sync(n);
+	/* Copy mode only: there the kernel builds an skb from the metadata
+	 * (CHECKSUM_PARTIAL), which any device takes. A zero-copy driver
+	 * ignores a request it does not implement (netdev xsk-features,
+	 * not probed here), and the frame would leave with a wrong sum. */
+	if (n->tx_csum && !afxdp_queue__tx_csum_ok(n->queues[0].q)) {
+		n->tx_csum = false;
+		pr_info("%s: TX checksums computed by xviod (the kernel has no AF_XDP TX "
+			"metadata: Linux 6.11+)", n->ifname);
+	} else if (n->tx_csum && afxdp_queue__zerocopy(n->queues[0].q)) {
+		n->tx_csum = false;
+		pr_info("%s: TX checksums computed by xviod (zero-copy: whether the driver takes "
+			"them as TX metadata is not probed)", n->ifname);
+	} else if (n->tx_csum) {
+		pr_info("%s: TX checksums left to the kernel's transmit path through AF_XDP TX "
+			"metadata: the device's checksum offload, or the kernel for a device "
+			"without (tx_csum=off: computed by xviod)", n->ifname);
+	}
 	pr_info("%s: %u queue(s), %s mode AF_XDP, %u socket(s) per queue, host stack %s",
 		n->ifname, n->nqueues, afxdp_queue__zerocopy(n->queues[0].q) ? "zero-copy" : "copy",
 		afxdp_queue__nsocks(n->queues[0].q),
@@ -723,6 +764,7 @@ static void report_port(struct port *p, FILE *out, struct jsonw *w)
 	jsonw_str(w, "afxdp_mode", zc ? "zerocopy" : "copy");
 	jsonw_bool(w, "host", n->host);
 	jsonw_bool(w, "gro", n->port.gro);
+	jsonw_bool(w, "tx_csum_offload", n->tx_csum);
 	jsonw_u64(w, "mtu", n->mtu);
 	jsonw_u64(w, "max_frame", atomic_load(&n->max_frame));
 	jsonw_bool(w, "multi_buffer", afxdp_queue__sg(n->queues[0].q));
@@ -761,6 +803,7 @@ static void report_queue_json(struct nic_queue *nq, unsigned int q, struct jsonw
 	jsonw_u64(w, "tx_no_frame", st->tx_no_frame);
 	jsonw_u64(w, "tx_ring_full", st->tx_ring_full);
 	jsonw_u64(w, "tx_too_big", nq->tx_too_big);
+	jsonw_u64(w, "tx_csum_offloaded", nq->tx_csum_meta);
 	jsonw_u64(w, "rx_multi_buffer", st->rx_multi);
 	jsonw_u64(w, "tx_multi_buffer", st->tx_multi);
 	jsonw_u64(w, "rx_bad_chain", st->rx_bad_chain);
@@ -883,6 +926,7 @@ const struct port_ops nic_ops = {
 	.notify = nic_notify,
 	.watch = watch,
 	.send_frame = nic_send_frame,
+	.offloads = nic_offloads,
 	.state = state,
 	.report_port = report_port,
 	.report_stats = report_stats,

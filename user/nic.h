@@ -61,6 +61,8 @@ struct nic_queue {
 	uint32_t room_idle[AFXDP_MAX_SOCKS]; /* empty looks since (NIC_ROOM_REFRESH) */
 	uint64_t csum_partial;		/* frames off_rx_partial() marked (veth) */
 	uint64_t tx_too_big;		/* frames to the wire over max_frame: dropped */
+	uint64_t tx_csum_meta;		/* frames sent with their checksum left to the
+					 * kernel or device (TX metadata) */
 	/* The burst between rx_burst and rx_done: its descriptors, and where
 	 * each packet's first is (a jumbo frame takes several). */
 	struct afxdp_frame f[VHU_BURST];
@@ -95,6 +97,7 @@ struct nic {
 	char xdp_mode[8];		/* "native", "skb", ... as attached */
 	bool host;			/* also hand flooded frames to the host stack */
 	bool partial_csum;		/* a veth: look for CHECKSUM_PARTIAL frames */
+	bool tx_csum;			/* tx_csum=on and the kernel has TX metadata */
 	uint32_t mtu;			/* the interface's, as last read (control thread) */
 	_Atomic uint32_t max_frame;	/* largest frame sent to the wire: MTU + 18 (an
 					 * Ethernet header and a VLAN tag, as Linux
@@ -115,7 +118,8 @@ static inline struct nic *nic_of(struct port *p)
 	return (struct nic *)p;
 }
 
-/* --nic IFNAME[,queues=N][,mode=auto|native|skb|existing][,host=on|off][,busy_poll=USEC] */
+/* --nic IFNAME[,queues=N][,mode=auto|native|skb|existing][,host=on|off][,gro=on|off]
+ *       [,tx_csum=on|off][,busy_poll=USEC] */
 int nic_parse(const char *arg, struct nic *n, char *err, size_t errlen);
 /* Attach the program, open the sockets of every port but the NIC's own
  * (every port in d->ports), fill the L2 table. 0 or -errno (logged). */
@@ -149,6 +153,7 @@ unsigned int nic_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt *
 bool nic_tx_ready(struct port *p, unsigned int q);
 uint32_t nic_tx_room(struct port *p, unsigned int q);
 bool nic_up(struct port *p);
+unsigned int nic_offloads(struct port *p, unsigned int q);
 unsigned int nic_notify(struct port *p, unsigned int q, bool enable);
 int nic_send_frame(struct port *p, const void *frame, uint32_t len);
 /* Lift queue @q's xvio_room limits (its sockets close, or are gone). */

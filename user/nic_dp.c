@@ -112,6 +112,16 @@ static void host_inject(struct nic *n, const struct vhu_pkt *pk)
 		n->host_injected++;
 }
 
+/* The flooded frames host_inject() hands on: those in one UMEM frame. */
+static unsigned int host_count(const struct vhu_pkt *pkts, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += pkts[i].nsegs == 1;
+	return k;
+}
+
 /* Flood socket, skb mode, host=on: move the frames the guard recognizes to
  * the end of the burst (they are released with it, never delivered). No
  * hashing unless something was handed to the host within the window; one
@@ -286,7 +296,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int qi, struct port_rx *rx)
 		if (port == XVIO_PORT_FLOOD) {
 			rx->dst = PORT_DST_FLOOD;
 			rx->hold = false;
-			rx->also_delivered = n->host ? got : 0;
+			rx->also_delivered = n->host ? host_count(rx->pkts, got) : 0;
 		} else {
 			rx->dst = (uint16_t)port;
 			rx->hold = nq->stalled[si] < NIC_STALL_ROUNDS;
@@ -369,10 +379,11 @@ static unsigned int tx_copy(struct afxdp_queue *q, const struct vhu_pkt *pk, str
 				}
 				d[nd].len = 0;
 				d[nd].more = false;
+				d[nd].meta = false;
 				if (nd)
 					d[nd - 1].more = true;
 				nd++;
-				room = AFXDP_FRAME_SIZE;
+				room = afxdp_queue__tx_room(q);
 			}
 			c = left < room ? left : room;
 			memcpy(dst + d[nd - 1].len, src, c);
@@ -385,6 +396,36 @@ static unsigned int tx_copy(struct afxdp_queue *q, const struct vhu_pkt *pk, str
 	return nd;
 }
 
+/* The checksum a frame from a guest asks for (NEEDS_CSUM), for the copy of
+ * it in @nd descriptors at @d: left to the kernel or device through TX
+ * metadata when the field is in the first descriptor (always, but for a
+ * hostile header); else computed here and written into the copy. */
+static void tx_csum(struct nic_queue *nq, const struct vhu_pkt *pk, struct afxdp_frame *d,
+		    unsigned int nd)
+{
+	uint32_t at = (uint32_t)pk->off.csum_start + pk->off.csum_offset, i, k;
+	uint16_t c;
+
+	if (at + 2 <= d[0].len) {
+		afxdp_queue__tx_csum(nq->q, &d[0], pk->off.csum_start, pk->off.csum_offset);
+		nq->tx_csum_meta++;
+		return;
+	}
+	if (at + 2 > pk->len)
+		return; /* vhu refused such a header; nothing to fill in */
+	c = off_pkt_csum(pk);
+	for (i = 0, k = 0; i < 2; i++, at++) {
+		uint8_t *data;
+
+		while (k < nd && at >= d[k].len)
+			at -= d[k++].len;
+		if (k == nd)
+			return;
+		data = afxdp_queue__data(nq->q, d[k].addr);
+		data[at] = ((const uint8_t *)&c)[i];
+	}
+}
+
 unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,
 			  unsigned int cnt, bool hold, uint64_t *bytes)
 {
@@ -392,13 +433,15 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 	struct nic_queue *nq = &n->queues[qp % n->nqueues];
 	uint32_t max = atomic_load_explicit(&n->max_frame, memory_order_relaxed);
 	struct afxdp_frame d[BURST + 2 * AFXDP_MAX_FRAGS];
-	unsigned int i, k = 0, pk_sent = 0, sent;
+	unsigned int i, k = 0, pk_sent = 0, sent, nd;
+	uint32_t room;
 
 	(void)hold; /* what the device refuses waits in the TX ring, never here */
 	*bytes = 0;
 	if (cnt > BURST)
 		cnt = BURST;
 	qlock(nq);
+	room = afxdp_queue__tx_room(nq->q);
 	for (i = 0; i < cnt; i++) {
 		const struct vhu_pkt *pk = &pkts[i];
 
@@ -406,7 +449,7 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 			nq->tx_too_big++;
 			continue;
 		}
-		if (pk->len <= AFXDP_FRAME_SIZE) { /* the common case: one frame */
+		if (pk->len <= room) { /* the common case: one frame */
 			uint8_t *dst = afxdp_queue__tx_frame(nq->q, &d[k].addr);
 			uint32_t off = 0;
 			uint16_t sg;
@@ -418,7 +461,11 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 				off += pk->segs[sg].len;
 			}
 			d[k].len = off;
-			d[k++].more = false;
+			d[k].more = false;
+			d[k].meta = false;
+			if (pk->off.flags & VHU_HDR_F_NEEDS_CSUM) /* offered: tx_csum */
+				tx_csum(nq, pk, &d[k], 1);
+			k++;
 			continue;
 		}
 		/* A jumbo frame: room for its frames and one for each frame
@@ -428,13 +475,25 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 			pk_sent += tx_count(d, sent, bytes);
 			k = 0;
 		}
-		k += tx_copy(nq->q, pk, d + k); /* none: counted as tx_no_frame */
+		nd = tx_copy(nq->q, pk, d + k); /* none: counted as tx_no_frame */
+		if (nd && (pk->off.flags & VHU_HDR_F_NEEDS_CSUM))
+			tx_csum(nq, pk, d + k, nd);
+		k += nd;
 	}
 	sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
 	pk_sent += tx_count(d, sent, bytes);
 	afxdp_queue__complete(nq->q);
 	qunlock(nq);
 	return pk_sent;
+}
+
+/* What the wire takes from a guest as it is: frames with their checksum
+ * left to do, when the kernel has AF_XDP TX metadata (tx_csum=on). Never
+ * TSO: AF_XDP has no segmentation offload. */
+unsigned int nic_offloads(struct port *p, unsigned int q)
+{
+	(void)q;
+	return nic_of(p)->tx_csum ? VHU_OFF_CSUM : 0;
 }
 
 bool nic_tx_ready(struct port *p, unsigned int q)
@@ -473,7 +532,7 @@ int nic_send_frame(struct port *p, const void *frame, uint32_t len)
 
 	if (!nq->q)
 		return -EINVAL;
-	if (len > AFXDP_FRAME_SIZE)
+	if (len > afxdp_queue__tx_room(nq->q))
 		return -EMSGSIZE;
 	qlock(nq);
 	dst = afxdp_queue__tx_frame(nq->q, &d.addr);

@@ -188,9 +188,17 @@ static void end_pkt(struct off_buf *b, struct vhu_pkt *o, unsigned int caps)
 	o->len = 0;
 	for (unsigned int i = 0; i < o->nsegs; i++)
 		o->len += o->segs[i].len;
-	/* Every checksum in it is now complete and true. */
-	if (caps & VHU_OFF_CSUM)
+	/* Every checksum in it is now complete and true (a segment left
+	 * NEEDS_CSUM for a receiver that takes it says so itself). */
+	if ((caps & VHU_OFF_CSUM) && !o->off.flags)
 		o->off.flags = VHU_HDR_F_DATA_VALID;
+}
+
+uint16_t off_pkt_csum(const struct vhu_pkt *p)
+{
+	uint16_t c = off_csum_fold(sum_range(p, p->off.csum_start, p->len - p->off.csum_start));
+
+	return c ? c : 0xffff;
 }
 
 /* NEEDS_CSUM only: sum from csum_start to the end (the field holds the
@@ -320,10 +328,24 @@ static void segment(struct off_buf *b, const struct vhu_pkt *p, const uint8_t *h
 			ph[39] = 6;
 			sum = off_csum_add(0, ph, 40);
 		}
-		sum = off_csum_add(sum, th, thl);
 		b->segs[b->nsegs].base = hd;
 		b->segs[b->nsegs].len = l->hlen;
 		b->nsegs++;
+		if (caps & VHU_OFF_CSUM) {
+			/* The receiver checksums (a guest's stack, a NIC): as
+			 * Linux's GSO for a device with checksum offload, each
+			 * segment left CHECKSUM_PARTIAL, the field seeded with
+			 * the pseudo-header's sum; no pass over the payload. */
+			cur_take(b, p, &cur, len, NULL, 0);
+			c = (uint16_t)~off_csum_fold(sum);
+			memcpy(th + 16, &c, 2);
+			o->off.flags = VHU_HDR_F_NEEDS_CSUM;
+			o->off.csum_start = (uint16_t)l->l4;
+			o->off.csum_offset = 16;
+			end_pkt(b, o, caps);
+			continue;
+		}
+		sum = off_csum_add(sum, th, thl);
 		cur_take(b, p, &cur, len, &sum, thl);
 		/* As tcp_gso_segment's software checksum: folded, 0 left as 0. */
 		c = off_csum_fold(sum);

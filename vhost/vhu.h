@@ -221,7 +221,9 @@ struct vhu_pkt {
  */
 unsigned int vhu_vq__enqueue_burst(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n);
 /* The same, but frames left over for lack of buffers are not counted as
- * dropped: the caller keeps them and offers them again. */
+ * dropped: the caller keeps them and offers them again. Return: how many
+ * frames from the front are gone, delivered or dropped (counted) because
+ * they cannot fit: a frame dropped mid-burst must not be offered again. */
 unsigned int vhu_vq__enqueue_try(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsigned int n);
 
 /**

@@ -777,5 +777,7 @@ static unsigned int enqueue(struct vhu_vq *vq, const struct vhu_pkt *pkts, unsig
 		done++;
 	}
 	publish_used(vq, vq->pending, nused);
-	return done;
+	/* try: the frames before where it stopped are all gone (delivered, or
+	 * dropped and counted), and only the ones after are the caller's */
+	return count_no_buffers ? done : i;
 }

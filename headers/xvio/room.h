@@ -8,9 +8,10 @@
  * flood that copy is most of the CPU's receive work, and when that CPU also
  * runs the poller (a NIC's IRQ on the poller's core) the poller starves and
  * delivers nothing. So the program keeps its own account: it counts the
- * frames it redirects to a socket (@admitted) and drops, before any copy,
- * once @admitted reaches @limit (counted xsk_full). Each time xviod looks at
- * the ring it sets
+ * RX ring entries the frames it redirects to a socket take (@admitted: one
+ * per XVIO_RX_FRAME_DATA bytes, so a jumbo frame counts the several UMEM
+ * frames it fills) and drops, before any copy, once the next frame's would
+ * pass @limit (counted xsk_full). Each time xviod looks at the ring it sets
  *     limit = admitted (as read) + free entries in the RX ring
  * so the program admits no more than the ring can hold until xviod looks
  * again: a starved poller means cheap drops, never a full ring. A frame the
@@ -27,8 +28,12 @@
 
 #include <linux/types.h>
 
+/* Bytes of a frame one RX descriptor holds: a 4096-byte UMEM frame less the
+ * kernel's 256 bytes of headroom (copy mode). */
+#define XVIO_RX_FRAME_DATA 3840
+
 struct xvio_room {
-	__u64 admitted;		/* frames redirected to the socket (the program) */
+	__u64 admitted;		/* RX entries redirected frames take (the program) */
 	__u64 limit;		/* no more while admitted >= limit (xviod); 0: none */
 	__u64 pad[6];		/* a cache line per socket */
 };

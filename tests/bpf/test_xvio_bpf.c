@@ -803,6 +803,9 @@ static void test_flow_gate(void)
  * only for one loaded with BPF_F_XDP_HAS_FRAGS (SEC("xdp.frags")), which is
  * checked here on the object and by guest/test-jumbo on a veth at MTU 9000.
  */
+static int set_room(__u32 port, __u32 queue, __u64 admitted, __u64 limit);
+static int get_admitted(__u32 port, __u32 queue, __u64 *admitted);
+
 static void test_jumbo_frags(void)
 {
 	static const struct {
@@ -836,6 +839,26 @@ static void test_jumbo_frags(void)
 		ASSERT_EQ(opts.retval, cases[i].retval);
 		ASSERT_EQ(after[cases[i].verdict].packets - before[cases[i].verdict].packets, 1);
 		ASSERT_EQ(after[XVIO_STAT_RX].bytes - before[XVIO_STAT_RX].bytes, sizeof(buf));
+	}
+	/* xvio_room counts RX entries: this frame fills three UMEM frames */
+	{
+		struct xdp_md ctx = { .ingress_ifindex = (__u32)ifindex, .data_end = sizeof(buf) };
+		struct pkt p;
+		__u64 adm = 0;
+
+		f_l2_g1(&p);
+		memcpy(buf, p.buf, p.len);
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = sizeof(buf),
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+		ASSERT_OK(set_room(1, 0, 7, 10));
+		ASSERT_OK(bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0);
+		ASSERT_EQ(opts.retval, XDP_REDIRECT);
+		ASSERT_OK(get_admitted(1, 0, &adm));
+		ASSERT_EQ(adm, 10);
+		ASSERT_OK(set_room(1, 0, 8, 10));
+		ASSERT_OK(bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0);
+		ASSERT_EQ(opts.retval, XDP_DROP);
+		ASSERT_OK(set_room(1, 0, 0, 0));
 	}
 }
 

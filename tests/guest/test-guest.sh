@@ -9,6 +9,8 @@
 #   gro_to_guest         tcp_to_guest's segments were merged for the guest (GRO)
 #   tso_from_guest       tcp_from_guest's 64 KiB TSO frames were segmented
 #                        in software for the NIC
+#   tx_csum_offload      ... and their checksums left to the kernel (AF_XDP
+#                        TX metadata)
 #   tcp_partial_csum     tcp_to_guest again with the peer's TX checksum
 #                        offload on: its frames (checksum left to do) are
 #                        found and still arrive whole
@@ -148,6 +150,16 @@ elif [ "${gso:-0}" -gt 0 ] && [ "${bad:-1}" = 0 ]; then
 	note "tcp_from_guest: $gso large frames from the guest cut into $segs segments in software"
 else
 	fail tso_from_guest "sw_gso ${gso:-?} (want > 0), drop_bad_offload ${bad:-?}: the guest sent no TSO frame, or xviod refused them"
+fi
+# Their checksums were left to the kernel's transmit path (AF_XDP TX
+# metadata, tx_csum=on by default), not computed by xviod.
+csm=$("$XC" --ctl "$CTL" --json stats | grep -o '"tx_csum_offloaded":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+if [ -n "$NO_TCP" ]; then
+	:
+elif [ "${csm:-0}" -ge "${segs:-1}" ]; then
+	pass tx_csum_offload
+else
+	fail tx_csum_offload "tx_csum_offloaded ${csm:-?}: want at least the $segs segments cut for the wire"
 fi
 
 # A veth whose peer checksums in software is the tests' convenience; with

@@ -16,8 +16,16 @@
 #                        ends, with 9000-byte segments (MSS 8960)
 #   oversize_counted     the wire's MTU lowered to 1500 under the guest's 9000:
 #                        the guest's jumbo pings are dropped, counted (tx_too_big)
+#   tx_csum              the guest's TCP segments went out with their checksum
+#                        left to the kernel (AF_XDP TX metadata; at least 400)
+#   tcp_jumbo_routed     the guest's file fetched by a host one hop behind the
+#                        peer: the kernel computed those checksums on the way
+#                        (a veth without TX checksum offload), the far end
+#                        checked them (md5, no InCsumErrors)
 #   *_chained            the guest again without mergeable receive buffers
-#                        (mrg_rxbuf=off): jumbo frames in chained descriptors
+#                        (mrg_rxbuf=off): jumbo frames in chained descriptors,
+#                        and xviod with tx_csum=off (checksums computed by it:
+#                        tx_csum_chained wants no frame sent with metadata)
 set -u
 O=$(cd "${1:?build dir}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,7 +56,24 @@ topo_pair "$H" "$NS" "$PEER" "" "$PEER_IP/24" || { fail setup topology; exit 1; 
 ip netns exec "$NS" ethtool -K "$PEER" tx off >/dev/null 2>&1 ||
 	{ fail setup "cannot turn off tx checksum offload on the veth (ethtool)"; exit 1; }
 VHOST0="$TMP/vm0.sock"
+TX_CSUM=on
 xviod_start --nic "$H" --vhost "$VHOST0,mac=$MAC0" || { fail setup xviod; exit 1; }
+# A host one hop behind the peer, for tcp_jumbo_routed: the peer's stack
+# trusts a frame whose checksum is left to do (CHECKSUM_PARTIAL, as xviod
+# sends them with tx_csum=on) and never computes it, but routed on through
+# a veth without TX checksum offload the kernel computes it from what
+# xviod asked for, and the far end checks it, as a NIC and the wire would.
+FAR=${TOPO_ID}-far FAR_IP=198.18.92.2 HOP_IP=198.18.92.1
+if ! { topo_ns "$FAR" &&
+	ip -n "$NS" link add "${TOPO_ID}r" mtu 9000 type veth peer name "${TOPO_ID}f" mtu 9000 netns "$FAR" &&
+	ip -n "$NS" addr add "$HOP_IP/24" dev "${TOPO_ID}r" && ip -n "$NS" link set "${TOPO_ID}r" up &&
+	ip -n "$FAR" addr add "$FAR_IP/24" dev "${TOPO_ID}f" && ip -n "$FAR" link set "${TOPO_ID}f" up &&
+	ip -n "$FAR" route add default via "$HOP_IP" &&
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip netns exec "$NS" ethtool -K "${TOPO_ID}r" tx off >/dev/null; }; then
+	fail setup "cannot set up the routed far end"
+	exit 1
+fi
 
 # ---- the NIC's MTU, followed ---------------------------------------------------------
 nic_mf() { xport "$H" max_frame; }
@@ -80,6 +105,11 @@ reasm() { # NS: the IPv4 reassemblies its stack has started
 	ip netns exec "$1" cat /proc/net/snmp |
 		awk '/^Ip: [A-Z]/ { for (i = 2; i <= NF; i++) if ($i == "ReasmReqds") c = i }
 		     /^Ip: [0-9]/ { print $c }'
+}
+tcp_csum_errors() { # NS: TCP segments its stack dropped for a bad checksum
+	ip netns exec "$1" cat /proc/net/snmp |
+		awk '/^Tcp: [A-Z]/ { for (i = 2; i <= NF; i++) if ($i == "InCsumErrors") c = i }
+		     /^Tcp: [0-9]/ { print $c }'
 }
 nstat() { # FIELD: the NIC queue's counter
 	"$XC" --ctl "$CTL" --json stats | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2
@@ -144,7 +174,7 @@ jumbo_traffic() {
 	fi
 	timing "tcp_jumbo_to_guest$sfx" $((SECONDS - t0))
 
-	t0=$SECONDS tx0=$(nstat tx_multi_buffer)
+	t0=$SECONDS tx0=$(nstat tx_multi_buffer) cs0=$(nstat tx_csum_offloaded)
 	guest_run vm0 "mkdir -p /www && head -c $((4 << 20)) /dev/urandom > /www/tx && md5sum /www/tx && (httpd -p 8080 -h /www || true)" 60
 	gmd5=$(echo "$GUEST_OUT" | grep -o '^[0-9a-f]\{32\}' | head -1)
 	rm -f "$TMP/rx"
@@ -157,8 +187,35 @@ jumbo_traffic() {
 		fail "tcp_jumbo_from_guest$sfx" "md5 right, but only $((txm - tx0)) multi-buffer frames went out: not jumbo"
 	else
 		pass "tcp_jumbo_from_guest$sfx"
-		note "tcp_jumbo_from_guest$sfx: $((txm - tx0)) multi-buffer frames to the wire"
+		note "tcp_jumbo_from_guest$sfx: $((txm - tx0)) multi-buffer frames to the wire, $(($(nstat tx_csum_offloaded) - cs0)) with their checksum left to the kernel"
 	fi
+	# The guest's TSO frames were cut in software; their checksums were
+	# left to the kernel's transmit path (AF_XDP TX metadata), or computed
+	# here with tx_csum=off.
+	cs=$(($(nstat tx_csum_offloaded) - cs0))
+	if [ "$TX_CSUM" = on ] && [ "$cs" -lt 400 ]; then
+		fail "tx_csum$sfx" "tx_csum=on: only $cs frames went out with TX metadata asking for their checksum"
+	elif [ "$TX_CSUM" = off ] && [ "$cs" -ne 0 ]; then
+		fail "tx_csum$sfx" "tx_csum=off: $cs frames went out asking the kernel for their checksum"
+	else
+		pass "tx_csum$sfx"
+	fi
+	[ -n "$sfx" ] && return 0
+	t0=$SECONDS
+	ce0=$(tcp_csum_errors "$FAR")
+	rm -f "$TMP/rx2"
+	if ! guest_run vm0 "ip route add 198.18.92.0/24 via $PEER_IP" 20; then
+		fail tcp_jumbo_routed "cannot add the guest's route: $GUEST_OUT"
+		return 0
+	fi
+	timeout 120 ip netns exec "$FAR" busybox wget -q -O "$TMP/rx2" "http://$VM0_IP:8080/tx"
+	got=$(md5sum <"$TMP/rx2" 2>/dev/null | cut -c1-32)
+	if [ "$got" != "$gmd5" ] || [ "$(tcp_csum_errors "$FAR")" != "$ce0" ]; then
+		fail tcp_jumbo_routed "guest md5 ${gmd5:-?}, far end got ${got:-nothing} ($(stat -c %s "$TMP/rx2" 2>/dev/null) bytes), its TCP checksum errors $ce0 -> $(tcp_csum_errors "$FAR")"
+	else
+		pass tcp_jumbo_routed
+	fi
+	timing tcp_jumbo_routed $((SECONDS - t0))
 	timing "tcp_jumbo_from_guest$sfx" $((SECONDS - t0))
 }
 
@@ -185,7 +242,10 @@ ip link set "$H" mtu 9000
 
 # Without mergeable buffers the guest posts chains of pages (Linux's "big
 # packets"): one frame fills one chained descriptor list each way.
+# And xviod computing the checksums itself (tx_csum=off).
 guest_kill vm0
-wait_for 10 port_state_is vm0.sock waiting || note "vm0.sock after QEMU was killed: $(xport vm0.sock state)"
-wait_for 5 mf_is 9018 || fail mtu_followed "back to MTU 9000: max_frame $(nic_mf)"
+xviod_stop
+TX_CSUM=off
+xviod_start --nic "$H,tx_csum=off" --vhost "$VHOST0,mac=$MAC0" || { fail setup xviod; exit 1; }
+wait_for 5 mf_is 9018 || fail mtu_followed "xviod restarted at MTU 9000: max_frame $(nic_mf)"
 boot_guest _chained "mrg_rxbuf=off" && jumbo_traffic _chained
