@@ -156,6 +156,8 @@ static int umem_setup(struct afxdp_queue *q)
 	q->tx_meta = reg.tx_metadata_len;
 	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
 		/* a kernel without TX metadata (before 6.11) refuses the flag */
+		if (errno != EINVAL)
+			return -errno;
 		reg.flags = 0;
 		reg.tx_metadata_len = 0;
 		q->tx_meta = 0;
@@ -365,7 +367,8 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 	return 0;
 
 fail:
-	/* the UMEM's socket stays for the next try; another one goes */
+	/* Another socket goes. The UMEM's (the first) has its rings set up in
+	 * the kernel already: the queue cannot bind again, and is freed. */
 	ring_unmap(&s->rx_map);
 	ring_unmap(&s->tx_map);
 	if (s->fd >= 0 && s->fd != q->umem_fd)
@@ -553,8 +556,12 @@ void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
 		}
 	}
 	/* With TX metadata the kernel reads it in front of the data, inside
-	 * the same UMEM frame. */
+	 * the same UMEM frame. A zero-copy driver may read it whatever the
+	 * descriptor says: no stale request there. */
 	*addr = q->free[--q->nfree] + (q->tx_meta ? AFXDP_TX_META_ROOM : 0);
+	if (q->tx_meta && q->zerocopy)
+		((struct afxdp_tx_meta *)((uint8_t *)xsk_umem__get_data(q->area, *addr) -
+					  q->tx_meta))->flags = 0;
 	return xsk_umem__get_data(q->area, *addr);
 }
 
@@ -573,16 +580,19 @@ bool afxdp_queue__tx_csum_ok(const struct afxdp_queue *q)
 	return q->tx_meta != 0;
 }
 
-void afxdp_queue__tx_csum(struct afxdp_queue *q, struct afxdp_frame *d, uint16_t start,
+bool afxdp_queue__tx_csum(struct afxdp_queue *q, struct afxdp_frame *d, uint16_t start,
 			  uint16_t offset)
 {
-	struct afxdp_tx_meta *m = (void *)((uint8_t *)xsk_umem__get_data(q->area, d->addr) -
-					   q->tx_meta);
+	struct afxdp_tx_meta *m;
 
+	if (!q->tx_meta)
+		return false;
+	m = (void *)((uint8_t *)xsk_umem__get_data(q->area, d->addr) - q->tx_meta);
 	m->flags = AFXDP_TXMD_FLAGS_CHECKSUM;
 	m->csum_start = start;
 	m->csum_offset = offset;
 	d->meta = true;
+	return true;
 }
 
 uint32_t afxdp_queue__max_packet(const struct afxdp_queue *q)

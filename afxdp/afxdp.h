@@ -135,8 +135,9 @@ uint32_t afxdp_queue__tx_room(const struct afxdp_queue *q);
 bool afxdp_queue__tx_csum_ok(const struct afxdp_queue *q);
 /* Ask for the checksum of the packet whose first descriptor is @d: the
  * 16 bits at @start + @offset get the sum from @start to the end, which
- * the field seeds with the pseudo-header's (CHECKSUM_PARTIAL). */
-void afxdp_queue__tx_csum(struct afxdp_queue *q, struct afxdp_frame *d, uint16_t start,
+ * the field seeds with the pseudo-header's (CHECKSUM_PARTIAL). False, and
+ * nothing written, when the queue has no TX metadata. */
+bool afxdp_queue__tx_csum(struct afxdp_queue *q, struct afxdp_frame *d, uint16_t start,
 			  uint16_t offset);
 /* Largest packet a socket of @q can send or receive whole: the NIC's limit
  * aside, one UMEM frame (less the RX headroom) without multi-buffer. */

@@ -525,14 +525,24 @@ int nic_setup(struct daemon *d, struct nic *n, uint16_t id)
 	 * (CHECKSUM_PARTIAL), which any device takes. A zero-copy driver
 	 * ignores a request it does not implement (netdev xsk-features,
 	 * not probed here), and the frame would leave with a wrong sum. */
-	if (n->tx_csum && !afxdp_queue__tx_csum_ok(n->queues[0].q)) {
+	for (q = 0; n->tx_csum && q < n->nqueues; q++)
+		if (!afxdp_queue__tx_csum_ok(n->queues[q].q) ||
+		    afxdp_queue__zerocopy(n->queues[q].q))
+			break;
+	if (n->tx_csum && q < n->nqueues) {
 		n->tx_csum = false;
-		pr_info("%s: TX checksums computed by xviod (the kernel has no AF_XDP TX "
-			"metadata: Linux 6.11+)", n->ifname);
-	} else if (n->tx_csum && afxdp_queue__zerocopy(n->queues[0].q)) {
+		pr_info("%s: TX checksums computed by xviod (%s)", n->ifname,
+			!afxdp_queue__tx_csum_ok(n->queues[q].q) ?
+			"the kernel has no AF_XDP TX metadata: Linux 6.11+" :
+			"zero-copy: whether the driver takes them as TX metadata is not probed");
+	} else if (n->tx_csum && !strcmp(drv, "virtio_net")) {
+		/* IFF_TX_SKB_NO_LINEAR: copy mode builds its skbs on a path
+		 * that ignored TX metadata until a kernel change of late 2025
+		 * (not in 6.18); the frames would leave with a wrong sum */
 		n->tx_csum = false;
-		pr_info("%s: TX checksums computed by xviod (zero-copy: whether the driver takes "
-			"them as TX metadata is not probed)", n->ifname);
+		pr_info("%s: TX checksums computed by xviod (virtio_net: the kernel's copy-mode "
+			"transmit path for it ignored TX metadata until a change of late 2025)",
+			n->ifname);
 	} else if (n->tx_csum) {
 		pr_info("%s: TX checksums left to the kernel's transmit path through AF_XDP TX "
 			"metadata: the device's checksum offload, or the kernel for a device "

@@ -406,8 +406,8 @@ static void tx_csum(struct nic_queue *nq, const struct vhu_pkt *pk, struct afxdp
 	uint32_t at = (uint32_t)pk->off.csum_start + pk->off.csum_offset, i, k;
 	uint16_t c;
 
-	if (at + 2 <= d[0].len) {
-		afxdp_queue__tx_csum(nq->q, &d[0], pk->off.csum_start, pk->off.csum_offset);
+	if (at + 2 <= d[0].len &&
+	    afxdp_queue__tx_csum(nq->q, &d[0], pk->off.csum_start, pk->off.csum_offset)) {
 		nq->tx_csum_meta++;
 		return;
 	}

@@ -456,7 +456,10 @@ static VHU_INLINE bool tx_offload(const struct vhu_vq *vq, const uint8_t *h, uin
 		o->flags = VHU_HDR_F_NEEDS_CSUM;
 		o->csum_start = hdr16(h, 6);
 		o->csum_offset = hdr16(h, 8);
-		if ((uint32_t)o->csum_start + o->csum_offset + 2 > len)
+		/* Inside the frame, and never in its Ethernet header: the sum
+		 * is written after the switch looked at the addresses, and
+		 * the guest chooses its value (a forged source MAC). */
+		if ((uint32_t)o->csum_start + o->csum_offset + 2 > len || o->csum_start < 14)
 			return false;
 	}
 	if (gt == VHU_GSO_NONE)

@@ -97,6 +97,10 @@ static void test_offload_tx_bad(void)
 		{ VHU_HDR_F_NEEDS_CSUM, VHU_GSO_ECN, 1448, 34, 16, 3000 },	/* ECN alone */
 		{ VHU_HDR_F_NEEDS_CSUM, VHU_GSO_TCPV6, 1448, 54, 16, 3000 }, /* TSO6 not negotiated */
 		{ VHU_HDR_F_NEEDS_CSUM, VHU_GSO_TCPV4 | VHU_GSO_ECN, 1448, 34, 16, 3000 }, /* no ECN */
+		/* the sum would land in the Ethernet header, after the switch's
+		 * look at it: a source MAC of the guest's choosing */
+		{ VHU_HDR_F_NEEDS_CSUM, 0, 0, 0, 6, 100 },
+		{ VHU_HDR_F_NEEDS_CSUM, 0, 0, 13, 0, 100 },
 	};
 	uint8_t h[12];
 	unsigned int k;
