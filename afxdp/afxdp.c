@@ -43,6 +43,8 @@ struct afxdp_queue {
 	struct xsk_ring_cons cq;
 	struct ring_map fq_map, cq_map;
 	uint32_t tx_meta;	/* tx_metadata_len registered: 0 when none */
+	uint32_t tx_off;	/* where TX data starts in a frame: room for it */
+	bool tx_meta_clear;	/* zero-copy with metadata: clear each frame's */
 	uint32_t nframes;
 	uint32_t fq_size;
 	uint32_t ring_size;
@@ -164,6 +166,7 @@ static int umem_setup(struct afxdp_queue *q)
 		if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)))
 			return -errno;
 	}
+	q->tx_off = q->tx_meta ? AFXDP_TX_META_ROOM : 0;
 	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &fq, sizeof(fq)) ||
 	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &cq, sizeof(cq)))
 		return -errno;
@@ -347,6 +350,7 @@ int afxdp_queue__add_socket(struct afxdp_queue *q, struct afxdp_sock **out,
 	} else {
 		rc = bind_one(q, s, 0);
 	}
+	q->tx_meta_clear = q->tx_meta && q->zerocopy;
 	if (rc) {
 		snprintf(err, errlen, "%s q%u: AF_XDP bind failed: %s", q->ifname, q->qid,
 			 strerror(-rc));
@@ -558,8 +562,8 @@ void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
 	/* With TX metadata the kernel reads it in front of the data, inside
 	 * the same UMEM frame. A zero-copy driver may read it whatever the
 	 * descriptor says: no stale request there. */
-	*addr = q->free[--q->nfree] + (q->tx_meta ? AFXDP_TX_META_ROOM : 0);
-	if (q->tx_meta && q->zerocopy)
+	*addr = q->free[--q->nfree] + q->tx_off;
+	if (__builtin_expect(q->tx_meta_clear, 0))
 		((struct afxdp_tx_meta *)((uint8_t *)xsk_umem__get_data(q->area, *addr) -
 					  q->tx_meta))->flags = 0;
 	return xsk_umem__get_data(q->area, *addr);
@@ -572,7 +576,7 @@ void *afxdp_queue__data(struct afxdp_queue *q, uint64_t addr)
 
 uint32_t afxdp_queue__tx_room(const struct afxdp_queue *q)
 {
-	return AFXDP_FRAME_SIZE - (q->tx_meta ? AFXDP_TX_META_ROOM : 0);
+	return AFXDP_FRAME_SIZE - q->tx_off;
 }
 
 bool afxdp_queue__tx_csum_ok(const struct afxdp_queue *q)
@@ -613,7 +617,8 @@ void afxdp_queue__tx_unused(struct afxdp_queue *q, uint64_t addr)
 unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
 				   const struct afxdp_frame *d, unsigned int n)
 {
-	uint32_t idx, got, i, whole = 0;
+	uint32_t idx, got, i, whole = 0, pkts = 0;
+	uint64_t bytes = 0;
 
 	if (!n)
 		return 0;
@@ -634,13 +639,16 @@ unsigned int afxdp_sock__tx_submit(struct afxdp_queue *q, struct afxdp_sock *s,
 
 		x->addr = d[i].addr;
 		x->len = d[i].len;
-		x->options = (d[i].more ? XDP_PKT_CONTD : 0) | (d[i].meta ? AFXDP_TX_METADATA : 0);
-		q->stats.tx_bytes += d[i].len;
-		if (!d[i].more)
-			q->stats.tx_packets++;
-		else if (i + 1 < n && !d[i + 1].more)
-			q->stats.tx_multi++;
+		/* XDP_PKT_CONTD is 1, XDP_TX_METADATA 2 */
+		x->options = (uint32_t)d[i].more | (uint32_t)d[i].meta << 1;
+		bytes += d[i].len;
+		pkts += !d[i].more;
 	}
+	q->stats.tx_bytes += bytes;
+	q->stats.tx_packets += pkts;
+	if (pkts != got) /* multi-buffer packets among them */
+		for (i = 0; i + 1 < got; i++)
+			q->stats.tx_multi += d[i].more && !d[i + 1].more;
 	xsk_ring_prod__submit(&s->tx, got);
 	q->tx_out += got;
 	for (i = got; i < n; i++) {

@@ -341,12 +341,18 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 	room_update(nic, nq, qi, rx->ctx, true);
 }
 
-/* Packets and bytes in the first @n descriptors of @d (whole packets). */
-static unsigned int tx_count(const struct afxdp_frame *d, unsigned int n, uint64_t *bytes)
+/* Submit @k descriptors (@kpkts packets of @kbytes); returns the packets
+ * sent and adds their bytes to *@bytes. */
+static unsigned int tx_send(struct nic_queue *nq, const struct afxdp_frame *d, unsigned int k,
+			    uint64_t kbytes, unsigned int kpkts, uint64_t *bytes)
 {
-	unsigned int i, pkts = 0;
+	unsigned int sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k), i, pkts = 0;
 
-	for (i = 0; i < n; i++) {
+	if (sent == k) { /* all of them, as nearly always */
+		*bytes += kbytes;
+		return kpkts;
+	}
+	for (i = 0; i < sent; i++) {
 		*bytes += d[i].len;
 		pkts += !d[i].more;
 	}
@@ -433,7 +439,8 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 	struct nic_queue *nq = &n->queues[qp % n->nqueues];
 	uint32_t max = atomic_load_explicit(&n->max_frame, memory_order_relaxed);
 	struct afxdp_frame d[BURST + 2 * AFXDP_MAX_FRAGS];
-	unsigned int i, k = 0, pk_sent = 0, sent, nd;
+	unsigned int i, k = 0, pk_sent = 0, nd, kpkts = 0;
+	uint64_t kbytes = 0;
 	uint32_t room;
 
 	(void)hold; /* what the device refuses waits in the TX ring, never here */
@@ -466,22 +473,27 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 			if (pk->off.flags & VHU_HDR_F_NEEDS_CSUM) /* offered: tx_csum */
 				tx_csum(nq, pk, &d[k], 1);
 			k++;
+			kbytes += off;
+			kpkts++;
 			continue;
 		}
 		/* A jumbo frame: room for its frames and one for each frame
 		 * left, or send what is ready first. */
 		if (k + AFXDP_MAX_FRAGS + (cnt - i - 1) > sizeof(d) / sizeof(d[0])) {
-			sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
-			pk_sent += tx_count(d, sent, bytes);
+			pk_sent += tx_send(nq, d, k, kbytes, kpkts, bytes);
 			k = 0;
+			kbytes = kpkts = 0;
 		}
 		nd = tx_copy(nq->q, pk, d + k); /* none: counted as tx_no_frame */
-		if (nd && (pk->off.flags & VHU_HDR_F_NEEDS_CSUM))
+		if (!nd)
+			continue;
+		if (pk->off.flags & VHU_HDR_F_NEEDS_CSUM)
 			tx_csum(nq, pk, d + k, nd);
 		k += nd;
+		kbytes += pk->len;
+		kpkts++;
 	}
-	sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k);
-	pk_sent += tx_count(d, sent, bytes);
+	pk_sent += tx_send(nq, d, k, kbytes, kpkts, bytes);
 	afxdp_queue__complete(nq->q);
 	qunlock(nq);
 	return pk_sent;
