@@ -53,7 +53,8 @@ for name, key in (("zero-loss NIC -> guest 64 B", "zero_loss"),):
     a = [r["pps"] for r in ROWS if r.get("bridge") == "xvio" and r.get("test") == key]
     b = [r["pps"] for r in ROWS if r.get("bridge") == "xvio-b" and r.get("test") == key]
     if a and b:
-        print(f"| {name} | {fmt(a[0])} | {fmt(b[0])} | {a[0] / b[0]:.2f} (one search each) |")
+        ratio = f"{a[0] / b[0]:.2f}" if b[0] else "- (old found no loss-free rate)"
+        print(f"| {name} | {fmt(a[0])} | {fmt(b[0])} | {ratio} (one search each) |")
 for br in ("xvio", "xvio-b"):
     idle = [r for r in ROWS if r.get("bridge") == br and r.get("test") == "idle"]
     lat = [r for r in ROWS if r.get("bridge") == br and r.get("test") == "latency"]

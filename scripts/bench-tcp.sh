@@ -11,9 +11,14 @@
 #   guest -> guest   vm1 fetches from vm0
 #   guest -> wire    the wire namespace fetches from vm0
 #   wire -> guest    vm0 fetches from the wire namespace
+#   guest-loopback   vm0 fetches from itself (127.0.0.1): no device at all,
+#                    the ceiling of what one guest's TCP stack moves here
+#                    (its "off" row is the same guest: the ratio is ~1)
 # What saturates: under TCG the guests' virtual CPUs (each a QEMU thread),
 # not xviod; the figures say what a guest pays per byte, which is what the
 # offloads change. Under KVM the ratios would be smaller.
+# BENCH_TCP_NET_OPTS: more virtio-net-pci properties for both runs (e.g.
+# rx_queue_size=1024,tx_queue_size=1024).
 # Output: $O/bench/tcp.md and $O/bench/tcp.jsonl; the table on stdout.
 #   scripts/bench-tcp.sh BUILD_DIR
 set -u
@@ -89,8 +94,8 @@ fetch() {
 
 : >"$OUT/tcp.jsonl"
 for mode in on off; do
-	opts=""
-	[ "$mode" = off ] && opts="csum=off,guest_csum=off"
+	opts=${BENCH_TCP_NET_OPTS:-}
+	[ "$mode" = off ] && opts="csum=off,guest_csum=off${opts:+,$opts}"
 	for g in vm0 vm1; do
 		ip=$VM0_IP mac=$MAC0
 		[ "$g" = vm1 ] && ip=$VM1_IP mac=$MAC1
@@ -129,6 +134,13 @@ for mode in on off; do
 		else
 			say "wire -> guest failed: $GUEST_OUT"
 		fi
+		# One guest to itself over loopback (no device, 64 KiB frames, no
+		# checksums): what a guest's TCP stack and copies cost here, the
+		# ceiling any backend's guest -> guest figure is held under.
+		hostcpu; H0=$HOSTCPU
+		if fetch vm0 "http://127.0.0.1:8080/big"; then
+			row guest-loopback "$mode" "$B" "$MS" "" "$J"
+		fi
 	done
 	say "offloads $mode: vm0 frames segmented in software: $(($(xstat vm0.sock sw_gso) - gso0)), bad: $(xstat vm0.sock drop_bad_offload)"
 	guest_kill vm0
@@ -144,7 +156,7 @@ print(f"TCP, one connection, {sys.argv[2]} MiB per transfer, guests under {sys.a
 print("| direction | Gbit/s off | Gbit/s on | ratio | sender CPU s/GB off | on | receiver CPU s/GB off | on |")
 print("|---|---|---|---|---|---|---|---|")
 f = lambda x, p="%.3f": "-" if x is None else p % x
-for d in ("guest-guest", "guest-wire", "wire-guest"):
+for d in ("guest-guest", "guest-wire", "wire-guest", "guest-loopback"):
     off, on = med(d, "off", "gbit"), med(d, "on", "gbit")
     ratio = on / off if off and on else None
     print(f"| {d} | {f(off)} | {f(on)} | {f(ratio, '%.2f')} | "
