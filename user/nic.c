@@ -100,35 +100,37 @@ static unsigned int device_queues(const char *ifname)
 	return n ? n : 1;
 }
 
-static int read_mac(const char *ifname, uint8_t mac[6])
+/* One SIOCGIF* ioctl on @ifname; @ifr has the answer. 0 or -errno. */
+static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr = {};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr))
 		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
+	return err;
+}
+
+static int read_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = {};
+	int err = if_ioctl(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (!err)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	return err;
 }
 
 static int read_mtu(const char *ifname, uint32_t *mtu)
 {
 	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+	int err = if_ioctl(ifname, SIOCGIFMTU, &ifr);
 
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		err = -errno;
-	else
+	if (!err)
 		*mtu = (uint32_t)ifr.ifr_mtu;
-	close(fd);
 	return err;
 }
 
@@ -176,17 +178,11 @@ void nic_mtu_sync(struct nic *n)
 static void read_driver(const char *ifname, char *drv, size_t len)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { .ifr_data = (void *)&info };
 
 	drv[0] = 0;
-	if (fd < 0)
-		return;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&info;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+	if (!if_ioctl(ifname, SIOCETHTOOL, &ifr))
 		snprintf(drv, len, "%s", info.driver);
-	close(fd);
 }
 
 /* r0 = XDP_PASS; exit. Run on live frames it delivers them to the stack. */
