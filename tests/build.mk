@@ -14,6 +14,13 @@ $(O)/tests/tools/xvio-pkt: $(O)/tests/tools/xvio-pkt.o $(TEST_LIB_OBJS) $(LOADER
 
 TEST_BINS += $(O)/tests/tools/xvio-pkt
 
+# The AF_XDP library's multi-buffer paths on a veth (tests/integ/test-afxdp.sh).
+$(O)/tests/tools/afxdp-check: $(O)/tests/tools/afxdp-check.o $(AFXDP_LIB) $(LOADER_LIB) $(UTIL_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBXDP_LIBS) $(LIBBPF_LIBS)
+
+TEST_BINS += $(O)/tests/tools/afxdp-check
+
 # Unit tests: linked against sanitizer builds of the modules they test.
 $(O)/tests/unit/test_rule: $(O)/san/tests/unit/test_rule.o $(O)/san/loader/rule.o \
 		$(UTIL_SAN_OBJS)
