@@ -149,7 +149,7 @@ unsigned int nic_rx_burst(struct port *p, unsigned int q, struct port_rx *rx);
 void nic_rx_done(struct port *p, unsigned int q, struct port_rx *rx, unsigned int n,
 		 unsigned int delivered, unsigned int kept);
 unsigned int nic_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt *pkts,
-			  unsigned int n, bool hold, uint64_t *bytes);
+			  unsigned int n, bool hold, struct port_sent *out);
 bool nic_tx_ready(struct port *p, unsigned int q);
 uint32_t nic_tx_room(struct port *p, unsigned int q);
 bool nic_up(struct port *p);

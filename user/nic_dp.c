@@ -433,7 +433,7 @@ static void tx_csum(struct nic_queue *nq, const struct vhu_pkt *pk, struct afxdp
 }
 
 unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,
-			  unsigned int cnt, bool hold, uint64_t *bytes)
+			  unsigned int cnt, bool hold, struct port_sent *out)
 {
 	struct nic *n = nic_of(p);
 	struct nic_queue *nq = &n->queues[qp % n->nqueues];
@@ -444,6 +444,8 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 	uint32_t room;
 
 	(void)hold; /* what the device refuses waits in the TX ring, never here */
+	uint64_t *bytes = &out->bytes;
+
 	*bytes = 0;
 	if (cnt > BURST)
 		cnt = BURST;
@@ -496,6 +498,7 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 	pk_sent += tx_send(nq, d, k, kbytes, kpkts, bytes);
 	afxdp_queue__complete(nq->q);
 	qunlock(nq);
+	out->frames = pk_sent;
 	return pk_sent;
 }
 

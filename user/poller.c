@@ -95,12 +95,12 @@ static unsigned int flush_sw(struct poller *p, struct port *dst, unsigned int q,
 	unsigned int at = 0, taken = 0, k, got;
 
 	while (at < p->ob->npkts) {
-		uint64_t bytes = 0;
+		struct port_sent sent;
 
 		k = p->ob->npkts - at < BURST ? p->ob->npkts - at : BURST;
-		got = dst->ops->tx_burst(dst, q, p->ob->pkts + at, k, hold, &bytes);
-		ds->to_guest += got;
-		ds->to_guest_bytes += bytes;
+		got = dst->ops->tx_burst(dst, q, p->ob->pkts + at, k, hold, &sent);
+		ds->to_guest += sent.frames;
+		ds->to_guest_bytes += sent.bytes;
 		taken += got;
 		at += k;
 		if (!got || (hold && got < k))
@@ -188,14 +188,14 @@ static unsigned int deliver_gro(struct poller *p, struct port *src, struct port 
 {
 	struct port_stats *ss = &p->stats[src->id - 1], *ds = &p->stats[dst->id - 1];
 	uint16_t orig[BURST];
-	uint64_t bytes = 0;
+	struct port_sent out;
 	unsigned int nout, sent, i, done = 0;
 
 	off_reset(p->ob);
 	nout = off_gro(p->ob, pkts, n, caps, orig);
-	sent = dst->ops->tx_burst(dst, q, p->ob->pkts, nout, hold, &bytes);
-	ds->to_guest += sent;
-	ds->to_guest_bytes += bytes;
+	sent = dst->ops->tx_burst(dst, q, p->ob->pkts, nout, hold, &out);
+	ds->to_guest += out.frames;
+	ds->to_guest_bytes += out.bytes;
 	/* with hold, the frames not taken come again next round: counted then */
 	for (i = 0; i < (hold ? sent : nout); i++)
 		if (orig[i] > 1) {
@@ -212,7 +212,7 @@ static unsigned int deliver(struct poller *p, struct port *src, struct port *dst
 			    const struct vhu_pkt *pkts, unsigned int n, bool hold)
 {
 	struct port_stats *ds = &p->stats[dst->id - 1];
-	uint64_t bytes = 0;
+	struct port_sent out;
 	unsigned int done, i;
 
 	if (__builtin_expect(p->burst_off, 0)) {
@@ -228,9 +228,9 @@ static unsigned int deliver(struct poller *p, struct port *src, struct port *dst
 		if ((caps & VHU_OFF_CSUM) && (caps & (VHU_OFF_TSO4 | VHU_OFF_TSO6)))
 			return deliver_gro(p, src, dst, q, pkts, n, caps, hold);
 	}
-	done = dst->ops->tx_burst(dst, q, pkts, n, hold, &bytes);
-	ds->to_guest += done;
-	ds->to_guest_bytes += bytes;
+	done = dst->ops->tx_burst(dst, q, pkts, n, hold, &out);
+	ds->to_guest += out.frames;
+	ds->to_guest_bytes += out.bytes;
 	return done;
 }
 

@@ -25,6 +25,12 @@
 #define PORT_DST_FLOOD 0xfffe	/* to every other port (the XDP program decided) */
 
 /* One burst a port received on one of its queues. */
+/* What a tx_burst delivered. */
+struct port_sent {
+	unsigned int frames;
+	uint64_t bytes;
+};
+
 struct port_rx {
 	/* Given by the poller for the round. */
 	struct vhu_pkt *pkts;	/* room for VHU_BURST frames */
@@ -59,10 +65,12 @@ struct port_ops {
 	void (*rx_done)(struct port *p, unsigned int q, struct port_rx *rx, unsigned int n,
 			unsigned int delivered, unsigned int kept);
 	/* Send @n frames out of queue @q (any poller's thread). With @hold the
-	 * sender keeps what does not fit, so it is not counted as dropped here.
-	 * Returns the frames sent; *@bytes their bytes. */
+	 * sender keeps what does not fit, so it is not counted as dropped here:
+	 * the return then counts the frames gone from the front, sent or
+	 * dropped (and counted) for good, and the sender keeps the rest.
+	 * Without it, the frames sent. @out: the frames sent and their bytes. */
 	unsigned int (*tx_burst)(struct port *p, unsigned int q, const struct vhu_pkt *pkts,
-				 unsigned int n, bool hold, uint64_t *bytes);
+				 unsigned int n, bool hold, struct port_sent *out);
 	/* Frames @q did not take were for lack of room, not because the queue
 	 * is down: worth offering again. */
 	bool (*tx_ready)(struct port *p, unsigned int q);

@@ -74,7 +74,7 @@ unsigned int vport_rx_burst(struct port *p, unsigned int q, struct port_rx *rx);
 void vport_rx_done(struct port *p, unsigned int q, struct port_rx *rx, unsigned int n,
 		   unsigned int delivered, unsigned int kept);
 unsigned int vport_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt *pkts,
-			    unsigned int n, bool hold, uint64_t *bytes);
+			    unsigned int n, bool hold, struct port_sent *out);
 bool vport_tx_ready(struct port *p, unsigned int q);
 unsigned int vport_offloads(struct port *p, unsigned int q);
 uint32_t vport_tx_room(struct port *p, unsigned int q);

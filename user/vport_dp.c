@@ -72,20 +72,28 @@ void vport_rx_done(struct port *p, unsigned int q, struct port_rx *rx, unsigned 
 }
 
 unsigned int vport_tx_burst(struct port *p, unsigned int q, const struct vhu_pkt *pkts,
-			    unsigned int n, bool hold, uint64_t *bytes)
+			    unsigned int n, bool hold, struct port_sent *out)
 {
 	struct vport *vp = vport_of(p);
-	unsigned int which, done, i;
+	unsigned int which, done;
 	struct vhu_vq *vq = guest_rx(vp, q, &which);
+	const struct vhu_vq_stats *st;
+	uint64_t p0, b0;
 
-	*bytes = 0;
+	out->frames = 0;
+	out->bytes = 0;
 	if (!vq)
 		return 0;
+	st = vhu_vq__stats(vq);
 	lock(&vp->rx_lock[which]);
+	/* What went in, from the queue's own count: with @hold the return
+	 * also covers frames dropped there (too big for the buffers). */
+	p0 = st->packets;
+	b0 = st->bytes;
 	done = hold ? vhu_vq__enqueue_try(vq, pkts, n) : vhu_vq__enqueue_burst(vq, pkts, n);
+	out->frames = (unsigned int)(st->packets - p0);
+	out->bytes = st->bytes - b0;
 	unlock(&vp->rx_lock[which]);
-	for (i = 0; i < done; i++)
-		*bytes += pkts[i].len;
 	return done;
 }
 
@@ -138,7 +146,7 @@ int vport_send_frame(struct port *p, const void *frame, uint32_t len)
 {
 	struct vhu_seg seg = { .base = frame, .len = len };
 	struct vhu_pkt pkt = { .segs = &seg, .nsegs = 1, .len = len };
-	uint64_t bytes;
+	struct port_sent out;
 
-	return vport_tx_burst(p, 0, &pkt, 1, false, &bytes) ? 0 : -ENOBUFS;
+	return vport_tx_burst(p, 0, &pkt, 1, false, &out) ? 0 : -ENOBUFS;
 }
