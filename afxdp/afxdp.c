@@ -569,11 +569,6 @@ void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr)
 	return xsk_umem__get_data(q->area, *addr);
 }
 
-void *afxdp_queue__data(struct afxdp_queue *q, uint64_t addr)
-{
-	return xsk_umem__get_data(q->area, addr);
-}
-
 uint32_t afxdp_queue__tx_room(const struct afxdp_queue *q)
 {
 	return AFXDP_FRAME_SIZE - q->tx_off;

@@ -127,8 +127,6 @@ void afxdp_sock__rx_release(struct afxdp_queue *q, struct afxdp_sock *s,
  * (then submit it on a socket); NULL, counted as tx_no_frame, when none is
  * free. *@addr is the descriptor's address (the data's). */
 void *afxdp_queue__tx_frame(struct afxdp_queue *q, uint64_t *addr);
-/* Where UMEM address @addr is in this process. */
-void *afxdp_queue__data(struct afxdp_queue *q, uint64_t addr);
 /* Bytes one TX frame takes: a UMEM frame, less room for TX metadata. */
 uint32_t afxdp_queue__tx_room(const struct afxdp_queue *q);
 /* Whether TX metadata can ask the kernel (or the device) to checksum. */

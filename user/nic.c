@@ -810,6 +810,7 @@ static void report_queue_json(struct nic_queue *nq, unsigned int q, struct jsonw
 	jsonw_u64(w, "tx_ring_full", st->tx_ring_full);
 	jsonw_u64(w, "tx_too_big", nq->tx_too_big);
 	jsonw_u64(w, "tx_csum_offloaded", nq->tx_csum_meta);
+	jsonw_u64(w, "tx_bad_csum", nq->tx_bad_csum);
 	jsonw_u64(w, "rx_multi_buffer", st->rx_multi);
 	jsonw_u64(w, "tx_multi_buffer", st->tx_multi);
 	jsonw_u64(w, "rx_bad_chain", st->rx_bad_chain);

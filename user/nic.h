@@ -63,6 +63,8 @@ struct nic_queue {
 	uint64_t tx_too_big;		/* frames to the wire over max_frame: dropped */
 	uint64_t tx_csum_meta;		/* frames sent with their checksum left to the
 					 * kernel or device (TX metadata) */
+	uint64_t tx_bad_csum;		/* frames dropped: a checksum field past the
+					 * first TX frame (tx_csum) */
 	/* The burst between rx_burst and rx_done: its descriptors, and where
 	 * each packet's first is (a jumbo frame takes several). */
 	struct afxdp_frame f[VHU_BURST];

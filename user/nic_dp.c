@@ -341,27 +341,28 @@ void nic_rx_done(struct port *p, unsigned int qi, struct port_rx *rx, unsigned i
 	room_update(nic, nq, qi, rx->ctx, true);
 }
 
-/* Submit @k descriptors (@kpkts packets of @kbytes); returns the packets
- * sent and adds their bytes to *@bytes. */
-static unsigned int tx_send(struct nic_queue *nq, const struct afxdp_frame *d, unsigned int k,
-			    uint64_t kbytes, unsigned int kpkts, uint64_t *bytes)
+/* Submit @k descriptors (@kpkts packets of @kbytes); adds the packets sent
+ * and their bytes to @out. */
+static void tx_send(struct nic_queue *nq, const struct afxdp_frame *d, unsigned int k,
+		    uint64_t kbytes, unsigned int kpkts, struct port_sent *out)
 {
-	unsigned int sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k), i, pkts = 0;
+	unsigned int sent = afxdp_sock__tx_submit(nq->q, nq->flood, d, k), i;
 
 	if (sent == k) { /* all of them, as nearly always */
-		*bytes += kbytes;
-		return kpkts;
+		out->bytes += kbytes;
+		out->frames += kpkts;
+		return;
 	}
 	for (i = 0; i < sent; i++) {
-		*bytes += d[i].len;
-		pkts += !d[i].more;
+		out->bytes += d[i].len;
+		out->frames += !d[i].more;
 	}
-	return pkts;
 }
 
-/* Copy @pk, longer than one UMEM frame, into free UMEM frames, one
- * descriptor per AFXDP_FRAME_SIZE bytes (multi-buffer: max_frame says so). Returns the
- * descriptors written at @d, 0 when no frame was free (all given back). */
+/* Copy @pk, longer than one TX frame, into free UMEM frames, one descriptor
+ * per afxdp_queue__tx_room() bytes (multi-buffer: max_frame says so).
+ * Returns the descriptors written at @d, 0 when no frame was free (all
+ * given back). */
 static unsigned int tx_copy(struct afxdp_queue *q, const struct vhu_pkt *pk, struct afxdp_frame *d)
 {
 	uint32_t room = 0;
@@ -403,33 +404,25 @@ static unsigned int tx_copy(struct afxdp_queue *q, const struct vhu_pkt *pk, str
 }
 
 /* The checksum a frame from a guest asks for (NEEDS_CSUM), for the copy of
- * it in @nd descriptors at @d: left to the kernel or device through TX
- * metadata when the field is in the first descriptor (always, but for a
- * hostile header); else computed here and written into the copy. */
-static void tx_csum(struct nic_queue *nq, const struct vhu_pkt *pk, struct afxdp_frame *d,
+ * it in @nd descriptors at @d: asked of the kernel or device through TX
+ * metadata, which the kernel takes when the field is in the first
+ * descriptor. A field further on (beyond 4 KiB: no stack puts a transport
+ * header there, only a hostile guest) loses the frame: false, its UMEM
+ * frames given back, counted (tx_bad_csum). */
+static bool tx_csum(struct nic_queue *nq, const struct vhu_pkt *pk, struct afxdp_frame *d,
 		    unsigned int nd)
 {
-	uint32_t at = (uint32_t)pk->off.csum_start + pk->off.csum_offset, i, k;
-	uint16_t c;
+	uint32_t at = (uint32_t)pk->off.csum_start + pk->off.csum_offset;
 
 	if (at + 2 <= d[0].len &&
 	    afxdp_queue__tx_csum(nq->q, &d[0], pk->off.csum_start, pk->off.csum_offset)) {
 		nq->tx_csum_meta++;
-		return;
+		return true;
 	}
-	if (at + 2 > pk->len)
-		return; /* vhu refused such a header; nothing to fill in */
-	c = off_pkt_csum(pk);
-	for (i = 0, k = 0; i < 2; i++, at++) {
-		uint8_t *data;
-
-		while (k < nd && at >= d[k].len)
-			at -= d[k++].len;
-		if (k == nd)
-			return;
-		data = afxdp_queue__data(nq->q, d[k].addr);
-		data[at] = ((const uint8_t *)&c)[i];
-	}
+	while (nd--)
+		afxdp_queue__tx_unused(nq->q, d[nd].addr);
+	nq->tx_bad_csum++;
+	return false;
 }
 
 unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt *pkts,
@@ -439,14 +432,13 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 	struct nic_queue *nq = &n->queues[qp % n->nqueues];
 	uint32_t max = atomic_load_explicit(&n->max_frame, memory_order_relaxed);
 	struct afxdp_frame d[BURST + 2 * AFXDP_MAX_FRAGS];
-	unsigned int i, k = 0, pk_sent = 0, nd, kpkts = 0;
+	unsigned int i, k = 0, nd, kpkts = 0;
 	uint64_t kbytes = 0;
 	uint32_t room;
 
 	(void)hold; /* what the device refuses waits in the TX ring, never here */
-	uint64_t *bytes = &out->bytes;
-
-	*bytes = 0;
+	out->frames = 0;
+	out->bytes = 0;
 	if (cnt > BURST)
 		cnt = BURST;
 	qlock(nq);
@@ -472,8 +464,9 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 			d[k].len = off;
 			d[k].more = false;
 			d[k].meta = false;
-			if (pk->off.flags & VHU_HDR_F_NEEDS_CSUM) /* offered: tx_csum */
-				tx_csum(nq, pk, &d[k], 1);
+			/* NEEDS_CSUM: only when offered (tx_csum) */
+			if ((pk->off.flags & VHU_HDR_F_NEEDS_CSUM) && !tx_csum(nq, pk, &d[k], 1))
+				continue;
 			k++;
 			kbytes += off;
 			kpkts++;
@@ -482,24 +475,21 @@ unsigned int nic_tx_burst(struct port *p, unsigned int qp, const struct vhu_pkt 
 		/* A jumbo frame: room for its frames and one for each frame
 		 * left, or send what is ready first. */
 		if (k + AFXDP_MAX_FRAGS + (cnt - i - 1) > sizeof(d) / sizeof(d[0])) {
-			pk_sent += tx_send(nq, d, k, kbytes, kpkts, bytes);
+			tx_send(nq, d, k, kbytes, kpkts, out);
 			k = 0;
 			kbytes = kpkts = 0;
 		}
 		nd = tx_copy(nq->q, pk, d + k); /* none: counted as tx_no_frame */
-		if (!nd)
+		if (!nd || ((pk->off.flags & VHU_HDR_F_NEEDS_CSUM) && !tx_csum(nq, pk, d + k, nd)))
 			continue;
-		if (pk->off.flags & VHU_HDR_F_NEEDS_CSUM)
-			tx_csum(nq, pk, d + k, nd);
 		k += nd;
 		kbytes += pk->len;
 		kpkts++;
 	}
-	pk_sent += tx_send(nq, d, k, kbytes, kpkts, bytes);
+	tx_send(nq, d, k, kbytes, kpkts, out);
 	afxdp_queue__complete(nq->q);
 	qunlock(nq);
-	out->frames = pk_sent;
-	return pk_sent;
+	return out->frames;
 }
 
 /* What the wire takes from a guest as it is: frames with their checksum

@@ -194,13 +194,6 @@ static void end_pkt(struct off_buf *b, struct vhu_pkt *o, unsigned int caps)
 		o->off.flags = VHU_HDR_F_DATA_VALID;
 }
 
-uint16_t off_pkt_csum(const struct vhu_pkt *p)
-{
-	uint16_t c = off_csum_fold(sum_range(p, p->off.csum_start, p->len - p->off.csum_start));
-
-	return c ? c : 0xffff;
-}
-
 /* NEEDS_CSUM only: sum from csum_start to the end (the field holds the
  * pseudo-header's sum, as the driver left it), store the result at
  * csum_start + csum_offset: the frame's bytes around those two. As Linux's

@@ -98,11 +98,6 @@ int off_resolve(struct off_buf *b, const struct vhu_pkt *p, unsigned int caps, e
  * that sum (one in 65536) but whose checksum is right is left alone. @p is
  * one contiguous segment (a UMEM frame). Return: true when marked.
  */
-/* The checksum a NEEDS_CSUM frame @p asks for (csum_start + csum_offset
- * + 2 <= len checked by the caller), in the byte order to store with
- * memcpy: the sum from csum_start to the end (the field seeded), 0 as
- * 0xffff. */
-uint16_t off_pkt_csum(const struct vhu_pkt *p);
 bool off_rx_partial(struct vhu_pkt *p);
 
 /*

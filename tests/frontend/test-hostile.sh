@@ -11,7 +11,8 @@
 # the other guests' frames all arrive, xvioctl answers within 3 s, and
 # xviod's CPU stays low; at the end SIGTERM stops it within 5 s. Then a
 # guest port with mac= that sends from another MAC (drop_src_mac) and one
-# that sends from 300 MACs (max_macs).
+# that sends from 300 MACs (max_macs), and on a NIC taking TX checksums as
+# metadata, a frame asking for one past its first 4 KiB (far_csum).
 #
 # Usage: test-hostile.sh BUILD_DIR. Needs dpdk-testpmd and hugepages, as
 # test-testpmd.sh.
@@ -199,5 +200,33 @@ isolation() {
 	peer_stop
 	xviod_stop
 }
+# With the NIC's TX checksum offload (AF_XDP TX metadata), a guest frame
+# whose checksum field lies past the first 4 KiB cannot have it asked of
+# the kernel: it is dropped and counted, nothing else happens to the port.
+far_csum() {
+	local h=${TOPO_ID}n ns=${TOPO_ID}-wire p=${TOPO_ID}q bad
+	if ! topo_pair "$h" "$ns" "$p" "" "" >/dev/null 2>&1 || ! ip link set "$h" mtu 9000 ||
+		! ip -n "$ns" link set "$p" mtu 9000; then
+		fail far_csum "topology"
+		return
+	fi
+	xviod_start --nic "$h" --vhost "$TMP/h.sock" || { fail far_csum xviod; return; }
+	if [ "$(xport "$h" tx_csum_offload)" != true ]; then
+		fail far_csum "the NIC does not take TX checksums as metadata: $(grep -i checksum "$XVIOD_LOG" | tail -1)"
+	elif ! peer_start farcsum; then
+		fail far_csum "the frontend did not get going: $(cat "$TMP/peer.out")"
+	else
+		bad=$(wait_ge 10 1 xstat "$h" tx_bad_csum)
+		if [ "${bad:-0}" != 1 ] || port_state_is h.sock broken; then
+			fail far_csum "tx_bad_csum ${bad:-?} (want 1), port $(xport h.sock state)"
+		else
+			pass far_csum
+		fi
+	fi
+	peer_stop
+	xviod_stop
+}
+
 isolation
+far_csum
 exit 0

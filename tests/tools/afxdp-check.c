@@ -38,7 +38,7 @@
 #include "loader.h"
 #include "../lib/test.h"
 
-TEST_GLOBALS("afxdp");
+TEST_GLOBALS("integ/afxdp");
 
 #define FRAME 9014 /* MTU 9000: what a raw socket may send */
 #define RING 64
@@ -324,7 +324,7 @@ int main(int argc, char **argv)
 	}
 	rc = setup(argv);
 	if (rc) {
-		printf("FAIL: afxdp/setup: %s\n", strerror(-rc));
+		printf("FAIL: integ/afxdp/setup: %s\n", strerror(-rc));
 		return 1;
 	}
 	RUN_TEST(test_rx_one_packet);

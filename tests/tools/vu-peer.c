@@ -27,6 +27,9 @@
  *                      outcome when whole
  *           macflood   300 frames to 02:00:00:00:ab:02, each from another
  *                      source MAC (02:00:00:01:00:00 + i)
+ *           farcsum    (CSUM negotiated) a 6000-byte frame to an unknown MAC
+ *                      asking for its checksum at byte 5006 (NEEDS_CSUM,
+ *                      csum_start 5000): no stack puts one there
  *           prints "ready" once done, then holds the connection SECS
  *           seconds (default 30) or until killed
  */
@@ -128,8 +131,9 @@ static const char *hostile(int fd, const char *mode)
 	    (vdrv_mem_add_region(&d.mem, VDRV_DEV_GPA, VDRV_DEV_MEM_SIZE) ||
 	     vdrv_mem_add_region(&d.mem, SHRINK_GPA, 2 << 20)))
 		return "setup-failed";
-	if (vdrv_dev_start(&d, fd, 1ull << VDRV_F_VERSION_1, 1ull << VDRV_PROTOCOL_F_REPLY_ACK, 2,
-			   256))
+	if (vdrv_dev_start(&d, fd,
+			   (1ull << VDRV_F_VERSION_1) | (!strcmp(mode, "farcsum") ? 1ull : 0),
+			   1ull << VDRV_PROTOCOL_F_REPLY_ACK, 2, 256))
 		return "setup-failed";
 	if (!strcmp(mode, "callblock")) {
 		int efd = eventfd(0, EFD_CLOEXEC); /* blocking */
@@ -167,6 +171,15 @@ static const char *hostile(int fd, const char *mode)
 				if (++tries > 2000 || usleep(1000))
 					return "failed";
 		}
+	} else if (!strcmp(mode, "farcsum")) {
+		static uint8_t f[6000] = { 0x02, 0, 0, 0, 0xab, 0x99, 0x02, 0, 0, 0, 0xab, 0x98,
+					   0x08, 0x00 };
+		/* flags NEEDS_CSUM, no GSO, csum_start 5000, csum_offset 6 */
+		uint8_t h[12] = { 1, 0, 0, 0, 0, 0, 0x88, 0x13, 6, 0 };
+		struct vdrv_tx_opts o = { .nsegs = 2, .hdr = h };
+
+		if (!(d.features & 1) || vdrv_net_tx_opts(&d, 0, f, sizeof(f), &o))
+			return "failed";
 	} else if (!strcmp(mode, "shrink")) {
 		/* header and frame were written; the file goes before the backend reads */
 		b.gpa = SHRINK_GPA;
@@ -220,7 +233,7 @@ int main(int argc, char **argv)
 	fd = connect_to(argv[1]);
 	if (!strcmp(mode, "callblock") || !strcmp(mode, "callunblock") ||
 	    !strcmp(mode, "stalekick") || !strcmp(mode, "shrink") ||
-	    !strcmp(mode, "macflood")) {
+	    !strcmp(mode, "macflood") || !strcmp(mode, "farcsum")) {
 		const char *r = hostile(fd, mode);
 
 		printf("%s\n", r);
